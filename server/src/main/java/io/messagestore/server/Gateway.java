@@ -1,0 +1,232 @@
+package io.messagestore.server;
+
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionService;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.messagestore.server.api.grpc.AdminService;
+import io.messagestore.server.api.grpc.MessageStoreService;
+import io.messagestore.server.auth.AdminOnlyInterceptor;
+import io.messagestore.server.auth.AuthInterceptor;
+import io.messagestore.server.auth.JwtVerifier;
+import io.messagestore.server.clickhouse.ClickHouseTier;
+import io.messagestore.server.config.GatewayConfig;
+import io.messagestore.server.health.TierHealthMonitor;
+import io.messagestore.server.metrics.MetricsHttpServer;
+import io.messagestore.server.persistence.DeadLetters;
+import io.messagestore.server.persistence.PersistenceWaiters;
+import io.messagestore.server.persistence.Persisters;
+import io.messagestore.server.persistence.StreamBacklog;
+import io.messagestore.server.postgres.PostgresMessageStore;
+import io.messagestore.server.postgres.PostgresThreadStore;
+import io.messagestore.server.postgres.PostgresTier;
+import io.messagestore.server.read.PageTokens;
+import io.messagestore.server.read.ReadPath;
+import io.messagestore.server.redis.RedisKeys;
+import io.messagestore.server.redis.RedisMessageWriter;
+import io.messagestore.server.redis.RedisTier;
+import io.messagestore.server.resilience.TierBreakers;
+import io.messagestore.server.write.MessageIdGenerator;
+import io.messagestore.server.write.SendRequestValidator;
+import io.messagestore.server.write.WritePath;
+import io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.config.MeterFilter;
+import io.micrometer.core.instrument.distribution.DistributionStatisticConfig;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.Base64;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gateway process: wires tiers, write and read paths, persisters and the gRPC server, and
+ * takes them down in the reverse order. Start with {@link #start()}, stop with {@link #stop()}.
+ */
+public final class Gateway implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Gateway.class);
+
+  private final GatewayConfig config;
+  private final PrometheusMeterRegistry meters;
+  private final RedisTier redis;
+  private final PostgresTier postgres;
+  private final ClickHouseTier clickhouse;
+  private final ExecutorService grpcExecutor;
+  private final ExecutorService blockingExecutor;
+  private final HealthStatusManager health;
+  private final TierHealthMonitor monitor;
+  private final Persisters persisters;
+  private final Server server;
+  private MetricsHttpServer metricsServer;
+
+  public Gateway(GatewayConfig config, Clock clock) {
+    this.config = config;
+    meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    meters.config().meterFilter(new MeterFilter() {
+      @Override
+      public DistributionStatisticConfig configure(Meter.Id id, DistributionStatisticConfig c) {
+        // Latency histograms for every RPC, so p50/p99 can be computed in Prometheus.
+        if (id.getName().startsWith("grpc.server")) {
+          return DistributionStatisticConfig.builder().percentilesHistogram(true).build().merge(c);
+        }
+        return c;
+      }
+    });
+    new JvmMemoryMetrics().bindTo(meters);
+    new JvmGcMetrics().bindTo(meters);
+    new JvmThreadMetrics().bindTo(meters);
+    new ProcessorMetrics().bindTo(meters);
+
+    redis = new RedisTier(config.redisUri(), config.redisTimeout());
+    postgres = new PostgresTier(config.postgresJdbcUrl(), config.postgresUser(), config.postgresPassword(),
+        config.postgresPoolSize(), config.postgresTimeout());
+    clickhouse = new ClickHouseTier(config.clickhouseUrl(), config.clickhouseDatabase(), config.clickhouseTimeout());
+    RedisKeys keys = new RedisKeys(config.streamShards());
+    TierBreakers breakers = new TierBreakers(config.breakers(), meters);
+    PostgresMessageStore messageRows = new PostgresMessageStore(postgres);
+    PersistenceWaiters waiters = new PersistenceWaiters();
+    DeadLetters deadLetters = new DeadLetters(redis, keys, meters);
+    StreamBacklog backlog = new StreamBacklog(redis, keys, clock, meters);
+
+    grpcExecutor = Executors.newFixedThreadPool(config.grpcThreads(), daemon("grpc-call"));
+    // Blocking tier calls (JDBC, ClickHouse HTTP) never run on gRPC or lettuce threads.
+    blockingExecutor = Executors.newFixedThreadPool(config.postgresPoolSize() * 2, daemon("tier-io"));
+
+    health = new HealthStatusManager();
+    monitor = new TierHealthMonitor(redis, postgres, clickhouse, backlog, health, config.healthProbeInterval(), meters);
+    persisters = new Persisters(redis, keys, postgres, messageRows, deadLetters, waiters, clock, meters,
+        config.persisterBatchSize(), config.persisterLinger(), config.pendingClaimTimeout(), config.maxDeliveries());
+
+    WritePath writes = new WritePath(
+        new RedisMessageWriter(redis, keys, config.messageTtl(), config.idempotencyTtl(), config.recentWindow(),
+            config.maxBacklog()),
+        messageRows, breakers, waiters, new MessageIdGenerator(clock),
+        new SendRequestValidator(config.maxContentBytes()), blockingExecutor, config.durableTimeout(), meters);
+    PageTokens tokens = new PageTokens(cursorSecret(config));
+    ReadPath reads = new ReadPath(redis, keys, messageRows, new PostgresThreadStore(postgres), breakers, tokens,
+        blockingExecutor, config.messageTtl());
+
+    JwtVerifier verifier = config.authMode() == GatewayConfig.AuthMode.REQUIRED
+        ? new JwtVerifier(config.jwtSecret(), clock) : null;
+    server = NettyServerBuilder.forAddress(new InetSocketAddress(config.grpcHost(), config.grpcPort()))
+        .executor(grpcExecutor)
+        .maxInboundMessageSize(config.maxInboundMessageBytes())
+        .addService(new MessageStoreService(writes, reads))
+        .addService(ServerInterceptors.intercept(
+            new AdminService(monitor, breakers, backlog, deadLetters, tokens, blockingExecutor),
+            new AdminOnlyInterceptor()))
+        .addService(health.getHealthService())
+        .addService(ProtoReflectionServiceV1.newInstance())
+        .addService(ProtoReflectionService.newInstance())
+        // Interceptors run last-added first: metrics see every call, including rejected ones.
+        .intercept(new AuthInterceptor(verifier))
+        .intercept(new MetricCollectingServerInterceptor(meters))
+        .build();
+  }
+
+  private static String cursorSecret(GatewayConfig config) {
+    if (!config.jwtSecret().isEmpty()) {
+      return config.jwtSecret();
+    }
+    // Auth disabled (single loopback instance): cursors only need to be valid for this process.
+    byte[] b = new byte[32];
+    new SecureRandom().nextBytes(b);
+    return Base64.getEncoder().encodeToString(b);
+  }
+
+  public Gateway start() throws IOException {
+    if (config.authMode() == GatewayConfig.AuthMode.DISABLED) {
+      log.warn("!!! AUTHENTICATION IS DISABLED (MESSAGESTORE_AUTH=disabled): every caller is trusted. "
+          + "Allowed only because the gateway listens on loopback ({}). Never run this way in production. !!!",
+          config.grpcHost());
+    }
+    postgres.ensureSchema();
+    clickhouse.ensureSchema();
+    monitor.start();
+    persisters.start();
+    metricsServer = new MetricsHttpServer(config.grpcHost(), config.metricsPort(), meters);
+    server.start();
+    log.info("messagestore gateway listening on {}:{} (metrics on :{}), {}", config.grpcHost(), port(),
+        metricsServer.port(), config);
+    return this;
+  }
+
+  public int port() {
+    return server.getPort();
+  }
+
+  public int metricsPort() {
+    return metricsServer.port();
+  }
+
+  public PrometheusMeterRegistry meters() {
+    return meters;
+  }
+
+  /**
+   * Graceful stop: health says NOT_SERVING, no new calls are accepted, in-flight calls get the
+   * grace period to finish, persisters commit and acknowledge the batch they hold, then the
+   * tiers are closed.
+   */
+  public void stop() {
+    log.info("shutting down: draining in-flight calls for up to {}", config.shutdownGrace());
+    health.enterTerminalState();
+    server.shutdown();
+    try {
+      if (!server.awaitTermination(config.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
+        log.warn("in-flight calls did not finish within {}; cancelling them", config.shutdownGrace());
+        server.shutdownNow();
+        server.awaitTermination(2, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      server.shutdownNow();
+    }
+    persisters.drain(config.shutdownGrace());
+    persisters.close();
+    monitor.close();
+    if (metricsServer != null) {
+      metricsServer.close();
+    }
+    grpcExecutor.shutdown();
+    blockingExecutor.shutdown();
+    redis.close();
+    postgres.close();
+    log.info("gateway stopped");
+  }
+
+  public void awaitTermination() throws InterruptedException {
+    server.awaitTermination();
+  }
+
+  @Override
+  public void close() {
+    stop();
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String prefix) {
+    return new java.util.concurrent.ThreadFactory() {
+      private int n;
+
+      @Override
+      public synchronized Thread newThread(Runnable r) {
+        Thread t = new Thread(r, prefix + "-" + n++);
+        t.setDaemon(true);
+        return t;
+      }
+    };
+  }
+}

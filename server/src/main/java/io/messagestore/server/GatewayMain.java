@@ -1,0 +1,52 @@
+package io.messagestore.server;
+
+import io.messagestore.server.config.ConfigException;
+import io.messagestore.server.config.ConfigLoader;
+import io.messagestore.server.config.GatewayConfig;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code messagestore-server}: runs the gateway until SIGTERM/SIGINT, then drains and exits. */
+@Command(name = "messagestore-server", mixinStandardHelpOptions = true, version = "messagestore 0.1.0",
+    description = "Runs the MessageStore gRPC gateway. Settings come from MESSAGESTORE_* environment variables, "
+        + "an optional properties file with the same keys, and --set overrides (later wins).")
+public final class GatewayMain implements Callable<Integer> {
+  @Option(names = "--config-file", description = "Properties file with MESSAGESTORE_* keys.")
+  Path configFile;
+
+  @Option(names = "--set", description = "Override a setting, e.g. --set MESSAGESTORE_GRPC_PORT=50052.")
+  Map<String, String> overrides = new HashMap<>();
+
+  @Option(names = "--check-config", description = "Validate the configuration, print it and exit.")
+  boolean checkConfig;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new GatewayMain()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    GatewayConfig config;
+    try {
+      config = ConfigLoader.load(configFile, System.getenv(), overrides);
+    } catch (ConfigException e) {
+      System.err.println("messagestore: invalid configuration: " + e.getMessage());
+      return 2;
+    }
+    if (checkConfig) {
+      System.out.println(config);
+      return 0;
+    }
+    Gateway gateway = new Gateway(config, Clock.systemUTC());
+    Runtime.getRuntime().addShutdownHook(new Thread(gateway::stop, "shutdown"));
+    gateway.start();
+    gateway.awaitTermination();
+    return 0;
+  }
+}

@@ -1,0 +1,129 @@
+package io.messagestore.server.api.grpc;
+
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import io.messagestore.api.v1.CheckConsistencyRequest;
+import io.messagestore.api.v1.CheckConsistencyResponse;
+import io.messagestore.api.v1.DeadLetter;
+import io.messagestore.api.v1.GetTierStatusRequest;
+import io.messagestore.api.v1.GetTierStatusResponse;
+import io.messagestore.api.v1.ListDeadLettersRequest;
+import io.messagestore.api.v1.ListDeadLettersResponse;
+import io.messagestore.api.v1.MessageStoreAdminGrpc;
+import io.messagestore.api.v1.RebuildCacheRequest;
+import io.messagestore.api.v1.RebuildCacheResponse;
+import io.messagestore.api.v1.ReplayDeadLettersRequest;
+import io.messagestore.api.v1.ReplayDeadLettersResponse;
+import io.messagestore.api.v1.Tier;
+import io.messagestore.api.v1.TierStatus;
+import io.messagestore.server.health.TierHealthMonitor;
+import io.messagestore.server.health.TierSnapshot;
+import io.messagestore.server.persistence.DeadLetters;
+import io.messagestore.server.persistence.StreamBacklog;
+import io.messagestore.server.read.PageTokens;
+import io.messagestore.server.resilience.TierBreakers;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+
+/** Operator RPCs; the admin-role check sits in front of this service (AdminOnlyInterceptor). */
+public final class AdminService extends MessageStoreAdminGrpc.MessageStoreAdminImplBase {
+  private static final int DEFAULT_DEAD_LETTER_PAGE = 100;
+
+  private final TierHealthMonitor health;
+  private final TierBreakers breakers;
+  private final StreamBacklog backlog;
+  private final DeadLetters deadLetters;
+  private final PageTokens tokens;
+  private final Executor blocking;
+
+  public AdminService(TierHealthMonitor health, TierBreakers breakers, StreamBacklog backlog, DeadLetters deadLetters,
+      PageTokens tokens, Executor blocking) {
+    this.health = health;
+    this.breakers = breakers;
+    this.backlog = backlog;
+    this.deadLetters = deadLetters;
+    this.tokens = tokens;
+    this.blocking = blocking;
+  }
+
+  @Override
+  public void getTierStatus(GetTierStatusRequest request, StreamObserver<GetTierStatusResponse> observer) {
+    observer.onNext(GetTierStatusResponse.newBuilder()
+        .addTiers(status(Tier.TIER_REDIS, health.redis(), TierBreakers.REDIS_READ, TierBreakers.REDIS_WRITE))
+        .addTiers(status(Tier.TIER_POSTGRES, health.postgres(), TierBreakers.POSTGRES_READ, TierBreakers.POSTGRES_WRITE))
+        .addTiers(status(Tier.TIER_CLICKHOUSE, health.clickhouse(), TierBreakers.CLICKHOUSE_READ, TierBreakers.CLICKHOUSE_WRITE))
+        .setStreamBacklog(backlog.total())
+        .setOldestPendingAgeMillis(backlog.oldestAgeMillis())
+        .setDeadLetters(backlog.deadLetters())
+        .build());
+    observer.onCompleted();
+  }
+
+  private TierStatus status(Tier tier, TierSnapshot s, String readBreaker, String writeBreaker) {
+    return TierStatus.newBuilder()
+        .setTier(tier)
+        .setReachable(s.reachable())
+        .setReadBreakerState(breakers.state(readBreaker))
+        .setWriteBreakerState(breakers.state(writeBreaker))
+        .setProbeLatencyMicros(s.probeLatencyMicros())
+        .setDetail(s.detail())
+        .addAllWarnings(s.warnings())
+        .build();
+  }
+
+  @Override
+  public void listDeadLetters(ListDeadLettersRequest request, StreamObserver<ListDeadLettersResponse> observer) {
+    int size = request.getPageSize() == 0 ? DEFAULT_DEAD_LETTER_PAGE : request.getPageSize();
+    if (size < 1 || size > 1000) {
+      observer.onError(Status.INVALID_ARGUMENT.withDescription("page_size must be 1-1000").asRuntimeException());
+      return;
+    }
+    Replies.reply(observer, () -> CompletableFuture.supplyAsync(() -> {
+      String after = request.getPageToken().isEmpty() ? null : tokens.decode(request.getPageToken(), "deadletters", false);
+      try {
+        List<DeadLetters.Entry> entries = deadLetters.list(after, size);
+        ListDeadLettersResponse.Builder b = ListDeadLettersResponse.newBuilder().setTotal(deadLetters.count());
+        for (DeadLetters.Entry e : entries) {
+          long ms = Long.parseLong(e.id().substring(0, e.id().indexOf('-')));
+          b.addDeadLetters(DeadLetter.newBuilder()
+              .setEntryId(e.id())
+              .setThreadId(e.threadId())
+              .setMessageId(e.messageId())
+              .setLastError(e.lastError())
+              .setDeliveryCount(e.deliveries())
+              .setDeadLetteredAt(com.google.protobuf.Timestamp.newBuilder().setSeconds(ms / 1000).setNanos((int) (ms % 1000) * 1_000_000)));
+        }
+        if (entries.size() == size) {
+          b.setNextPageToken(tokens.encode("deadletters", false, entries.get(entries.size() - 1).id()));
+        }
+        return b.build();
+      } catch (Exception e) {
+        throw Status.UNAVAILABLE.withDescription("redis unavailable: " + e.getMessage()).asRuntimeException();
+      }
+    }, blocking));
+  }
+
+  @Override
+  public void replayDeadLetters(ReplayDeadLettersRequest request, StreamObserver<ReplayDeadLettersResponse> observer) {
+    Replies.reply(observer, () -> CompletableFuture.supplyAsync(() -> {
+      try {
+        long n = deadLetters.replay(request.getEntryIdsList(), Duration.ofSeconds(5));
+        return ReplayDeadLettersResponse.newBuilder().setReplayed(n).build();
+      } catch (Exception e) {
+        throw Status.UNAVAILABLE.withDescription("redis unavailable: " + e.getMessage()).asRuntimeException();
+      }
+    }, blocking));
+  }
+
+  @Override
+  public void checkConsistency(CheckConsistencyRequest request, StreamObserver<CheckConsistencyResponse> observer) {
+    observer.onError(Replies.unimplemented("CheckConsistency", "the consistency checker comes with the consistency release"));
+  }
+
+  @Override
+  public void rebuildCache(RebuildCacheRequest request, StreamObserver<RebuildCacheResponse> observer) {
+    observer.onError(Replies.unimplemented("RebuildCache", "cache rebuild comes with the tiered-reads release"));
+  }
+}

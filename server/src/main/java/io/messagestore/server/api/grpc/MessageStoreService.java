@@ -1,0 +1,90 @@
+package io.messagestore.server.api.grpc;
+
+import io.grpc.stub.StreamObserver;
+import io.messagestore.api.v1.DeleteThreadRequest;
+import io.messagestore.api.v1.DeleteThreadResponse;
+import io.messagestore.api.v1.GetMessageRequest;
+import io.messagestore.api.v1.GetMessageResponse;
+import io.messagestore.api.v1.GetRunStateRequest;
+import io.messagestore.api.v1.GetRunStateResponse;
+import io.messagestore.api.v1.GetThreadStatsRequest;
+import io.messagestore.api.v1.GetThreadStatsResponse;
+import io.messagestore.api.v1.ListMessagesRequest;
+import io.messagestore.api.v1.ListMessagesResponse;
+import io.messagestore.api.v1.ListThreadsRequest;
+import io.messagestore.api.v1.ListThreadsResponse;
+import io.messagestore.api.v1.MessageStoreGrpc;
+import io.messagestore.api.v1.PutRunStateRequest;
+import io.messagestore.api.v1.PutRunStateResponse;
+import io.messagestore.api.v1.SendMessageBatchRequest;
+import io.messagestore.api.v1.SendMessageBatchResponse;
+import io.messagestore.api.v1.SendMessageRequest;
+import io.messagestore.api.v1.SendMessageResponse;
+import io.messagestore.api.v1.ThreadEvent;
+import io.messagestore.api.v1.WatchThreadRequest;
+import io.messagestore.server.auth.Caller;
+import io.messagestore.server.read.ReadPath;
+import io.messagestore.server.write.WritePath;
+
+/** The public API: translates RPCs to the write and read paths. */
+public final class MessageStoreService extends MessageStoreGrpc.MessageStoreImplBase {
+  private final WritePath writes;
+  private final ReadPath reads;
+
+  public MessageStoreService(WritePath writes, ReadPath reads) {
+    this.writes = writes;
+    this.reads = reads;
+  }
+
+  @Override
+  public void sendMessage(SendMessageRequest request, StreamObserver<SendMessageResponse> observer) {
+    Replies.reply(observer, () -> writes.send(Caller.current(), request, Replies.timeLeft()));
+  }
+
+  @Override
+  public void sendMessageBatch(SendMessageBatchRequest request, StreamObserver<SendMessageBatchResponse> observer) {
+    Replies.reply(observer, () -> writes.sendBatch(Caller.current(), request.getThreadId(), request.getMessagesList(),
+            request.getDurability(), Replies.timeLeft())
+        .thenApply(list -> SendMessageBatchResponse.newBuilder().addAllResults(list).build()));
+  }
+
+  @Override
+  public void getMessage(GetMessageRequest request, StreamObserver<GetMessageResponse> observer) {
+    Replies.reply(observer, () -> reads.get(Caller.current(), request.getThreadId(), request.getMessageId()));
+  }
+
+  @Override
+  public void listMessages(ListMessagesRequest request, StreamObserver<ListMessagesResponse> observer) {
+    Replies.reply(observer, () -> reads.list(Caller.current(), request));
+  }
+
+  @Override
+  public void watchThread(WatchThreadRequest request, StreamObserver<ThreadEvent> observer) {
+    observer.onError(Replies.unimplemented("WatchThread", "thread notifications come with the notifications release"));
+  }
+
+  @Override
+  public void listThreads(ListThreadsRequest request, StreamObserver<ListThreadsResponse> observer) {
+    Replies.reply(observer, () -> reads.listThreads(Caller.current(), request));
+  }
+
+  @Override
+  public void deleteThread(DeleteThreadRequest request, StreamObserver<DeleteThreadResponse> observer) {
+    observer.onError(Replies.unimplemented("DeleteThread", "thread deletion across tiers comes with the archive release"));
+  }
+
+  @Override
+  public void putRunState(PutRunStateRequest request, StreamObserver<PutRunStateResponse> observer) {
+    observer.onError(Replies.unimplemented("PutRunState", "agent run state comes with the run-state release"));
+  }
+
+  @Override
+  public void getRunState(GetRunStateRequest request, StreamObserver<GetRunStateResponse> observer) {
+    observer.onError(Replies.unimplemented("GetRunState", "agent run state comes with the run-state release"));
+  }
+
+  @Override
+  public void getThreadStats(GetThreadStatsRequest request, StreamObserver<GetThreadStatsResponse> observer) {
+    observer.onError(Replies.unimplemented("GetThreadStats", "thread analytics come with the archive release"));
+  }
+}

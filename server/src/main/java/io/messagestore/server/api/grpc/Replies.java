@@ -1,0 +1,72 @@
+package io.messagestore.server.api.grpc;
+
+import io.grpc.Context;
+import io.grpc.Deadline;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
+import io.messagestore.server.resilience.GuardedCall;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Bridges the gateway's futures to gRPC responses, turning every failure into a described status. */
+final class Replies {
+  private static final Logger log = LoggerFactory.getLogger(Replies.class);
+
+  private Replies() {}
+
+  /** Time left before the caller's deadline, or null when it set none. */
+  static Duration timeLeft() {
+    Deadline d = Context.current().getDeadline();
+    return d == null ? null : Duration.ofNanos(Math.max(0, d.timeRemaining(TimeUnit.NANOSECONDS)));
+  }
+
+  static <T> void reply(StreamObserver<T> observer, Supplier<CompletableFuture<T>> work) {
+    CompletableFuture<T> future;
+    try {
+      future = work.get();
+    } catch (RuntimeException e) {
+      observer.onError(toStatus(e));
+      return;
+    }
+    // A caller that goes away (cancel, deadline) stops waiting on its behalf.
+    Context.current().addListener(ctx -> future.cancel(false), Runnable::run);
+    future.whenComplete((value, error) -> {
+      if (error == null) {
+        observer.onNext(value);
+        observer.onCompleted();
+      } else {
+        observer.onError(toStatus(error));
+      }
+    });
+  }
+
+  static StatusRuntimeException toStatus(Throwable t) {
+    Throwable c = GuardedCall.unwrap(t);
+    if (c instanceof StatusRuntimeException s) {
+      return s;
+    }
+    if (c instanceof io.grpc.StatusException s) {
+      return s.getStatus().asRuntimeException(s.getTrailers());
+    }
+    if (c instanceof java.util.concurrent.CancellationException) {
+      return Status.CANCELLED.withDescription("call cancelled by the caller").asRuntimeException();
+    }
+    if (c instanceof CallNotPermittedException) {
+      return Status.UNAVAILABLE.withDescription(c.getMessage()).asRuntimeException();
+    }
+    log.error("unexpected failure", c);
+    return Status.INTERNAL.withDescription("unexpected " + c.getClass().getSimpleName() + ": " + c.getMessage())
+        .withCause(c).asRuntimeException();
+  }
+
+  static StatusRuntimeException unimplemented(String rpc, String why) {
+    return Status.UNIMPLEMENTED.withDescription(rpc + " is not implemented in this gateway version: " + why)
+        .asRuntimeException();
+  }
+}

@@ -1,0 +1,121 @@
+package io.messagestore.server.persistence;
+
+import io.lettuce.core.Limit;
+import io.lettuce.core.Range;
+import io.lettuce.core.StreamMessage;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.messagestore.server.redis.RedisKeys;
+import io.messagestore.server.redis.RedisTier;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The dead-letter stream: entries a persister could not commit after the configured number of
+ * deliveries, each with its original stream, payload and last error, so an operator can see why
+ * and replay them once the cause is fixed.
+ */
+public final class DeadLetters {
+  static final String F_STREAM = "stream";
+  static final String F_ENTRY = "entry";
+  static final String F_PAYLOAD = "m";
+  static final String F_ERROR = "error";
+  static final String F_DELIVERIES = "deliveries";
+  static final String F_THREAD = "thread";
+  static final String F_MESSAGE = "message";
+
+  private final RedisTier redis;
+  private final RedisKeys keys;
+  private final Counter deadLettered;
+  private final Counter replayed;
+
+  public DeadLetters(RedisTier redis, RedisKeys keys, MeterRegistry meters) {
+    this.redis = redis;
+    this.keys = keys;
+    this.deadLettered = Counter.builder("messagestore.deadletters.added").register(meters);
+    this.replayed = Counter.builder("messagestore.deadletters.replayed").register(meters);
+  }
+
+  /** One dead-lettered entry as stored. */
+  public record Entry(String id, String stream, String threadId, String messageId, String lastError,
+      long deliveries, byte[] payload) {}
+
+  void add(String stream, String entryId, byte[] payload, String threadId, String messageId, String error,
+      long deliveries) throws Exception {
+    Map<String, byte[]> body = new LinkedHashMap<>();
+    body.put(F_STREAM, utf8(stream));
+    body.put(F_ENTRY, utf8(entryId));
+    body.put(F_PAYLOAD, payload);
+    body.put(F_THREAD, utf8(threadId));
+    body.put(F_MESSAGE, utf8(messageId));
+    body.put(F_ERROR, utf8(error.length() > 2000 ? error.substring(0, 2000) : error));
+    body.put(F_DELIVERIES, utf8(Long.toString(deliveries)));
+    redis.async().xadd(keys.deadLetters(), body).get(5, TimeUnit.SECONDS);
+    deadLettered.increment();
+  }
+
+  /** Entries after {@code afterId} (exclusive; null = from the start), oldest first. */
+  public List<Entry> list(String afterId, int limit) throws Exception {
+    Range<String> range = afterId == null
+        ? Range.create("-", "+")
+        : Range.from(Range.Boundary.excluding(afterId), Range.Boundary.unbounded());
+    List<StreamMessage<String, byte[]>> raw =
+        redis.async().xrange(keys.deadLetters(), range, Limit.from(limit)).get(5, TimeUnit.SECONDS);
+    List<Entry> out = new ArrayList<>(raw.size());
+    for (StreamMessage<String, byte[]> m : raw) {
+      Map<String, byte[]> b = m.getBody();
+      out.add(new Entry(m.getId(), text(b, F_STREAM), text(b, F_THREAD), text(b, F_MESSAGE), text(b, F_ERROR),
+          Long.parseLong(text(b, F_DELIVERIES).isEmpty() ? "0" : text(b, F_DELIVERIES)), b.get(F_PAYLOAD)));
+    }
+    return out;
+  }
+
+  public long count() throws Exception {
+    return redis.async().xlen(keys.deadLetters()).get(5, TimeUnit.SECONDS);
+  }
+
+  /**
+   * Puts entries back on their shard stream as new entries (a fresh delivery count) and removes
+   * them from the dead-letter stream. Empty {@code ids} replays everything.
+   */
+  public long replay(List<String> ids, Duration timeout) throws Exception {
+    RedisAsyncCommands<String, byte[]> cmd = redis.async();
+    long done = 0;
+    List<Entry> entries;
+    if (ids.isEmpty()) {
+      entries = list(null, 100_000);
+    } else {
+      entries = new ArrayList<>();
+      for (String id : ids) {
+        List<StreamMessage<String, byte[]>> one =
+            cmd.xrange(keys.deadLetters(), Range.create(id, id)).get(5, TimeUnit.SECONDS);
+        if (!one.isEmpty()) {
+          Map<String, byte[]> b = one.get(0).getBody();
+          entries.add(new Entry(id, text(b, F_STREAM), "", "", "", 0, b.get(F_PAYLOAD)));
+        }
+      }
+    }
+    for (Entry e : entries) {
+      cmd.xadd(e.stream(), Map.of(F_PAYLOAD, e.payload())).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      cmd.xdel(keys.deadLetters(), e.id()).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      replayed.increment();
+      done++;
+    }
+    return done;
+  }
+
+  private static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static String text(Map<String, byte[]> body, String field) {
+    byte[] v = body.get(field);
+    return v == null ? "" : new String(v, StandardCharsets.UTF_8);
+  }
+}

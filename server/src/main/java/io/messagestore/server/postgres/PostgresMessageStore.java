@@ -1,0 +1,201 @@
+package io.messagestore.server.postgres;
+
+import io.messagestore.api.v1.Message;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+
+/** Message and thread rows in PostgreSQL. Every method is blocking; call it off the event loop. */
+public final class PostgresMessageStore {
+
+  /**
+   * One statement per batch: the messages go in through {@code unnest} of arrays (so a batch of
+   * 500 is one round trip and one plan), duplicates are skipped, and the owning threads' counts
+   * and activity move by exactly the rows that were new.
+   */
+  private static final String INSERT_BATCH = """
+      WITH input AS (
+        SELECT * FROM unnest(?::uuid[], ?::text[], ?::text[], ?::int2[], ?::text[], ?::text[], ?::text[], ?::int8[])
+          AS t(message_id, thread_id, user_id, role, content, metadata, idempotency_key, created_ms)
+      ), ins AS (
+        INSERT INTO messages (message_id, thread_id, user_id, role, content, metadata, idempotency_key, created_at)
+        SELECT message_id, thread_id, user_id, role, content, metadata::jsonb, idempotency_key,
+               timestamptz 'epoch' + created_ms * interval '1 millisecond'
+        FROM input
+        ON CONFLICT DO NOTHING
+        RETURNING message_id, thread_id, user_id, created_at
+      ), counted AS (
+        INSERT INTO threads AS t (thread_id, user_id, created_at, last_activity_at, message_count)
+        SELECT thread_id, min(user_id), min(created_at), max(created_at), count(*) FROM ins GROUP BY thread_id
+        ON CONFLICT (thread_id) DO UPDATE
+          SET message_count = t.message_count + EXCLUDED.message_count,
+              last_activity_at = greatest(t.last_activity_at, EXCLUDED.last_activity_at)
+      )
+      SELECT message_id::text FROM ins
+      """;
+
+  private final PostgresTier tier;
+
+  public PostgresMessageStore(PostgresTier tier) {
+    this.tier = tier;
+  }
+
+  /**
+   * Inserts the messages, skipping ones already stored (same id, or same thread and
+   * idempotency key). Returns the ids that were new.
+   */
+  public Set<String> insert(Collection<Message> messages, Collection<String> idempotencyKeys) throws SQLException {
+    int n = messages.size();
+    UUID[] ids = new UUID[n];
+    String[] threads = new String[n];
+    String[] users = new String[n];
+    Short[] roles = new Short[n];
+    String[] contents = new String[n];
+    String[] metadata = new String[n];
+    String[] idem = idempotencyKeys == null ? new String[n] : idempotencyKeys.toArray(new String[0]);
+    Long[] created = new Long[n];
+    int i = 0;
+    for (Message m : messages) {
+      ids[i] = UUID.fromString(m.getMessageId());
+      threads[i] = m.getThreadId();
+      users[i] = m.getUserId();
+      roles[i] = (short) m.getRoleValue();
+      contents[i] = m.getContent();
+      metadata[i] = MessageRows.metadataJson(m);
+      if (idem[i] != null && idem[i].isEmpty()) {
+        idem[i] = null;
+      }
+      created[i] = MessageRows.createdMillis(m);
+      i++;
+    }
+    try (Connection c = tier.connection(); PreparedStatement ps = c.prepareStatement(INSERT_BATCH)) {
+      ps.setArray(1, c.createArrayOf("uuid", ids));
+      ps.setArray(2, c.createArrayOf("text", threads));
+      ps.setArray(3, c.createArrayOf("text", users));
+      ps.setArray(4, c.createArrayOf("int2", roles));
+      ps.setArray(5, c.createArrayOf("text", contents));
+      ps.setArray(6, c.createArrayOf("text", metadata));
+      ps.setArray(7, c.createArrayOf("text", idem));
+      ps.setArray(8, c.createArrayOf("int8", created));
+      Set<String> inserted = new HashSet<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          inserted.add(rs.getString(1));
+        }
+      }
+      return inserted;
+    }
+  }
+
+  /** The message a thread already holds under an idempotency key, if any. */
+  public Optional<Message> findByIdempotencyKey(String threadId, String idempotencyKey) throws SQLException {
+    return queryOne("SELECT " + MessageRows.COLUMNS
+        + " FROM messages WHERE thread_id = ? AND idempotency_key = ?", threadId, idempotencyKey);
+  }
+
+  public Optional<Message> find(String threadId, String messageId) throws SQLException {
+    return queryOne("SELECT " + MessageRows.COLUMNS
+        + " FROM messages WHERE message_id = ?::uuid AND thread_id = ?", messageId, threadId);
+  }
+
+  /** Which of the ids are stored. */
+  public Set<String> existing(Collection<String> messageIds) throws SQLException {
+    try (Connection c = tier.connection();
+        PreparedStatement ps = c.prepareStatement("SELECT message_id::text FROM messages WHERE message_id = ANY(?::uuid[])")) {
+      Array arr = c.createArrayOf("uuid", messageIds.stream().map(UUID::fromString).toArray(UUID[]::new));
+      ps.setArray(1, arr);
+      Set<String> found = new HashSet<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          found.add(rs.getString(1));
+        }
+      }
+      return found;
+    }
+  }
+
+  /**
+   * Records {@code userId} as the owner of a new thread, or returns who owns it already.
+   * The row is written before the thread's first message so ownership survives a Redis loss.
+   */
+  public String claimThread(String threadId, String userId) throws SQLException {
+    try (Connection c = tier.connection();
+        PreparedStatement ps = c.prepareStatement("""
+            WITH claimed AS (
+              INSERT INTO threads (thread_id, user_id) VALUES (?, ?)
+              ON CONFLICT (thread_id) DO NOTHING RETURNING user_id
+            )
+            SELECT user_id FROM claimed UNION ALL SELECT user_id FROM threads WHERE thread_id = ?
+            LIMIT 1
+            """)) {
+      ps.setString(1, threadId);
+      ps.setString(2, userId);
+      ps.setString(3, threadId);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getString(1);
+      }
+    }
+  }
+
+  /** The owner of a thread, if it has one. */
+  public Optional<String> owner(String threadId) throws SQLException {
+    try (Connection c = tier.connection();
+        PreparedStatement ps = c.prepareStatement("SELECT user_id FROM threads WHERE thread_id = ?")) {
+      ps.setString(1, threadId);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+      }
+    }
+  }
+
+  private Optional<Message> queryOne(String sql, String... params) throws SQLException {
+    try (Connection c = tier.connection(); PreparedStatement ps = c.prepareStatement(sql)) {
+      for (int i = 0; i < params.length; i++) {
+        ps.setString(i + 1, params[i]);
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(MessageRows.read(rs)) : Optional.empty();
+      }
+    }
+  }
+
+  /** Messages of a thread, for the read path: ids strictly after/before the bounds, in order. */
+  public List<Message> page(String threadId, String afterId, String beforeId, int limit, boolean newestFirst)
+      throws SQLException {
+    StringBuilder sql = new StringBuilder("SELECT " + MessageRows.COLUMNS + " FROM messages WHERE thread_id = ?");
+    List<String> params = new ArrayList<>();
+    params.add(threadId);
+    if (afterId != null) {
+      sql.append(" AND message_id > ?::uuid");
+      params.add(afterId);
+    }
+    if (beforeId != null) {
+      sql.append(" AND message_id < ?::uuid");
+      params.add(beforeId);
+    }
+    sql.append(newestFirst ? " ORDER BY message_id DESC" : " ORDER BY message_id ASC").append(" LIMIT ").append(limit);
+    try (Connection c = tier.connection(); PreparedStatement ps = c.prepareStatement(sql.toString())) {
+      for (int i = 0; i < params.size(); i++) {
+        ps.setString(i + 1, params.get(i));
+      }
+      List<Message> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(MessageRows.read(rs));
+        }
+      }
+      return out;
+    }
+  }
+}
+

@@ -1,0 +1,77 @@
+package io.messagestore.server.redis;
+
+import java.nio.charset.StandardCharsets;
+import java.util.zip.CRC32;
+
+/**
+ * The Redis key layout.
+ *
+ * <p>Every key of a thread carries the hash tag of the thread's persistence-stream shard
+ * ({@code ms:{s3}:t:<thread>:...}), and so does the shard's stream ({@code ms:{s3}:stream}). One
+ * send touches the thread's keys and its shard stream in one Lua script; with a shared tag they
+ * sit in one Redis Cluster slot, so the same script runs on a single Redis and on a cluster.
+ * The shard of a thread is {@code crc32(thread_id) mod shards}: stable across gateway instances,
+ * which is also what keeps one thread's entries in order (one stream, one persister at a time).
+ * The shard count is fixed for the life of a deployment.
+ */
+public final class RedisKeys {
+  private final int shards;
+
+  public RedisKeys(int shards) {
+    this.shards = shards;
+  }
+
+  public int shards() {
+    return shards;
+  }
+
+  public int shardOf(String threadId) {
+    CRC32 crc = new CRC32();
+    crc.update(threadId.getBytes(StandardCharsets.UTF_8));
+    return (int) (crc.getValue() % shards);
+  }
+
+  private String threadPrefix(String threadId) {
+    return "ms:{s" + shardOf(threadId) + "}:t:" + threadId + ":";
+  }
+
+  public String owner(String threadId) {
+    return threadPrefix(threadId) + "owner";
+  }
+
+  /** Message keys are this prefix followed by the message id. */
+  public String messagePrefix(String threadId) {
+    return threadPrefix(threadId) + "m:";
+  }
+
+  public String message(String threadId, String messageId) {
+    return messagePrefix(threadId) + messageId;
+  }
+
+  /** Sorted set of the thread's recent message ids (all score 0, ordered by id). */
+  public String recent(String threadId) {
+    return threadPrefix(threadId) + "recent";
+  }
+
+  public String idempotency(String threadId, String key) {
+    return threadPrefix(threadId) + "idem:" + key;
+  }
+
+  public String stream(int shard) {
+    return "ms:{s" + shard + "}:stream";
+  }
+
+  public String streamOf(String threadId) {
+    return stream(shardOf(threadId));
+  }
+
+  /** Entries the persisters gave up on; one stream for all shards (admin traffic only). */
+  public String deadLetters() {
+    return "ms:deadletters";
+  }
+
+  /** Channel on which persisters announce committed message ids. */
+  public String persistedChannel() {
+    return "ms:persisted";
+  }
+}

@@ -1,0 +1,152 @@
+package io.messagestore.server.redis;
+
+import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/** Runs the atomic store step ({@code redis/send.lua}) for one thread's messages. */
+public final class RedisMessageWriter {
+  private static final byte[] SCRIPT = loadScript();
+  private static final String SCRIPT_SHA = sha1Hex(SCRIPT);
+  private static final byte[] ONE = "1".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] ZERO = "0".getBytes(StandardCharsets.US_ASCII);
+
+  private final RedisTier redis;
+  private final RedisKeys keys;
+  private final byte[] messageTtlMs;
+  private final byte[] idempotencyTtlMs;
+  private final byte[] recentWindow;
+  private final byte[] maxStreamLength;
+
+  /**
+   * @param maxBacklog bound of all shards together; each shard takes its share, since a thread
+   *     only ever fills its own shard
+   */
+  public RedisMessageWriter(RedisTier redis, RedisKeys keys, Duration messageTtl, Duration idempotencyTtl,
+      int recentWindow, long maxBacklog) {
+    this.redis = redis;
+    this.keys = keys;
+    this.messageTtlMs = ascii(messageTtl.toMillis());
+    this.idempotencyTtlMs = ascii(idempotencyTtl.toMillis());
+    this.recentWindow = ascii(recentWindow);
+    this.maxStreamLength = ascii(Math.max(1, maxBacklog / keys.shards()));
+  }
+
+  /** A message ready to store: its id, serialized bytes and optional idempotency key. */
+  public record Pending(String messageId, byte[] bytes, String idempotencyKey) {}
+
+  /**
+   * Stores the messages of one thread, all or none.
+   *
+   * @param mayClaim whether an unowned thread may be claimed for {@code userId}
+   */
+  public CompletionStage<StoreResult> store(String threadId, String userId, List<Pending> messages, boolean mayClaim) {
+    int n = messages.size();
+    String[] k = new String[3 + 2 * n];
+    byte[][] argv = new byte[7 + 3 * n][];
+    k[0] = keys.owner(threadId);
+    k[1] = keys.recent(threadId);
+    k[2] = keys.streamOf(threadId);
+    argv[0] = userId.getBytes(StandardCharsets.UTF_8);
+    argv[1] = messageTtlMs;
+    argv[2] = idempotencyTtlMs;
+    argv[3] = recentWindow;
+    argv[4] = maxStreamLength;
+    argv[5] = mayClaim ? ONE : ZERO;
+    argv[6] = keys.messagePrefix(threadId).getBytes(StandardCharsets.UTF_8);
+    for (int i = 0; i < n; i++) {
+      Pending p = messages.get(i);
+      String messageKey = keys.message(threadId, p.messageId());
+      boolean idem = p.idempotencyKey() != null && !p.idempotencyKey().isEmpty();
+      k[3 + 2 * i] = messageKey;
+      k[4 + 2 * i] = idem ? keys.idempotency(threadId, p.idempotencyKey()) : messageKey;
+      argv[7 + 3 * i] = p.messageId().getBytes(StandardCharsets.US_ASCII);
+      argv[8 + 3 * i] = p.bytes();
+      argv[9 + 3 * i] = idem ? ONE : ZERO;
+    }
+    return run(k, argv).thenApply(RedisMessageWriter::parse);
+  }
+
+  private CompletionStage<List<Object>> run(String[] k, byte[][] argv) {
+    RedisAsyncCommands<String, byte[]> cmd = redis.async();
+    CompletableFuture<List<Object>> result = new CompletableFuture<>();
+    cmd.<List<Object>>evalsha(SCRIPT_SHA, ScriptOutputType.MULTI, k, argv).whenComplete((v, e) -> {
+      if (e == null) {
+        result.complete(v);
+      } else if (e instanceof RedisNoScriptException || (e.getCause() instanceof RedisNoScriptException)) {
+        // First use after a Redis restart or flush: EVAL loads the script again.
+        cmd.<List<Object>>eval(SCRIPT, ScriptOutputType.MULTI, k, argv).whenComplete((v2, e2) -> {
+          if (e2 == null) {
+            result.complete(v2);
+          } else {
+            result.completeExceptionally(e2);
+          }
+        });
+      } else {
+        result.completeExceptionally(e);
+      }
+    });
+    return result;
+  }
+
+  private static StoreResult parse(List<Object> reply) {
+    String head = text(reply.get(0));
+    switch (head) {
+      case "NOOWNER":
+        return new StoreResult.NoOwner();
+      case "DENIED":
+        return new StoreResult.Denied(text(reply.get(1)));
+      case "BACKLOG":
+        return new StoreResult.BacklogFull(Long.parseLong(text(reply.get(1))));
+      case "OK":
+        List<StoreResult.Entry> entries = new ArrayList<>((reply.size() - 1) / 3);
+        for (int i = 1; i + 2 < reply.size(); i += 3) {
+          boolean dup = "D".equals(text(reply.get(i)));
+          byte[] first = reply.get(i + 2) instanceof byte[] b ? b : new byte[0];
+          entries.add(new StoreResult.Entry(dup, text(reply.get(i + 1)), first));
+        }
+        return new StoreResult.Stored(entries);
+      default:
+        throw new IllegalStateException("unexpected reply from send.lua: " + head);
+    }
+  }
+
+  private static String text(Object o) {
+    return o instanceof byte[] b ? new String(b, StandardCharsets.UTF_8) : String.valueOf(o);
+  }
+
+  private static byte[] ascii(long v) {
+    return Long.toString(v).getBytes(StandardCharsets.US_ASCII);
+  }
+
+  private static byte[] loadScript() {
+    try (InputStream in = RedisMessageWriter.class.getResourceAsStream("/redis/send.lua")) {
+      if (in == null) {
+        throw new IllegalStateException("redis/send.lua missing from the classpath");
+      }
+      return in.readAllBytes();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static String sha1Hex(byte[] data) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(data));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,82 @@
+package io.messagestore.server.write;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.messagestore.api.v1.Role;
+import io.messagestore.api.v1.SendMessageRequest;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * Checks requests before anything is stored; every rejection is INVALID_ARGUMENT naming the
+ * field. NUL characters are refused because PostgreSQL text and jsonb cannot hold them: accepted
+ * into Redis, such a message could never be persisted.
+ */
+public final class SendRequestValidator {
+  public static final int MAX_THREAD_ID_LENGTH = 128;
+  public static final int MAX_METADATA_ENTRIES = 64;
+  public static final int MAX_METADATA_KEY_LENGTH = 256;
+  public static final int MAX_METADATA_VALUE_BYTES = 64 * 1024;
+  public static final int MAX_IDEMPOTENCY_KEY_LENGTH = 256;
+  private static final Pattern THREAD_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+
+  private final int maxContentBytes;
+
+  public SendRequestValidator(int maxContentBytes) {
+    this.maxContentBytes = maxContentBytes;
+  }
+
+  public static void checkThreadId(String threadId, String field) {
+    if (threadId.isEmpty()) {
+      throw invalid(field + " is required");
+    }
+    if (threadId.length() > MAX_THREAD_ID_LENGTH || !THREAD_ID.matcher(threadId).matches()) {
+      throw invalid(field + " must be 1-128 characters of [A-Za-z0-9._:-]");
+    }
+  }
+
+  public void check(SendMessageRequest r, String prefix) {
+    checkThreadId(r.getThreadId(), prefix + "thread_id");
+    if (r.getRole() == Role.ROLE_UNSPECIFIED || r.getRole() == Role.UNRECOGNIZED) {
+      throw invalid(prefix + "role must be set to one of ROLE_USER, ROLE_ASSISTANT, ROLE_SYSTEM, ROLE_TOOL, ROLE_AGENT");
+    }
+    String content = r.getContent();
+    if (content.isEmpty()) {
+      throw invalid(prefix + "content must not be empty");
+    }
+    int bytes = r.getContentBytes().size();
+    if (bytes > maxContentBytes) {
+      throw invalid(prefix + "content is " + bytes + " bytes; the maximum is " + maxContentBytes);
+    }
+    if (content.indexOf('\0') >= 0) {
+      throw invalid(prefix + "content must not contain NUL (U+0000) characters");
+    }
+    if (r.getMetadataCount() > MAX_METADATA_ENTRIES) {
+      throw invalid(prefix + "metadata has " + r.getMetadataCount() + " entries; the maximum is " + MAX_METADATA_ENTRIES);
+    }
+    for (Map.Entry<String, String> e : r.getMetadataMap().entrySet()) {
+      String k = e.getKey();
+      if (k.isEmpty() || k.length() > MAX_METADATA_KEY_LENGTH) {
+        throw invalid(prefix + "metadata keys must be 1-" + MAX_METADATA_KEY_LENGTH + " characters");
+      }
+      if (e.getValue().getBytes(StandardCharsets.UTF_8).length > MAX_METADATA_VALUE_BYTES) {
+        throw invalid(prefix + "metadata[" + k + "] exceeds " + MAX_METADATA_VALUE_BYTES + " bytes");
+      }
+      if (k.indexOf('\0') >= 0 || e.getValue().indexOf('\0') >= 0) {
+        throw invalid(prefix + "metadata must not contain NUL (U+0000) characters");
+      }
+    }
+    String idem = r.getIdempotencyKey();
+    if (idem.length() > MAX_IDEMPOTENCY_KEY_LENGTH) {
+      throw invalid(prefix + "idempotency_key must be at most " + MAX_IDEMPOTENCY_KEY_LENGTH + " characters");
+    }
+    if (idem.indexOf('\0') >= 0) {
+      throw invalid(prefix + "idempotency_key must not contain NUL (U+0000) characters");
+    }
+  }
+
+  static StatusRuntimeException invalid(String description) {
+    return Status.INVALID_ARGUMENT.withDescription(description).asRuntimeException();
+  }
+}

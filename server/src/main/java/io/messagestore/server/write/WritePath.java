@@ -1,0 +1,324 @@
+package io.messagestore.server.write;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Timestamp;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.messagestore.api.v1.Durability;
+import io.messagestore.api.v1.Message;
+import io.messagestore.api.v1.SendMessageRequest;
+import io.messagestore.api.v1.SendMessageResponse;
+import io.messagestore.api.v1.Tier;
+import io.messagestore.server.auth.Caller;
+import io.messagestore.server.persistence.PersistenceWaiters;
+import io.messagestore.server.postgres.PostgresMessageStore;
+import io.messagestore.server.postgres.PostgresTier;
+import io.messagestore.server.redis.RedisMessageWriter;
+import io.messagestore.server.redis.StoreResult;
+import io.messagestore.server.resilience.GuardedCall;
+import io.messagestore.server.resilience.TierBreakers;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * SendMessage and SendMessageBatch: Redis first, PostgreSQL when Redis cannot take the write.
+ *
+ * <p>The fast path is one Lua script call and nothing else on the caller's path. A durable send
+ * additionally waits for the persister's commit of its message (group commit). When Redis fails
+ * or its breaker is open, the messages go synchronously into PostgreSQL in one statement, so a
+ * batch is stored whole or not at all there too.
+ */
+public final class WritePath {
+  private static final Logger log = LoggerFactory.getLogger(WritePath.class);
+  public static final String REDIS_UNAVAILABLE = "redis_unavailable";
+  public static final int MAX_BATCH = 500;
+
+  private final RedisMessageWriter redis;
+  private final PostgresMessageStore postgres;
+  private final TierBreakers breakers;
+  private final PersistenceWaiters waiters;
+  private final MessageIdGenerator ids;
+  private final SendRequestValidator validator;
+  private final Executor blocking;
+  private final Duration durableTimeout;
+  private final Counter failovers;
+
+  public WritePath(RedisMessageWriter redis, PostgresMessageStore postgres, TierBreakers breakers,
+      PersistenceWaiters waiters, MessageIdGenerator ids, SendRequestValidator validator, Executor blocking,
+      Duration durableTimeout, MeterRegistry meters) {
+    this.redis = redis;
+    this.postgres = postgres;
+    this.breakers = breakers;
+    this.waiters = waiters;
+    this.ids = ids;
+    this.validator = validator;
+    this.blocking = blocking;
+    this.durableTimeout = durableTimeout;
+    this.failovers = Counter.builder("messagestore.write.failovers").tag("reason", REDIS_UNAVAILABLE)
+        .description("writes acknowledged by PostgreSQL because Redis could not take them").register(meters);
+  }
+
+  /** One message. */
+  public CompletableFuture<SendMessageResponse> send(Caller caller, SendMessageRequest request, Duration timeLeft) {
+    validator.check(request, "");
+    return store(caller, request.getThreadId(), List.of(request), request.getDurability(), timeLeft)
+        .thenApply(list -> list.get(0));
+  }
+
+  /** Up to {@value #MAX_BATCH} messages of one thread, all stored or none. */
+  public CompletableFuture<List<SendMessageResponse>> sendBatch(Caller caller, String threadId,
+      List<SendMessageRequest> requests, Durability durability, Duration timeLeft) {
+    SendRequestValidator.checkThreadId(threadId, "thread_id");
+    if (requests.isEmpty()) {
+      throw SendRequestValidator.invalid("messages must not be empty");
+    }
+    if (requests.size() > MAX_BATCH) {
+      throw SendRequestValidator.invalid("messages has " + requests.size() + " entries; the maximum is " + MAX_BATCH);
+    }
+    List<SendMessageRequest> normalized = new ArrayList<>(requests.size());
+    for (int i = 0; i < requests.size(); i++) {
+      SendMessageRequest r = requests.get(i);
+      if (!r.getThreadId().isEmpty() && !r.getThreadId().equals(threadId)) {
+        throw SendRequestValidator.invalid("messages[" + i + "].thread_id is '" + r.getThreadId()
+            + "' but the batch is for thread '" + threadId + "'");
+      }
+      SendMessageRequest n = r.toBuilder().setThreadId(threadId).build();
+      validator.check(n, "messages[" + i + "].");
+      normalized.add(n);
+    }
+    return store(caller, threadId, normalized, durability, timeLeft);
+  }
+
+  private CompletableFuture<List<SendMessageResponse>> store(Caller caller, String threadId,
+      List<SendMessageRequest> requests, Durability durability, Duration timeLeft) {
+    List<Message> messages = new ArrayList<>(requests.size());
+    List<RedisMessageWriter.Pending> pending = new ArrayList<>(requests.size());
+    for (SendMessageRequest r : requests) {
+      UUID id = ids.next();
+      long ms = MessageIdGenerator.millisOf(id);
+      Message m = Message.newBuilder()
+          .setMessageId(id.toString())
+          .setThreadId(threadId)
+          .setUserId(caller.userId())
+          .setRole(r.getRole())
+          .setContent(r.getContent())
+          .putAllMetadata(r.getMetadataMap())
+          .setCreatedAt(Timestamp.newBuilder().setSeconds(ms / 1000).setNanos((int) (ms % 1000) * 1_000_000))
+          .build();
+      messages.add(m);
+      pending.add(new RedisMessageWriter.Pending(m.getMessageId(), m.toByteArray(), r.getIdempotencyKey()));
+    }
+    boolean durable = durability == Durability.DURABILITY_DURABLE;
+    if (durable) {
+      // Before the write: the commit may come before the script's reply does.
+      messages.forEach(m -> waiters.register(m.getMessageId()));
+    }
+    Duration waitLimit = timeLeft == null || timeLeft.compareTo(durableTimeout) > 0 ? durableTimeout : timeLeft;
+    CompletableFuture<List<SendMessageResponse>> result = toRedis(caller, threadId, messages, pending, false)
+        .thenCompose(stored -> durable ? awaitCommit(stored, messages, waitLimit) : CompletableFuture.completedFuture(stored))
+        .exceptionallyCompose(e -> {
+          Throwable cause = GuardedCall.unwrap(e);
+          if (cause instanceof StatusRuntimeException) {
+            return CompletableFuture.failedFuture(cause);
+          }
+          return CompletableFuture.supplyAsync(() -> toPostgres(caller, threadId, messages, requests, cause), blocking);
+        });
+    if (durable) {
+      result.whenComplete((r, e) -> messages.forEach(m -> waiters.forget(m.getMessageId())));
+    }
+    return result;
+  }
+
+  private CompletableFuture<List<SendMessageResponse>> toRedis(Caller caller, String threadId, List<Message> messages,
+      List<RedisMessageWriter.Pending> pending, boolean mayClaim) {
+    return GuardedCall.run(breakers.get(TierBreakers.REDIS_WRITE),
+            () -> redis.store(threadId, caller.userId(), pending, mayClaim), e -> true)
+        .thenCompose(result -> {
+          if (result instanceof StoreResult.Stored stored) {
+            return answer(threadId, messages, stored);
+          }
+          if (result instanceof StoreResult.Denied) {
+            return CompletableFuture.failedFuture(denied(threadId, caller));
+          }
+          if (result instanceof StoreResult.BacklogFull full) {
+            return CompletableFuture.failedFuture(Status.RESOURCE_EXHAUSTED.withDescription(
+                "persistence backlog is full (" + full.backlog() + " entries waiting for PostgreSQL in this "
+                    + "thread's shard); nothing was stored, retry later").asRuntimeException());
+          }
+          // No owner in Redis: a new thread, or Redis lost its keys. PostgreSQL decides.
+          return CompletableFuture.supplyAsync(() -> claim(threadId, caller), blocking)
+              .thenCompose(owner -> owner ? toRedis(caller, threadId, messages, pending, true)
+                  : CompletableFuture.failedFuture(denied(threadId, caller)));
+        });
+  }
+
+  /** True when the caller owns (or now owns) the thread; PostgreSQL away means accept. */
+  private boolean claim(String threadId, Caller caller) {
+    try {
+      String owner = GuardedCall.runBlocking(breakers.get(TierBreakers.POSTGRES_WRITE),
+          () -> postgres.claimThread(threadId, caller.userId()), PostgresTier::isConnectivityFailure);
+      return owner.equals(caller.userId());
+    } catch (Exception e) {
+      // Ownership is recorded in Redis now and in PostgreSQL by the persister later; refusing new
+      // threads while PostgreSQL is down would turn its outage into a write outage.
+      log.warn("postgres cannot confirm owner of new thread {}: {}", threadId, e.toString());
+      return true;
+    }
+  }
+
+  private CompletableFuture<List<SendMessageResponse>> answer(String threadId, List<Message> messages,
+      StoreResult.Stored stored) {
+    List<SendMessageResponse> out = new ArrayList<>(messages.size());
+    Map<String, Message> own = new HashMap<>();
+    messages.forEach(m -> own.put(m.getMessageId(), m));
+    boolean needsLookup = false;
+    for (int i = 0; i < messages.size(); i++) {
+      StoreResult.Entry e = stored.entries().get(i);
+      if (!e.duplicate()) {
+        out.add(SendMessageResponse.newBuilder().setMessage(messages.get(i)).setAcknowledgedBy(Tier.TIER_REDIS).build());
+        continue;
+      }
+      Message first = own.get(e.messageId());
+      if (first == null && e.firstMessage().length > 0) {
+        try {
+          first = Message.parseFrom(e.firstMessage());
+        } catch (InvalidProtocolBufferException ex) {
+          first = null;
+        }
+      }
+      SendMessageResponse.Builder b = SendMessageResponse.newBuilder().setAcknowledgedBy(Tier.TIER_REDIS).setDuplicate(true);
+      if (first != null) {
+        b.setMessage(first);
+      } else {
+        needsLookup = true;
+        b.setMessage(Message.newBuilder().setMessageId(e.messageId()).setThreadId(threadId));
+      }
+      out.add(b.build());
+    }
+    if (!needsLookup) {
+      return CompletableFuture.completedFuture(out);
+    }
+    // The first copy expired from Redis (its idempotency key lives longer): read it back.
+    return CompletableFuture.supplyAsync(() -> {
+      List<SendMessageResponse> filled = new ArrayList<>(out.size());
+      for (SendMessageResponse r : out) {
+        if (r.getDuplicate() && r.getMessage().getContent().isEmpty()) {
+          try {
+            Optional<Message> m = postgres.find(threadId, r.getMessage().getMessageId());
+            filled.add(m.map(x -> r.toBuilder().setMessage(x).build()).orElse(r));
+          } catch (Exception ex) {
+            filled.add(r);
+          }
+        } else {
+          filled.add(r);
+        }
+      }
+      return filled;
+    }, blocking);
+  }
+
+  private CompletableFuture<List<SendMessageResponse>> awaitCommit(List<SendMessageResponse> stored,
+      List<Message> messages, Duration limit) {
+    List<CompletableFuture<Void>> commits = new ArrayList<>();
+    List<String> duplicates = new ArrayList<>();
+    for (SendMessageResponse r : stored) {
+      String id = r.getMessage().getMessageId();
+      commits.add(waiters.register(id));
+      if (r.getDuplicate()) {
+        duplicates.add(id);
+      }
+    }
+    if (!duplicates.isEmpty()) {
+      // A duplicate's first copy may have been committed long ago: no commit event will come.
+      CompletableFuture.runAsync(() -> {
+        try {
+          waiters.committed(postgres.existing(duplicates));
+        } catch (Exception e) {
+          log.debug("cannot check duplicates in postgres: {}", e.toString());
+        }
+      }, blocking);
+    }
+    return CompletableFuture.allOf(commits.toArray(new CompletableFuture[0]))
+        .orTimeout(limit.toMillis(), TimeUnit.MILLISECONDS)
+        .handle((v, e) -> {
+          stored.forEach(r -> waiters.forget(r.getMessage().getMessageId()));
+          if (e != null) {
+            Throwable cause = GuardedCall.unwrap(e);
+            String desc = cause instanceof TimeoutException
+                ? "message(s) stored in Redis (first id " + messages.get(0).getMessageId() + ") but not committed to "
+                    + "PostgreSQL within " + limit.toMillis() + " ms; they will be persisted when PostgreSQL "
+                    + "catches up. Retry with the same idempotency_key to get a durable answer"
+                : "waiting for the PostgreSQL commit failed: " + cause;
+            throw new CompletionException(Status.UNAVAILABLE.withDescription(desc).asRuntimeException());
+          }
+          List<SendMessageResponse> out = new ArrayList<>(stored.size());
+          for (SendMessageResponse r : stored) {
+            out.add(r.toBuilder().setAcknowledgedBy(Tier.TIER_POSTGRES).build());
+          }
+          return out;
+        });
+  }
+
+  /** Redis could not take the write: store synchronously in PostgreSQL, all or nothing. */
+  private List<SendMessageResponse> toPostgres(Caller caller, String threadId, List<Message> messages,
+      List<SendMessageRequest> requests, Throwable redisFailure) {
+    List<String> idem = new ArrayList<>(requests.size());
+    requests.forEach(r -> idem.add(r.getIdempotencyKey()));
+    try {
+      return GuardedCall.runBlocking(breakers.get(TierBreakers.POSTGRES_WRITE), () -> {
+        String owner = postgres.claimThread(threadId, caller.userId());
+        if (!owner.equals(caller.userId())) {
+          throw denied(threadId, caller);
+        }
+        Set<String> inserted = postgres.insert(messages, idem);
+        List<SendMessageResponse> out = new ArrayList<>(messages.size());
+        for (int i = 0; i < messages.size(); i++) {
+          Message m = messages.get(i);
+          SendMessageResponse.Builder b = SendMessageResponse.newBuilder()
+              .setAcknowledgedBy(Tier.TIER_POSTGRES).setFailoverReason(REDIS_UNAVAILABLE);
+          if (inserted.contains(m.getMessageId())) {
+            b.setMessage(m);
+          } else {
+            Optional<Message> first = idem.get(i).isEmpty() ? Optional.empty()
+                : postgres.findByIdempotencyKey(threadId, idem.get(i));
+            b.setMessage(first.orElse(m)).setDuplicate(first.isPresent());
+          }
+          out.add(b.build());
+        }
+        failovers.increment(messages.size());
+        return out;
+      }, e -> !(e instanceof StatusRuntimeException) && PostgresTier.isConnectivityFailure(e));
+    } catch (StatusRuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw Status.UNAVAILABLE.withDescription("no tier can take the write, nothing was stored: redis: "
+          + describe(redisFailure) + "; postgres: " + describe(e)).asRuntimeException();
+    }
+  }
+
+  private static StatusRuntimeException denied(String threadId, Caller caller) {
+    return Status.PERMISSION_DENIED.withDescription(
+        "thread '" + threadId + "' belongs to another user, not '" + caller.userId() + "'").asRuntimeException();
+  }
+
+  private static String describe(Throwable t) {
+    Throwable c = GuardedCall.unwrap(t);
+    String msg = c.getMessage();
+    return c.getClass().getSimpleName() + (msg == null ? "" : " (" + msg + ")");
+  }
+}
