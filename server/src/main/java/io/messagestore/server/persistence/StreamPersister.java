@@ -68,6 +68,9 @@ final class StreamPersister implements Runnable {
   private volatile boolean running = true;
   private long nextClaimAt;
   private boolean groupReady;
+  /** After an error a read reply may have been lost: its entries are pending under this consumer. */
+  private boolean rereadOwnPending;
+  private String ownPendingCursor = "0";
 
   StreamPersister(String stream, String consumer, Supplier<StatefulRedisConnection<String, byte[]>> connect,
       PostgresTier postgresTier, PostgresMessageStore postgres, DeadLetters deadLetters, PersistenceObserver observer,
@@ -111,17 +114,22 @@ final class StreamPersister implements Runnable {
         }
         RedisCommands<String, byte[]> redis = connection.sync();
         ensureGroup(redis);
+        if (rereadOwnPending) {
+          // Let the batch in flight settle first, or its entries would be read back as pending.
+          joinQuietly(inFlight);
+        }
         List<Delivery> batch = claimAbandoned(redis);
         if (batch.isEmpty()) {
-          batch = readNew(redis);
+          batch = rereadOwnPending ? readOwnPending(redis) : readNew(redis);
         }
         backoff = RETRY_MIN;
-        inFlight.join();
+        joinQuietly(inFlight);
         if (!batch.isEmpty()) {
           List<Delivery> toCommit = batch;
           inFlight = CompletableFuture.runAsync(() -> commit(toCommit), commitExecutor);
         }
       } catch (RuntimeException e) {
+        rereadOwnPending = true;
         if (running) {
           log.debug("persister {} waiting for redis: {}", stream, e.toString());
           pause(backoff);
@@ -132,6 +140,15 @@ final class StreamPersister implements Runnable {
     inFlight.join();
     if (connection != null) {
       connection.close();
+    }
+  }
+
+  private void joinQuietly(CompletableFuture<Void> inFlight) {
+    try {
+      inFlight.join();
+    } catch (RuntimeException e) {
+      log.error("persister {}: commit failed unexpectedly; its entries will be re-read", stream, e);
+      rereadOwnPending = true;
     }
   }
 
@@ -167,6 +184,28 @@ final class StreamPersister implements Runnable {
     List<Delivery> out = new ArrayList<>(got.size());
     for (StreamMessage<String, byte[]> m : got) {
       out.add(new Delivery(m.getId(), m.getBody().get(DeadLetters.F_PAYLOAD), 1));
+    }
+    return out;
+  }
+
+  /**
+   * Entries delivered to this consumer but never acknowledged (ID 0 instead of {@code >}); once
+   * none are left, reading goes back to new entries.
+   */
+  private List<Delivery> readOwnPending(RedisCommands<String, byte[]> redis) {
+    List<StreamMessage<String, byte[]>> got = redis.xreadgroup(Consumer.from(GROUP, consumer),
+        XReadArgs.Builder.count(batchSize), XReadArgs.StreamOffset.from(stream, ownPendingCursor));
+    if (got == null || got.isEmpty()) {
+      // Entries that failed here before stay pending and come back through XAUTOCLAIM.
+      rereadOwnPending = false;
+      ownPendingCursor = "0";
+      return List.of();
+    }
+    ownPendingCursor = got.get(got.size() - 1).getId();
+    List<Delivery> out = new ArrayList<>(got.size());
+    for (StreamMessage<String, byte[]> m : got) {
+      byte[] payload = m.getBody() == null ? null : m.getBody().get(DeadLetters.F_PAYLOAD);
+      out.add(new Delivery(m.getId(), payload, 1));
     }
     return out;
   }

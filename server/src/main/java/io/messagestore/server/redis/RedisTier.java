@@ -46,7 +46,9 @@ public final class RedisTier implements AutoCloseable {
     this.client.setOptions(ClientOptions.builder()
         .autoReconnect(true)
         .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-        .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
+        // Each connection's own URI timeout applies: the request path's is short, the
+        // persisters' (blocking XREADGROUP) is long.
+        .timeoutOptions(TimeoutOptions.enabled())
         // A paused or unreachable Redis must fail a connect quickly too, not after 10 s.
         .socketOptions(SocketOptions.builder()
             .connectTimeout(commandTimeout.compareTo(MIN_CONNECT_TIMEOUT) < 0 ? MIN_CONNECT_TIMEOUT : commandTimeout)

@@ -1,0 +1,82 @@
+package io.messagestore.server.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ConfigLoaderTest {
+  private static final String SECRET = "0123456789abcdef0123456789abcdef";
+
+  @Test
+  void defaultsMatchTheDocumentedValues() {
+    GatewayConfig c = ConfigLoader.load(null, Map.of("MESSAGESTORE_JWT_SECRET", SECRET), Map.of());
+    assertThat(c.grpcHost()).isEqualTo("127.0.0.1");
+    assertThat(c.grpcPort()).isEqualTo(50051);
+    assertThat(c.metricsPort()).isEqualTo(9464);
+    assertThat(c.redisUri().toString()).isEqualTo("redis://127.0.0.1:6379");
+    assertThat(c.postgresJdbcUrl()).isEqualTo("jdbc:postgresql://127.0.0.1:5432/messagestore");
+    assertThat(c.clickhouseUrl().toString()).isEqualTo("http://127.0.0.1:8123");
+    assertThat(c.clickhouseDatabase()).isEqualTo("messagestore");
+    assertThat(c.authMode()).isEqualTo(GatewayConfig.AuthMode.REQUIRED);
+    assertThat(c.maxContentBytes()).isEqualTo(1024 * 1024);
+    assertThat(c.messageTtl()).isEqualTo(Duration.ofHours(1));
+    assertThat(c.maxBacklog()).isEqualTo(1_000_000L);
+  }
+
+  @Test
+  void overridesWinOverEnvironment() {
+    GatewayConfig c = ConfigLoader.load(null,
+        Map.of("MESSAGESTORE_JWT_SECRET", SECRET, "MESSAGESTORE_GRPC_PORT", "6000", "MESSAGESTORE_REDIS_TIMEOUT", "250ms"),
+        Map.of("MESSAGESTORE_GRPC_PORT", "7000"));
+    assertThat(c.grpcPort()).isEqualTo(7000);
+    assertThat(c.redisTimeout()).isEqualTo(Duration.ofMillis(250));
+  }
+
+  @Test
+  void badPortIsRejectedNamingTheVariable() {
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("MESSAGESTORE_JWT_SECRET", SECRET,
+        "MESSAGESTORE_GRPC_PORT", "seventy"), Map.of()))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("MESSAGESTORE_GRPC_PORT=seventy");
+  }
+
+  @Test
+  void shortJwtSecretIsRejectedWithoutPrintingIt() {
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("MESSAGESTORE_JWT_SECRET", "short"), Map.of()))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("MESSAGESTORE_JWT_SECRET")
+        .hasMessageNotContaining("short");
+  }
+
+  @Test
+  void disabledAuthIsRefusedOffLoopback() {
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("MESSAGESTORE_AUTH", "disabled",
+        "MESSAGESTORE_GRPC_HOST", "0.0.0.0"), Map.of()))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("MESSAGESTORE_AUTH").hasMessageContaining("loopback");
+  }
+
+  @Test
+  void contentLimitMustStayBelowGrpcInboundLimit() {
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("MESSAGESTORE_JWT_SECRET", SECRET,
+        "MESSAGESTORE_MAX_CONTENT_BYTES", "5000000"), Map.of()))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("MESSAGESTORE_MAX_CONTENT_BYTES=5000000");
+  }
+
+  @Test
+  void postgresUrlFormsAreAccepted() {
+    for (String url : new String[] {"r2dbc:postgresql://db:5432/x", "postgresql://db:5432/x", "jdbc:postgresql://db:5432/x"}) {
+      GatewayConfig c = ConfigLoader.load(null, Map.of("MESSAGESTORE_JWT_SECRET", SECRET, "MESSAGESTORE_POSTGRES_URL", url), Map.of());
+      assertThat(c.postgresJdbcUrl()).isEqualTo("jdbc:postgresql://db:5432/x");
+    }
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("MESSAGESTORE_JWT_SECRET", SECRET,
+        "MESSAGESTORE_POSTGRES_URL", "mysql://db/x"), Map.of())).hasMessageContaining("MESSAGESTORE_POSTGRES_URL");
+  }
+
+  @Test
+  void badBreakerSettingIsNamed() {
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("MESSAGESTORE_JWT_SECRET", SECRET,
+        "MESSAGESTORE_BREAKER_FAILURE_RATE", "150"), Map.of()))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("MESSAGESTORE_BREAKER_FAILURE_RATE=150");
+  }
+}

@@ -1,0 +1,105 @@
+package io.messagestore.server.testing;
+
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A gateway in its own JVM, for tests that kill -9 it or send it SIGTERM. Output goes to a log
+ * file that failing tests print.
+ */
+public final class GatewayProcess implements AutoCloseable {
+  private final Process process;
+  private final Path log;
+  private final int port;
+
+  private GatewayProcess(Process process, Path log, int port) {
+    this.process = process;
+    this.log = log;
+    this.port = port;
+  }
+
+  public static GatewayProcess start(Map<String, String> settings) throws IOException {
+    int port = FreePorts.next();
+    Path log = Files.createTempFile("gateway-", ".log");
+    ProcessBuilder pb = new ProcessBuilder(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx512m", "-cp", System.getProperty("java.class.path"), "io.messagestore.server.GatewayMain")
+        .redirectErrorStream(true)
+        .redirectOutput(log.toFile());
+    pb.environment().keySet().removeIf(k -> k.startsWith("MESSAGESTORE_"));
+    pb.environment().putAll(settings);
+    pb.environment().put("MESSAGESTORE_GRPC_PORT", Integer.toString(port));
+    pb.environment().put("MESSAGESTORE_METRICS_PORT", Integer.toString(FreePorts.next()));
+    return new GatewayProcess(pb.start(), log, port);
+  }
+
+  /** Starts and waits until health answers SERVING. */
+  public static GatewayProcess startServing(Map<String, String> settings) throws IOException {
+    GatewayProcess p = start(settings);
+    ManagedChannel ch = p.channel();
+    try {
+      Poll.until(Duration.ofSeconds(60), "gateway process to serve (log " + p.log + ")", () -> {
+        if (!p.process.isAlive()) {
+          throw new AssertionError("gateway exited early:\n" + p.output());
+        }
+        return HealthGrpc.newBlockingStub(ch).withDeadlineAfter(1, TimeUnit.SECONDS)
+            .check(HealthCheckRequest.getDefaultInstance()).getStatus() == HealthCheckResponse.ServingStatus.SERVING;
+      });
+    } finally {
+      ch.shutdownNow();
+    }
+    return p;
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public ManagedChannel channel() {
+    return ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+  }
+
+  public Process process() {
+    return process;
+  }
+
+  /** SIGKILL: no shutdown hook, no drain. */
+  public void kill9() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  /** SIGTERM: the graceful path. */
+  public void terminate() {
+    process.destroy();
+  }
+
+  public String output() {
+    try {
+      return Files.readString(log);
+    } catch (IOException e) {
+      return "(no log: " + e + ")";
+    }
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    if (process.isAlive()) {
+      kill9();
+    }
+  }
+
+  static String classpath() {
+    return System.getProperty("java.class.path").replace(File.pathSeparatorChar, ':');
+  }
+}
