@@ -1,5 +1,6 @@
 package io.messagestore.server;
 
+import io.messagestore.server.auth.DevTokenCommand;
 import io.messagestore.server.config.ConfigException;
 import io.messagestore.server.config.ConfigLoader;
 import io.messagestore.server.config.GatewayConfig;
@@ -14,6 +15,7 @@ import picocli.CommandLine.Option;
 
 /** {@code messagestore-server}: runs the gateway until SIGTERM/SIGINT, then drains and exits. */
 @Command(name = "messagestore-server", mixinStandardHelpOptions = true, version = "messagestore 0.1.0",
+    subcommands = DevTokenCommand.class,
     description = "Runs the MessageStore gRPC gateway. Settings come from MESSAGESTORE_* environment variables, "
         + "an optional properties file with the same keys, and --set overrides (later wins).")
 public final class GatewayMain implements Callable<Integer> {

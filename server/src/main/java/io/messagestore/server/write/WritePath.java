@@ -4,6 +4,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Timestamp;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.lettuce.core.RedisCommandTimeoutException;
 import io.messagestore.api.v1.Durability;
 import io.messagestore.api.v1.Message;
 import io.messagestore.api.v1.SendMessageRequest;
@@ -306,7 +307,12 @@ public final class WritePath {
     } catch (StatusRuntimeException e) {
       throw e;
     } catch (Exception e) {
-      throw Status.UNAVAILABLE.withDescription("no tier can take the write, nothing was stored: redis: "
+      // A Redis timeout leaves the outcome open: the script may have run after all, in which
+      // case the message is persisted later. Only a refused Redis call means nothing was stored.
+      String outcome = GuardedCall.unwrap(redisFailure) instanceof RedisCommandTimeoutException
+          ? "the Redis write timed out and may still have been applied; retry with the same idempotency_key"
+          : "nothing was stored";
+      throw Status.UNAVAILABLE.withDescription("no tier can take the write, " + outcome + ": redis: "
           + describe(redisFailure) + "; postgres: " + describe(e)).asRuntimeException();
     }
   }

@@ -51,6 +51,11 @@ public final class LocalTiers {
     run("start-private", tier, Integer.toString(port), dir.toString());
   }
 
+  /** A private Redis that keeps its data across stop/start (AOF, fsync every write). */
+  public static void startPrivateDurableRedis(int port, Path dir) {
+    runWith(Map.of("MESSAGESTORE_TIERS_REDIS_APPENDONLY", "yes"), "start-private", "redis", Integer.toString(port), dir.toString());
+  }
+
   public static void stopPrivate(String tier, Path dir) {
     run("stop-private", tier, dir.toString());
   }
@@ -69,11 +74,17 @@ public final class LocalTiers {
   }
 
   static String run(String... args) {
+    return runWith(Map.of(), args);
+  }
+
+  static String runWith(Map<String, String> env, String... args) {
     String[] cmd = new String[args.length + 1];
     cmd[0] = script().toString();
     System.arraycopy(args, 0, cmd, 1, args.length);
     try {
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+      pb.environment().putAll(env);
+      Process p = pb.start();
       byte[] out = p.getInputStream().readAllBytes();
       if (!p.waitFor(180, TimeUnit.SECONDS) || p.exitValue() != 0) {
         throw new IllegalStateException("local-tiers.sh " + String.join(" ", args) + " failed:\n"

@@ -33,6 +33,11 @@ public final class TestGateway implements AutoCloseable {
     return new TestGateway(settings(overrides));
   }
 
+  /** Exactly these settings (no shared-tier defaults added). */
+  public static TestGateway startWith(Map<String, String> settings) throws Exception {
+    return new TestGateway(settings);
+  }
+
   public static TestGateway start() throws Exception {
     return start(Map.of());
   }

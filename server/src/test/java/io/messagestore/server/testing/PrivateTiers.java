@@ -1,0 +1,71 @@
+package io.messagestore.server.testing;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * A Redis and a PostgreSQL of the test's own, on free ports, that the test may stop, kill and
+ * restart. Redis keeps its data across a stop (AOF), so a restart is an outage, not a loss.
+ */
+public final class PrivateTiers implements AutoCloseable {
+  public final int redisPort = FreePorts.next();
+  public final int postgresPort = FreePorts.next();
+  private final Path redisDir;
+  private final Path postgresDir;
+
+  private PrivateTiers(Path redisDir, Path postgresDir) {
+    this.redisDir = redisDir;
+    this.postgresDir = postgresDir;
+  }
+
+  public static PrivateTiers start() throws IOException {
+    PrivateTiers t = new PrivateTiers(LocalTiers.privateDir("redis"), LocalTiers.privateDir("pg"));
+    t.startRedis();
+    t.startPostgres();
+    return t;
+  }
+
+  public void startRedis() {
+    LocalTiers.startPrivateDurableRedis(redisPort, redisDir);
+  }
+
+  public void stopRedis() {
+    LocalTiers.stopPrivate("redis", redisDir);
+  }
+
+  public void startPostgres() {
+    LocalTiers.startPrivate("postgres", postgresPort, postgresDir);
+  }
+
+  public void stopPostgres() {
+    LocalTiers.stopPrivate("postgres", postgresDir);
+  }
+
+  /** Gateway settings pointing at these tiers (ClickHouse stays the shared one). */
+  public Map<String, String> settings(Map<String, String> extra) {
+    Map<String, String> s = new HashMap<>(TestGateway.settings(Map.of()));
+    s.put("MESSAGESTORE_REDIS_URI", "redis://127.0.0.1:" + redisPort);
+    s.put("MESSAGESTORE_POSTGRES_URL", "postgresql://127.0.0.1:" + postgresPort + "/messagestore");
+    s.put("MESSAGESTORE_POSTGRES_USER", "postgres");
+    s.put("MESSAGESTORE_POSTGRES_TIMEOUT", "1s");
+    // A stopped Redis fails at once (connection refused); the generous timeout only keeps a
+    // slow fsync on this shared machine from looking like an outage.
+    s.put("MESSAGESTORE_REDIS_TIMEOUT", "1s");
+    s.put("MESSAGESTORE_BREAKER_OPEN_WAIT", "500ms");
+    s.put("MESSAGESTORE_BREAKER_MINIMUM_CALLS", "5");
+    s.put("MESSAGESTORE_BREAKER_WINDOW", "10");
+    s.putAll(extra);
+    return s;
+  }
+
+  @Override
+  public void close() {
+    try {
+      LocalTiers.stopPrivate("redis", redisDir);
+    } finally {
+      LocalTiers.stopPrivate("postgres", postgresDir);
+    }
+  }
+}
