@@ -30,6 +30,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -58,6 +59,7 @@ public final class WritePath {
   private final Executor blocking;
   private final Duration durableTimeout;
   private final Counter failovers;
+  private final ConcurrentHashMap<String, CompletableFuture<Boolean>> claims = new ConcurrentHashMap<>();
 
   public WritePath(RedisMessageWriter redis, PostgresMessageStore postgres, TierBreakers breakers,
       PersistenceWaiters waiters, MessageIdGenerator ids, SendRequestValidator validator, Executor blocking,
@@ -162,10 +164,33 @@ public final class WritePath {
                     + "thread's shard); nothing was stored, retry later").asRuntimeException());
           }
           // No owner in Redis: a new thread, or Redis lost its keys. PostgreSQL decides.
-          return CompletableFuture.supplyAsync(() -> claim(threadId, caller), blocking)
+          return claimCoalesced(threadId, caller)
               .thenCompose(owner -> owner ? toRedis(caller, threadId, messages, pending, true)
                   : CompletableFuture.failedFuture(denied(threadId, caller)));
         });
+  }
+
+  /**
+   * One PostgreSQL claim per new thread however many sends race for it: a burst of first
+   * messages to a thread would otherwise queue one claim each and exhaust the pool.
+   */
+  private CompletableFuture<Boolean> claimCoalesced(String threadId, Caller caller) {
+    String key = threadId + '\0' + caller.userId();
+    CompletableFuture<Boolean> mine = new CompletableFuture<>();
+    CompletableFuture<Boolean> running = claims.putIfAbsent(key, mine);
+    if (running != null) {
+      return running;
+    }
+    CompletableFuture.runAsync(() -> {
+      try {
+        mine.complete(claim(threadId, caller));
+      } catch (RuntimeException e) {
+        mine.completeExceptionally(e);
+      } finally {
+        claims.remove(key, mine);
+      }
+    }, blocking);
+    return mine;
   }
 
   /** True when the caller owns (or now owns) the thread; PostgreSQL away means accept. */
