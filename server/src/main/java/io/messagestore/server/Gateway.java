@@ -114,7 +114,8 @@ public final class Gateway implements AutoCloseable {
         new RedisMessageWriter(redis, keys, config.messageTtl(), config.idempotencyTtl(), config.recentWindow(),
             config.maxBacklog()),
         messageRows, breakers, waiters, new MessageIdGenerator(clock),
-        new SendRequestValidator(config.maxContentBytes()), blockingExecutor, config.durableTimeout(), meters);
+        new SendRequestValidator(config.maxContentBytes()), blockingExecutor, grpcExecutor, config.durableTimeout(),
+        meters);
     PageTokens tokens = new PageTokens(cursorSecret(config));
     ReadPath reads = new ReadPath(redis, keys, messageRows, new PostgresThreadStore(postgres), breakers, tokens,
         blockingExecutor, config.messageTtl());

@@ -57,13 +57,14 @@ public final class WritePath {
   private final MessageIdGenerator ids;
   private final SendRequestValidator validator;
   private final Executor blocking;
+  private final Executor callbacks;
   private final Duration durableTimeout;
   private final Counter failovers;
   private final ConcurrentHashMap<String, CompletableFuture<Boolean>> claims = new ConcurrentHashMap<>();
 
   public WritePath(RedisMessageWriter redis, PostgresMessageStore postgres, TierBreakers breakers,
       PersistenceWaiters waiters, MessageIdGenerator ids, SendRequestValidator validator, Executor blocking,
-      Duration durableTimeout, MeterRegistry meters) {
+      Executor callbacks, Duration durableTimeout, MeterRegistry meters) {
     this.redis = redis;
     this.postgres = postgres;
     this.breakers = breakers;
@@ -71,6 +72,7 @@ public final class WritePath {
     this.ids = ids;
     this.validator = validator;
     this.blocking = blocking;
+    this.callbacks = callbacks;
     this.durableTimeout = durableTimeout;
     this.failovers = Counter.builder("messagestore.write.failovers").tag("reason", REDIS_UNAVAILABLE)
         .description("writes acknowledged by PostgreSQL because Redis could not take them").register(meters);
@@ -149,9 +151,11 @@ public final class WritePath {
 
   private CompletableFuture<List<SendMessageResponse>> toRedis(Caller caller, String threadId, List<Message> messages,
       List<RedisMessageWriter.Pending> pending, boolean mayClaim) {
+    // The rest runs on the call executor, not on lettuce's I/O thread: under a burst, replies
+    // would otherwise queue behind response building and time out while already answered.
     return GuardedCall.run(breakers.get(TierBreakers.REDIS_WRITE),
             () -> redis.store(threadId, caller.userId(), pending, mayClaim), e -> true)
-        .thenCompose(result -> {
+        .thenComposeAsync(result -> {
           if (result instanceof StoreResult.Stored stored) {
             return answer(threadId, messages, stored);
           }
@@ -167,7 +171,7 @@ public final class WritePath {
           return claimCoalesced(threadId, caller)
               .thenCompose(owner -> owner ? toRedis(caller, threadId, messages, pending, true)
                   : CompletableFuture.failedFuture(denied(threadId, caller)));
-        });
+        }, callbacks);
   }
 
   /**
