@@ -4,17 +4,17 @@
 -- KEYS[1] owner key, KEYS[2] recent index, KEYS[3] shard stream,
 -- then per message i: KEYS[2+2i] message key, KEYS[3+2i] idempotency key (the message key again
 -- when there is none: every key must hash to the thread's slot, so no empty placeholder)
--- ARGV[1] user id, ARGV[2] message ttl ms, ARGV[3] idempotency ttl ms, ARGV[4] recent window,
--- ARGV[5] max stream length, ARGV[6] "1" when the caller may claim an unowned thread,
--- ARGV[7] message key prefix, then per message i: ARGV[5+3i] id, ARGV[6+3i] message bytes,
--- ARGV[7+3i] "1" when the message has an idempotency key
+-- ARGV[1] user id, ARGV[2] message ttl ms, ARGV[3] idempotency ttl ms, ARGV[4] max stream length,
+-- ARGV[5] "1" when the caller may claim an unowned thread, ARGV[6] message key prefix,
+-- then per message i: ARGV[4+3i] id, ARGV[5+3i] message bytes,
+-- ARGV[6+3i] "1" when the message has an idempotency key
 --
 -- Returns {"OK", s1, id1, b1, s2, id2, b2, ...} with s = "N" (stored) or "D" (duplicate of id, with
 -- the first message's bytes when Redis still has them), or {"NOOWNER"}, {"DENIED", owner},
 -- {"BACKLOG", length}.
 local owner = redis.call('GET', KEYS[1])
 if not owner then
-  if ARGV[6] ~= '1' then
+  if ARGV[5] ~= '1' then
     return {'NOOWNER'}
   end
 elseif owner ~= ARGV[1] then
@@ -27,7 +27,7 @@ local fresh = {}
 local seen = {}
 for i = 1, n do
   local idem = KEYS[3 + 2 * i]
-  local hasIdem = ARGV[7 + 3 * i] == '1'
+  local hasIdem = ARGV[6 + 3 * i] == '1'
   local dup = nil
   if hasIdem then
     dup = seen[idem] or redis.call('GET', idem)
@@ -35,32 +35,32 @@ for i = 1, n do
   if dup then
     out[#out + 1] = 'D'
     out[#out + 1] = dup
-    out[#out + 1] = redis.call('GET', ARGV[7] .. dup) or ''
+    out[#out + 1] = redis.call('GET', ARGV[6] .. dup) or ''
   else
     fresh[#fresh + 1] = i
     if hasIdem then
-      seen[idem] = ARGV[5 + 3 * i]
+      seen[idem] = ARGV[4 + 3 * i]
     end
     out[#out + 1] = 'N'
-    out[#out + 1] = ARGV[5 + 3 * i]
+    out[#out + 1] = ARGV[4 + 3 * i]
     out[#out + 1] = ''
   end
 end
 
 if #fresh > 0 then
   local backlog = redis.call('XLEN', KEYS[3])
-  if backlog + #fresh > tonumber(ARGV[5]) then
+  if backlog + #fresh > tonumber(ARGV[4]) then
     return {'BACKLOG', tostring(backlog)}
   end
 end
 
 for _, i in ipairs(fresh) do
-  local id = ARGV[5 + 3 * i]
-  local bytes = ARGV[6 + 3 * i]
+  local id = ARGV[4 + 3 * i]
+  local bytes = ARGV[5 + 3 * i]
   redis.call('SET', KEYS[2 + 2 * i], bytes, 'PX', ARGV[2])
   redis.call('ZADD', KEYS[2], 0, id)
   redis.call('XADD', KEYS[3], '*', 'm', bytes)
-  if ARGV[7 + 3 * i] == '1' then
+  if ARGV[6 + 3 * i] == '1' then
     redis.call('SET', KEYS[3 + 2 * i], id, 'PX', ARGV[3])
   end
 end
@@ -69,8 +69,8 @@ if #fresh > 0 then
   if not owner then
     redis.call('SET', KEYS[1], ARGV[1])
   end
-  -- The index only lists the newest messages; older ones are read from PostgreSQL.
-  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[4]) + 1))
+  -- Trimming the index to the recent window is the persisters' job: only they know which
+  -- messages are safely in PostgreSQL, and an unpersisted message must stay listable.
   redis.call('PEXPIRE', KEYS[2], ARGV[2])
 end
 return out

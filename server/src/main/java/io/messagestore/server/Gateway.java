@@ -11,6 +11,7 @@ import io.messagestore.server.api.grpc.MessageStoreService;
 import io.messagestore.server.auth.AdminOnlyInterceptor;
 import io.messagestore.server.auth.AuthInterceptor;
 import io.messagestore.server.auth.JwtVerifier;
+import io.messagestore.server.clickhouse.ClickHouseMessageStore;
 import io.messagestore.server.clickhouse.ClickHouseTier;
 import io.messagestore.server.config.GatewayConfig;
 import io.messagestore.server.health.TierHealthMonitor;
@@ -22,6 +23,7 @@ import io.messagestore.server.persistence.StreamBacklog;
 import io.messagestore.server.postgres.PostgresMessageStore;
 import io.messagestore.server.postgres.PostgresThreadStore;
 import io.messagestore.server.postgres.PostgresTier;
+import io.messagestore.server.read.CacheRebuilder;
 import io.messagestore.server.read.PageTokens;
 import io.messagestore.server.read.ReadPath;
 import io.messagestore.server.redis.RedisKeys;
@@ -69,6 +71,7 @@ public final class Gateway implements AutoCloseable {
   private final HealthStatusManager health;
   private final TierHealthMonitor monitor;
   private final Persisters persisters;
+  private final CacheRebuilder rebuilder;
   private final Server server;
   private MetricsHttpServer metricsServer;
 
@@ -108,18 +111,20 @@ public final class Gateway implements AutoCloseable {
     health = new HealthStatusManager();
     monitor = new TierHealthMonitor(redis, postgres, clickhouse, backlog, health, config.healthProbeInterval(), meters);
     persisters = new Persisters(redis, keys, postgres, messageRows, deadLetters, waiters, clock, meters,
-        config.persisterBatchSize(), config.persisterLinger(), config.pendingClaimTimeout(), config.maxDeliveries());
+        config.persisterBatchSize(), config.persisterLinger(), config.pendingClaimTimeout(), config.maxDeliveries(),
+        config.recentWindow());
 
     WritePath writes = new WritePath(
-        new RedisMessageWriter(redis, keys, config.messageTtl(), config.idempotencyTtl(), config.recentWindow(),
-            config.maxBacklog()),
+        new RedisMessageWriter(redis, keys, config.messageTtl(), config.idempotencyTtl(), config.maxBacklog()),
         messageRows, breakers, waiters, new MessageIdGenerator(clock),
         new SendRequestValidator(config.maxContentBytes()), blockingExecutor, grpcExecutor, config.durableTimeout(),
         meters);
     PageTokens tokens = new PageTokens(cursorSecret(config));
-    ReadPath reads = new ReadPath(redis, keys, messageRows, new PostgresThreadStore(postgres), breakers, tokens,
-        blockingExecutor, config.messageTtl());
+    ReadPath reads = new ReadPath(redis, keys, messageRows, new PostgresThreadStore(postgres),
+        new ClickHouseMessageStore(clickhouse), breakers, tokens, blockingExecutor, config.messageTtl(), meters);
 
+    rebuilder = new CacheRebuilder(redis, keys, messageRows, new PostgresThreadStore(postgres), config.recentWindow(),
+        config.messageTtl());
     JwtVerifier verifier = config.authMode() == GatewayConfig.AuthMode.REQUIRED
         ? new JwtVerifier(config.jwtSecret(), clock) : null;
     server = NettyServerBuilder.forAddress(new InetSocketAddress(config.grpcHost(), config.grpcPort()))
@@ -127,7 +132,7 @@ public final class Gateway implements AutoCloseable {
         .maxInboundMessageSize(config.maxInboundMessageBytes())
         .addService(new MessageStoreService(writes, reads))
         .addService(ServerInterceptors.intercept(
-            new AdminService(monitor, breakers, backlog, deadLetters, tokens, blockingExecutor),
+            new AdminService(monitor, breakers, backlog, deadLetters, tokens, blockingExecutor, rebuilder),
             new AdminOnlyInterceptor()))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
@@ -199,6 +204,7 @@ public final class Gateway implements AutoCloseable {
     persisters.drain(config.shutdownGrace());
     persisters.close();
     monitor.close();
+    rebuilder.close();
     if (metricsServer != null) {
       metricsServer.close();
     }

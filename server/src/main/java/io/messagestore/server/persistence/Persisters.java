@@ -44,11 +44,13 @@ public final class Persisters implements PersistenceObserver, AutoCloseable {
   private final DistributionSummary batchSizes;
   private final Counter commitFailures;
   private final String consumerName;
+  private final int recentWindow;
   private volatile StatefulRedisPubSubConnection<String, String> subscription;
 
   public Persisters(RedisTier redis, RedisKeys keys, PostgresTier postgresTier, PostgresMessageStore postgres,
       DeadLetters deadLetters, PersistenceWaiters waiters, Clock clock, MeterRegistry meters, int batchSize,
-      Duration linger, Duration claimTimeout, int maxDeliveries) {
+      Duration linger, Duration claimTimeout, int maxDeliveries, int recentWindow) {
+    this.recentWindow = recentWindow;
     this.redis = redis;
     this.keys = keys;
     this.waiters = waiters;
@@ -129,9 +131,25 @@ public final class Persisters implements PersistenceObserver, AutoCloseable {
     commitTime.record(commitNanos, TimeUnit.NANOSECONDS);
     waiters.committed(ids);
     try {
-      redis.async().publish(keys.persistedChannel(), String.join(",", ids).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      var cmd = redis.async();
+      java.util.Set<String> threads = new java.util.HashSet<>();
+      java.util.Set<String> users = new java.util.HashSet<>();
+      for (Message m : messages) {
+        threads.add(m.getThreadId());
+        users.add(m.getUserId());
+      }
+      // Persisted messages may now leave the recent index (they are read from PostgreSQL);
+      // only here is it known that trimming loses nothing.
+      for (String t : threads) {
+        cmd.zremrangebyrank(keys.recent(t), 0, -(recentWindow + 1L));
+      }
+      // Thread counts and activity just changed in PostgreSQL.
+      for (String u : users) {
+        cmd.del(keys.userThreads(u));
+      }
+      cmd.publish(keys.persistedChannel(), String.join(",", ids).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
     } catch (RuntimeException e) {
-      log.debug("cannot publish persisted ids: {}", e.toString());
+      log.debug("cannot update redis after commit: {}", e.toString());
     }
   }
 

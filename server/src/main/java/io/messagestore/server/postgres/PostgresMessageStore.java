@@ -169,8 +169,11 @@ public final class PostgresMessageStore {
     }
   }
 
-  /** Messages of a thread, for the read path: ids strictly after/before the bounds, in order. */
-  public List<Message> page(String threadId, String afterId, String beforeId, int limit, boolean newestFirst)
+  /** One page of a thread and how many of its messages are archived in ClickHouse. */
+  public record Page(List<Message> messages, long archivedMessages) {}
+
+  /** Messages of a thread with ids strictly between the bounds (either may be null), in order. */
+  public Page pageWithArchiveCount(String threadId, String afterId, String beforeId, int limit, boolean newestFirst)
       throws SQLException {
     StringBuilder sql = new StringBuilder("SELECT " + MessageRows.COLUMNS + " FROM messages WHERE thread_id = ?");
     List<String> params = new ArrayList<>();
@@ -184,18 +187,28 @@ public final class PostgresMessageStore {
       params.add(beforeId);
     }
     sql.append(newestFirst ? " ORDER BY message_id DESC" : " ORDER BY message_id ASC").append(" LIMIT ").append(limit);
-    try (Connection c = tier.connection(); PreparedStatement ps = c.prepareStatement(sql.toString())) {
-      for (int i = 0; i < params.size(); i++) {
-        ps.setString(i + 1, params.get(i));
-      }
+    try (Connection c = tier.connection()) {
       List<Message> out = new ArrayList<>();
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          out.add(MessageRows.read(rs));
+      try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+        for (int i = 0; i < params.size(); i++) {
+          ps.setString(i + 1, params.get(i));
+        }
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            out.add(MessageRows.read(rs));
+          }
         }
       }
-      return out;
+      long archived = 0;
+      try (PreparedStatement ps = c.prepareStatement("SELECT archived_messages FROM threads WHERE thread_id = ?")) {
+        ps.setString(1, threadId);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (rs.next()) {
+            archived = rs.getLong(1);
+          }
+        }
+      }
+      return new Page(out, archived);
     }
   }
 }
-

@@ -58,4 +58,20 @@ public final class PostgresThreadStore {
   private static Timestamp ts(java.sql.Timestamp t) {
     return Timestamp.newBuilder().setSeconds(Math.floorDiv(t.getTime(), 1000)).setNanos(t.getNanos()).build();
   }
+
+  /** Ids of the {@code limit} most recently active threads, most recent first. */
+  public List<String> recentlyActive(int limit) throws SQLException {
+    try (Connection c = tier.connection();
+        PreparedStatement ps = c.prepareStatement(
+            "SELECT thread_id FROM threads ORDER BY last_activity_at DESC, thread_id DESC LIMIT ?")) {
+      ps.setInt(1, limit);
+      List<String> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(rs.getString(1));
+        }
+      }
+      return out;
+    }
+  }
 }

@@ -1,6 +1,7 @@
 package io.messagestore.server.read;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.lettuce.core.Limit;
@@ -14,6 +15,9 @@ import io.messagestore.api.v1.ListThreadsResponse;
 import io.messagestore.api.v1.Message;
 import io.messagestore.api.v1.Tier;
 import io.messagestore.server.auth.Caller;
+import io.messagestore.server.clickhouse.ClickHouseMessageStore;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.messagestore.server.postgres.PostgresMessageStore;
 import io.messagestore.server.postgres.PostgresTier;
 import io.messagestore.server.postgres.PostgresThreadStore;
@@ -26,12 +30,14 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,6 +51,7 @@ public final class ReadPath {
   private static final Logger log = LoggerFactory.getLogger(ReadPath.class);
   public static final int DEFAULT_PAGE_SIZE = 50;
   public static final int MAX_PAGE_SIZE = 1000;
+  static final Duration THREAD_LIST_CACHE_TTL = Duration.ofMinutes(5);
 
   private final RedisTier redis;
   private final RedisKeys keys;
@@ -54,10 +61,19 @@ public final class ReadPath {
   private final PageTokens tokens;
   private final Executor blocking;
   private final Duration messageTtl;
-  private final ConcurrentHashMap<String, CompletableFuture<Optional<Message>>> inflightMisses = new ConcurrentHashMap<>();
+  private final ClickHouseMessageStore archive;
+  private final Counter postgresLookups;
+  private final Counter clickhouseLookups;
+  private final ConcurrentHashMap<String, CompletableFuture<Found>> inflightMisses = new ConcurrentHashMap<>();
 
   public ReadPath(RedisTier redis, RedisKeys keys, PostgresMessageStore postgres, PostgresThreadStore threads,
-      TierBreakers breakers, PageTokens tokens, Executor blocking, Duration messageTtl) {
+      ClickHouseMessageStore archive, TierBreakers breakers, PageTokens tokens, Executor blocking, Duration messageTtl,
+      MeterRegistry meters) {
+    this.archive = archive;
+    this.postgresLookups = Counter.builder("messagestore.read.lookups").tag("tier", "postgres")
+        .description("single-message lookups below Redis (after coalescing)").register(meters);
+    this.clickhouseLookups = Counter.builder("messagestore.read.lookups").tag("tier", "clickhouse")
+        .description("single-message lookups below Redis (after coalescing)").register(meters);
     this.redis = redis;
     this.keys = keys;
     this.postgres = postgres;
@@ -82,10 +98,12 @@ public final class ReadPath {
             return CompletableFuture.completedFuture(
                 GetMessageResponse.newBuilder().setMessage(hit.get()).setServedFrom(Tier.TIER_REDIS).build());
           }
-          return fromPostgresCoalesced(threadId, canonical).thenApply(found -> {
-            Message m = found.orElseThrow(() -> Status.NOT_FOUND.withDescription(
-                "message " + canonical + " not found in thread '" + threadId + "'").asRuntimeException());
-            return GetMessageResponse.newBuilder().setMessage(m).setServedFrom(Tier.TIER_POSTGRES).build();
+          return belowRedisCoalesced(threadId, canonical).thenApply(found -> {
+            if (found.message() == null) {
+              throw Status.NOT_FOUND.withDescription(
+                  "message " + canonical + " not found in thread '" + threadId + "'").asRuntimeException();
+            }
+            return GetMessageResponse.newBuilder().setMessage(found.message()).setServedFrom(found.tier()).build();
           });
         });
   }
@@ -102,20 +120,25 @@ public final class ReadPath {
         });
   }
 
-  private CompletableFuture<Optional<Message>> fromPostgresCoalesced(String threadId, String messageId) {
-    CompletableFuture<Optional<Message>> mine = new CompletableFuture<>();
-    CompletableFuture<Optional<Message>> shared = inflightMisses.putIfAbsent(messageId, mine);
+  /** A lower-tier lookup's answer: the message and where it was, or a miss (null message). */
+  private record Found(Message message, Tier tier) {}
+
+  /**
+   * PostgreSQL, then ClickHouse; concurrent misses for one message share the lookup. NOT_FOUND
+   * needs every tier to have answered: a tier that could not be asked makes it UNAVAILABLE.
+   */
+  private CompletableFuture<Found> belowRedisCoalesced(String threadId, String messageId) {
+    CompletableFuture<Found> mine = new CompletableFuture<>();
+    CompletableFuture<Found> shared = inflightMisses.putIfAbsent(messageId, mine);
     if (shared != null) {
       return shared;
     }
+    Context caller = Context.current();
     CompletableFuture.runAsync(() -> {
       try {
-        Optional<Message> m = GuardedCall.runBlocking(breakers.get(TierBreakers.POSTGRES_READ),
-            () -> postgres.find(threadId, messageId), PostgresTier::isConnectivityFailure);
-        m.ifPresent(this::refill);
-        mine.complete(m);
-      } catch (Exception e) {
-        mine.completeExceptionally(unavailable("postgres", e));
+        mine.complete(belowRedis(threadId, messageId, caller));
+      } catch (RuntimeException e) {
+        mine.completeExceptionally(e);
       } finally {
         inflightMisses.remove(messageId, mine);
       }
@@ -123,13 +146,61 @@ public final class ReadPath {
     return mine;
   }
 
+  private Found belowRedis(String threadId, String messageId, Context caller) {
+    checkNotCancelled(caller);
+    Exception postgresFailure = null;
+    try {
+      postgresLookups.increment();
+      Optional<Message> m = GuardedCall.runBlocking(breakers.get(TierBreakers.POSTGRES_READ),
+          () -> postgres.find(threadId, messageId), PostgresTier::isConnectivityFailure);
+      if (m.isPresent()) {
+        refill(m.get());
+        return new Found(m.get(), Tier.TIER_POSTGRES);
+      }
+    } catch (Exception e) {
+      postgresFailure = e;
+    }
+    checkNotCancelled(caller);
+    try {
+      clickhouseLookups.increment();
+      Optional<Message> m = GuardedCall.runBlocking(breakers.get(TierBreakers.CLICKHOUSE_READ),
+          () -> archive.find(threadId, messageId), e -> !(e instanceof InterruptedException));
+      if (m.isPresent()) {
+        refill(m.get());
+        return new Found(m.get(), Tier.TIER_CLICKHOUSE);
+      }
+    } catch (Exception e) {
+      throw unavailable("clickhouse", e, postgresFailure == null ? "message " + messageId + " is not in PostgreSQL"
+          : "postgres is unavailable too (" + GuardedCall.unwrap(postgresFailure).getMessage() + ")");
+    }
+    if (postgresFailure != null) {
+      throw unavailable("postgres", postgresFailure, "message " + messageId + " is not in Redis or the archive");
+    }
+    return new Found(null, null);
+  }
+
+  private static void checkNotCancelled(Context caller) {
+    if (caller.isCancelled()) {
+      // The caller went away or its deadline passed: no lower-tier work on its behalf.
+      throw Status.CANCELLED.withDescription("caller cancelled or deadline exceeded before the lower-tier read")
+          .asRuntimeException();
+    }
+  }
+
+  /**
+   * Read-through: puts a lower-tier hit back into Redis and waits for Redis to take it. Waiting
+   * closes the coalescing window exactly: every GET sent before the refill has been answered
+   * (and has joined the shared lookup) by the time the refill's own reply arrives.
+   */
   private void refill(Message m) {
     try {
-      redis.async().psetex(keys.message(m.getThreadId(), m.getMessageId()), messageTtl.toMillis(), m.toByteArray());
-    } catch (RuntimeException e) {
+      redis.async().psetex(keys.message(m.getThreadId(), m.getMessageId()), messageTtl.toMillis(), m.toByteArray())
+          .get(redis.commandTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
       log.debug("read-through refill skipped: {}", e.toString());
     }
   }
+
 
   /**
    * A page of a thread. Ids come from both the Redis recent index (messages not yet persisted
@@ -148,17 +219,38 @@ public final class ReadPath {
     boolean desc = request.getNewestFirst();
     String after = request.getPageToken().isEmpty() ? null
         : tokens.decode(request.getPageToken(), threadId, desc);
+    Context context = Context.current();
     return checkOwner(caller, threadId).thenCompose(v -> recentPage(threadId, after, pageSize, desc))
-        .thenCompose(recent -> CompletableFuture.supplyAsync(() -> merge(threadId, after, pageSize, desc, recent), blocking));
+        .thenCompose(recent -> recent.covers(after, pageSize, desc)
+            // The hot path: the page lies inside the recent window, no thread hop, no PostgreSQL.
+            ? CompletableFuture.completedFuture(respond(threadId, pageSize, desc, new TreeMap<>(recent.byId()), Tier.TIER_REDIS))
+            : CompletableFuture.supplyAsync(() -> merge(threadId, after, pageSize, desc, recent, context), blocking));
   }
 
   /** The Redis part of a page: ids beyond the cursor in the recent index, their bodies, and its lowest id. */
-  private record RecentPage(List<Message> messages, int idsListed, String lowestIndexed, boolean redisOk) {}
+  private record RecentPage(List<Message> messages, int idsListed, String lowestIndexed, boolean redisOk) {
+    /**
+     * The recent index is a contiguous suffix of the thread (everything from its lowest id on,
+     * since only persisters trim it, oldest first): it alone answers a page that starts inside
+     * it (ascending) or that it fills (descending), provided it still has every body.
+     */
+    boolean covers(String cursor, int limit, boolean desc) {
+      boolean allBodies = messages.size() == idsListed;
+      return redisOk && allBodies && lowestIndexed != null
+          && (desc ? idsListed == limit : cursor != null && cursor.compareTo(lowestIndexed) >= 0);
+    }
+
+    Map<String, Message> byId() {
+      Map<String, Message> m = new TreeMap<>();
+      messages.forEach(x -> m.put(x.getMessageId(), x));
+      return m;
+    }
+  }
 
   private CompletableFuture<RecentPage> recentPage(String threadId, String cursor, int limit, boolean desc) {
-    RedisAsyncCommands<String, byte[]> cmd = redis.async();
     String index = keys.recent(threadId);
     return GuardedCall.run(breakers.get(TierBreakers.REDIS_READ), () -> {
+      RedisAsyncCommands<String, byte[]> cmd = redis.async();
       Range<byte[]> range = desc
           ? Range.from(Range.Boundary.unbounded(), cursor == null ? Range.Boundary.unbounded() : Range.Boundary.excluding(ascii(cursor)))
           : Range.from(cursor == null ? Range.Boundary.unbounded() : Range.Boundary.excluding(ascii(cursor)), Range.Boundary.unbounded());
@@ -186,28 +278,46 @@ public final class ReadPath {
     }, e -> true).exceptionally(e -> new RecentPage(List.of(), 0, null, false));
   }
 
-  private ListMessagesResponse merge(String threadId, String cursor, int limit, boolean desc, RecentPage recent) {
-    TreeMap<String, Message> byId = new TreeMap<>();
-    recent.messages().forEach(m -> byId.put(m.getMessageId(), m));
-    boolean allBodies = recent.messages().size() == recent.idsListed();
-    // The recent index is a contiguous suffix of the thread: it covers a page when the page
-    // starts inside it (ascending) or is filled from it (descending).
-    boolean covered = recent.redisOk() && allBodies && recent.lowestIndexed() != null
-        && (desc ? recent.idsListed() == limit : cursor != null && cursor.compareTo(recent.lowestIndexed()) >= 0);
-    Tier servedFrom = Tier.TIER_REDIS;
-    if (!covered) {
+  /**
+   * A page that reaches beyond the recent window: PostgreSQL rows (and archived ones when the
+   * thread has any) merged with Redis by id, so messages not yet persisted are included and
+   * nothing at a seam is doubled. Without PostgreSQL such a page is UNAVAILABLE, never short.
+   */
+  private ListMessagesResponse merge(String threadId, String cursor, int limit, boolean desc, RecentPage recent,
+      Context context) {
+    checkNotCancelled(context);
+    TreeMap<String, Message> byId = new TreeMap<>(recent.byId());
+    String after = desc ? null : cursor;
+    String before = desc ? cursor : null;
+    PostgresMessageStore.Page rows;
+    try {
+      rows = GuardedCall.runBlocking(breakers.get(TierBreakers.POSTGRES_READ),
+          () -> postgres.pageWithArchiveCount(threadId, after, before, limit, desc), PostgresTier::isConnectivityFailure);
+    } catch (Exception e) {
+      throw unavailable("postgres", e, "this page of thread '" + threadId
+          + "' reaches beyond the recent messages held in Redis");
+    }
+    rows.messages().forEach(m -> byId.putIfAbsent(m.getMessageId(), m));
+    Tier servedFrom = Tier.TIER_POSTGRES;
+    if (rows.archivedMessages() > 0) {
+      checkNotCancelled(context);
       try {
-        List<Message> rows = GuardedCall.runBlocking(breakers.get(TierBreakers.POSTGRES_READ),
-            () -> postgres.page(threadId, desc ? null : cursor, desc ? cursor : null, limit, desc),
-            PostgresTier::isConnectivityFailure);
-        rows.forEach(m -> byId.putIfAbsent(m.getMessageId(), m));
-        servedFrom = Tier.TIER_POSTGRES;
+        List<Message> archived = GuardedCall.runBlocking(breakers.get(TierBreakers.CLICKHOUSE_READ),
+            () -> archive.page(threadId, after, before, limit, desc), e -> !(e instanceof InterruptedException));
+        archived.forEach(m -> byId.putIfAbsent(m.getMessageId(), m));
+        if (!archived.isEmpty()) {
+          servedFrom = Tier.TIER_CLICKHOUSE;
+        }
       } catch (Exception e) {
-        throw unavailable("postgres", e, "this page of thread '" + threadId
-            + "' reaches beyond the recent messages held in Redis");
+        throw unavailable("clickhouse", e, "thread '" + threadId + "' has archived messages");
       }
     }
-    List<Message> page = new ArrayList<>(limit);
+    return respond(threadId, limit, desc, byId, servedFrom);
+  }
+
+  private ListMessagesResponse respond(String threadId, int limit, boolean desc, TreeMap<String, Message> byId,
+      Tier servedFrom) {
+    List<Message> page = new ArrayList<>(Math.min(limit, byId.size()));
     for (Message m : desc ? byId.descendingMap().values() : byId.values()) {
       if (page.size() == limit) {
         break;
@@ -221,25 +331,53 @@ public final class ReadPath {
     return b.build();
   }
 
+  /**
+   * The caller's threads by recent activity. Pages are cached in Redis per user; persisters drop
+   * a user's cache whenever they commit that user's messages (counts and activity live in
+   * PostgreSQL and change only then), and a TTL bounds staleness if a drop is missed.
+   */
   public CompletableFuture<ListThreadsResponse> listThreads(Caller caller, ListThreadsRequest request) {
     int pageSize = request.getPageSize() == 0 ? DEFAULT_PAGE_SIZE : request.getPageSize();
     if (pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
-      throw Status.INVALID_ARGUMENT.withDescription("page_size must be 1-" + MAX_PAGE_SIZE).asRuntimeException();
+      throw Status.INVALID_ARGUMENT.withDescription("page_size must be 1-" + MAX_PAGE_SIZE + ", got " + request.getPageSize())
+          .asRuntimeException();
     }
-    String cursor = request.getPageToken().isEmpty() ? null : tokens.decode(request.getPageToken(), "threads:" + caller.userId(), true);
-    return CompletableFuture.supplyAsync(() -> {
-      try {
-        PostgresThreadStore.Page page = GuardedCall.runBlocking(breakers.get(TierBreakers.POSTGRES_READ),
-            () -> threads.listByUser(caller.userId(), cursor, pageSize), PostgresTier::isConnectivityFailure);
-        ListThreadsResponse.Builder b = ListThreadsResponse.newBuilder().addAllThreads(page.threads());
-        if (page.nextCursor() != null) {
-          b.setNextPageToken(tokens.encode("threads:" + caller.userId(), true, page.nextCursor()));
-        }
-        return b.build();
-      } catch (Exception e) {
-        throw unavailable("postgres", e);
-      }
-    }, blocking);
+    String scope = "threads:" + caller.userId();
+    String cursor = request.getPageToken().isEmpty() ? null : tokens.decode(request.getPageToken(), scope, true);
+    String cacheKey = keys.userThreads(caller.userId());
+    String field = pageSize + "|" + request.getPageToken();
+    return GuardedCall.run(breakers.get(TierBreakers.REDIS_READ), () -> redis.async().hget(cacheKey, field), e -> true)
+        .handle((bytes, e) -> bytes == null ? Optional.<ListThreadsResponse>empty() : parseThreads(bytes))
+        .thenCompose(cached -> cached.isPresent() ? CompletableFuture.completedFuture(cached.get())
+            : CompletableFuture.supplyAsync(() -> {
+              try {
+                PostgresThreadStore.Page page = GuardedCall.runBlocking(breakers.get(TierBreakers.POSTGRES_READ),
+                    () -> threads.listByUser(caller.userId(), cursor, pageSize), PostgresTier::isConnectivityFailure);
+                ListThreadsResponse.Builder b = ListThreadsResponse.newBuilder().addAllThreads(page.threads());
+                if (page.nextCursor() != null) {
+                  b.setNextPageToken(tokens.encode(scope, true, page.nextCursor()));
+                }
+                ListThreadsResponse response = b.build();
+                try {
+                  var cmd = redis.async();
+                  cmd.hset(cacheKey, field, response.toByteArray());
+                  cmd.pexpire(cacheKey, THREAD_LIST_CACHE_TTL.toMillis());
+                } catch (RuntimeException ex) {
+                  log.debug("thread list not cached: {}", ex.toString());
+                }
+                return response;
+              } catch (Exception e) {
+                throw unavailable("postgres", e);
+              }
+            }, blocking));
+  }
+
+  private static Optional<ListThreadsResponse> parseThreads(byte[] bytes) {
+    try {
+      return Optional.of(ListThreadsResponse.parseFrom(bytes));
+    } catch (InvalidProtocolBufferException e) {
+      return Optional.empty();
+    }
   }
 
   /**
@@ -252,8 +390,17 @@ public final class ReadPath {
         .thenCompose(owner -> owner != null ? CompletableFuture.completedFuture(Optional.of(owner))
             : CompletableFuture.supplyAsync(() -> {
               try {
-                return GuardedCall.runBlocking(breakers.get(TierBreakers.POSTGRES_READ),
+                Optional<String> recorded = GuardedCall.runBlocking(breakers.get(TierBreakers.POSTGRES_READ),
                     () -> postgres.owner(threadId), PostgresTier::isConnectivityFailure);
+                // Redis lost it (flush, restart): put it back so the next read stays in Redis.
+                recorded.ifPresent(o -> {
+                  try {
+                    redis.async().setnx(keys.owner(threadId), o.getBytes(StandardCharsets.UTF_8));
+                  } catch (RuntimeException ex) {
+                    log.debug("owner not refilled: {}", ex.toString());
+                  }
+                });
+                return recorded;
               } catch (Exception ex) {
                 throw unavailable("postgres", ex, "the owner of thread '" + threadId + "' is not in Redis");
               }

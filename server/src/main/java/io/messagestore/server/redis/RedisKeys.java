@@ -65,6 +65,11 @@ public final class RedisKeys {
     return stream(shardOf(threadId));
   }
 
+  /** Cached ListThreads pages of one user (hash: page request -> response). */
+  public String userThreads(String userId) {
+    return "ms:u:{" + userId + "}:threads";
+  }
+
   /** Entries the persisters gave up on; one stream for all shards (admin traffic only). */
   public String deadLetters() {
     return "ms:deadletters";

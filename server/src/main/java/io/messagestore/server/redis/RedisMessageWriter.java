@@ -27,7 +27,6 @@ public final class RedisMessageWriter {
   private final RedisKeys keys;
   private final byte[] messageTtlMs;
   private final byte[] idempotencyTtlMs;
-  private final byte[] recentWindow;
   private final byte[] maxStreamLength;
 
   /**
@@ -35,12 +34,11 @@ public final class RedisMessageWriter {
    *     only ever fills its own shard
    */
   public RedisMessageWriter(RedisTier redis, RedisKeys keys, Duration messageTtl, Duration idempotencyTtl,
-      int recentWindow, long maxBacklog) {
+      long maxBacklog) {
     this.redis = redis;
     this.keys = keys;
     this.messageTtlMs = ascii(messageTtl.toMillis());
     this.idempotencyTtlMs = ascii(idempotencyTtl.toMillis());
-    this.recentWindow = ascii(recentWindow);
     this.maxStreamLength = ascii(Math.max(1, maxBacklog / keys.shards()));
   }
 
@@ -55,26 +53,25 @@ public final class RedisMessageWriter {
   public CompletionStage<StoreResult> store(String threadId, String userId, List<Pending> messages, boolean mayClaim) {
     int n = messages.size();
     String[] k = new String[3 + 2 * n];
-    byte[][] argv = new byte[7 + 3 * n][];
+    byte[][] argv = new byte[6 + 3 * n][];
     k[0] = keys.owner(threadId);
     k[1] = keys.recent(threadId);
     k[2] = keys.streamOf(threadId);
     argv[0] = userId.getBytes(StandardCharsets.UTF_8);
     argv[1] = messageTtlMs;
     argv[2] = idempotencyTtlMs;
-    argv[3] = recentWindow;
-    argv[4] = maxStreamLength;
-    argv[5] = mayClaim ? ONE : ZERO;
-    argv[6] = keys.messagePrefix(threadId).getBytes(StandardCharsets.UTF_8);
+    argv[3] = maxStreamLength;
+    argv[4] = mayClaim ? ONE : ZERO;
+    argv[5] = keys.messagePrefix(threadId).getBytes(StandardCharsets.UTF_8);
     for (int i = 0; i < n; i++) {
       Pending p = messages.get(i);
       String messageKey = keys.message(threadId, p.messageId());
       boolean idem = p.idempotencyKey() != null && !p.idempotencyKey().isEmpty();
       k[3 + 2 * i] = messageKey;
       k[4 + 2 * i] = idem ? keys.idempotency(threadId, p.idempotencyKey()) : messageKey;
-      argv[7 + 3 * i] = p.messageId().getBytes(StandardCharsets.US_ASCII);
-      argv[8 + 3 * i] = p.bytes();
-      argv[9 + 3 * i] = idem ? ONE : ZERO;
+      argv[6 + 3 * i] = p.messageId().getBytes(StandardCharsets.US_ASCII);
+      argv[7 + 3 * i] = p.bytes();
+      argv[8 + 3 * i] = idem ? ONE : ZERO;
     }
     return run(k, argv).thenApply(RedisMessageWriter::parse);
   }

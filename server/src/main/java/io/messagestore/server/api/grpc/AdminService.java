@@ -20,7 +20,10 @@ import io.messagestore.server.health.TierHealthMonitor;
 import io.messagestore.server.health.TierSnapshot;
 import io.messagestore.server.persistence.DeadLetters;
 import io.messagestore.server.persistence.StreamBacklog;
+import io.messagestore.server.read.CacheRebuilder;
 import io.messagestore.server.read.PageTokens;
+import io.messagestore.server.write.SendRequestValidator;
+import java.util.Optional;
 import io.messagestore.server.resilience.TierBreakers;
 import java.time.Duration;
 import java.util.List;
@@ -37,9 +40,11 @@ public final class AdminService extends MessageStoreAdminGrpc.MessageStoreAdminI
   private final DeadLetters deadLetters;
   private final PageTokens tokens;
   private final Executor blocking;
+  private final CacheRebuilder rebuilder;
 
   public AdminService(TierHealthMonitor health, TierBreakers breakers, StreamBacklog backlog, DeadLetters deadLetters,
-      PageTokens tokens, Executor blocking) {
+      PageTokens tokens, Executor blocking, CacheRebuilder rebuilder) {
+    this.rebuilder = rebuilder;
     this.health = health;
     this.breakers = breakers;
     this.backlog = backlog;
@@ -57,6 +62,7 @@ public final class AdminService extends MessageStoreAdminGrpc.MessageStoreAdminI
         .setStreamBacklog(backlog.total())
         .setOldestPendingAgeMillis(backlog.oldestAgeMillis())
         .setDeadLetters(backlog.deadLetters())
+        .addAllCacheRebuilds(rebuilder.statuses())
         .build());
     observer.onCompleted();
   }
@@ -124,6 +130,19 @@ public final class AdminService extends MessageStoreAdminGrpc.MessageStoreAdminI
 
   @Override
   public void rebuildCache(RebuildCacheRequest request, StreamObserver<RebuildCacheResponse> observer) {
-    observer.onError(Replies.unimplemented("RebuildCache", "cache rebuild comes with the tiered-reads release"));
+    Optional<String> thread = request.getThreadId().isEmpty() ? Optional.empty() : Optional.of(request.getThreadId());
+    int recent = request.getRecentThreads();
+    try {
+      thread.ifPresent(t -> SendRequestValidator.checkThreadId(t, "thread_id"));
+      if (thread.isEmpty() && (recent < 1 || recent > 1_000_000)) {
+        throw Status.INVALID_ARGUMENT.withDescription(
+            "give thread_id, or recent_threads between 1 and 1000000 (got " + recent + ")").asRuntimeException();
+      }
+    } catch (RuntimeException e) {
+      observer.onError(Replies.toStatus(e));
+      return;
+    }
+    observer.onNext(RebuildCacheResponse.newBuilder().setJobId(rebuilder.start(thread, recent)).build());
+    observer.onCompleted();
   }
 }

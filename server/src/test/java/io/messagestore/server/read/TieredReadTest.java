@@ -1,0 +1,343 @@
+package io.messagestore.server.read;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.common.util.concurrent.ListenableFuture;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.lettuce.core.RedisClient;
+import io.messagestore.api.v1.GetMessageRequest;
+import io.messagestore.api.v1.GetMessageResponse;
+import io.messagestore.api.v1.GetTierStatusRequest;
+import io.messagestore.api.v1.ListMessagesRequest;
+import io.messagestore.api.v1.ListMessagesResponse;
+import io.messagestore.api.v1.ListThreadsRequest;
+import io.messagestore.api.v1.Message;
+import io.messagestore.api.v1.RebuildCacheRequest;
+import io.messagestore.api.v1.Role;
+import io.messagestore.api.v1.SendMessageRequest;
+import io.messagestore.api.v1.Tier;
+import io.messagestore.server.redis.RedisKeys;
+import io.messagestore.server.testing.Databases;
+import io.messagestore.server.testing.LocalTiers;
+import io.messagestore.server.testing.Poll;
+import io.messagestore.server.testing.PrivateTiers;
+import io.messagestore.server.testing.TestGateway;
+import io.messagestore.server.write.MessageIdGenerator;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Reads across Redis, PostgreSQL and ClickHouse, with tiers emptied and stopped for real. */
+class TieredReadTest {
+  static final int WINDOW = 20;
+  static PrivateTiers tiers;
+  TestGateway gw;
+
+  @BeforeAll
+  static void startTiers() throws Exception {
+    tiers = PrivateTiers.start();
+  }
+
+  @AfterAll
+  static void stopTiers() {
+    tiers.close();
+  }
+
+  @BeforeEach
+  void startGateway() throws Exception {
+    tiers.startRedis();
+    tiers.startPostgres();
+    gw = TestGateway.startWith(tiers.settings(Map.of("MESSAGESTORE_RECENT_WINDOW", Integer.toString(WINDOW))));
+  }
+
+  @AfterEach
+  void stopGateway() {
+    gw.close();
+  }
+
+  static String thread() {
+    return "read-" + UUID.randomUUID();
+  }
+
+  List<String> send(String thread, int n) {
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      ids.add(gw.as("alice").sendMessage(SendMessageRequest.newBuilder().setThreadId(thread).setRole(Role.ROLE_USER)
+          .setContent("m" + i).build()).getMessage().getMessageId());
+    }
+    return ids;
+  }
+
+  void awaitPersisted(List<String> ids) {
+    Poll.until(Duration.ofSeconds(30), "messages persisted", () -> {
+      try {
+        return Databases.rowCounts(tiers.settings(Map.of()), ids).size() == ids.size();
+      } catch (Exception e) {
+        throw new RuntimeException(e);
+      }
+    });
+    // And trimmed out of the recent window by the persister's follow-up.
+    Poll.until(Duration.ofSeconds(10), "index trimmed", () -> redis(c -> c.zcard(new RedisKeys(4).recent(
+        threadOf(ids.get(0))))) <= WINDOW);
+  }
+
+  final Map<String, String> threadOfId = new java.util.concurrent.ConcurrentHashMap<>();
+
+  String threadOf(String id) {
+    return threadOfId.get(id);
+  }
+
+  GetMessageResponse get(String thread, String id) {
+    return gw.as("alice").getMessage(GetMessageRequest.newBuilder().setThreadId(thread).setMessageId(id).build());
+  }
+
+  <T> T redis(java.util.function.Function<io.lettuce.core.api.sync.RedisCommands<String, String>, T> f) {
+    try (RedisClient client = RedisClient.create("redis://127.0.0.1:" + tiers.redisPort); var c = client.connect()) {
+      return f.apply(c.sync());
+    }
+  }
+
+  @Test
+  void getMessageIsServedByTheHighestTierThatHasIt() throws Exception {
+    String t = thread();
+    List<String> ids = send(t, 3);
+    ids.forEach(id -> threadOfId.put(id, t));
+    assertThat(get(t, ids.get(0)).getServedFrom()).isEqualTo(Tier.TIER_REDIS);
+
+    awaitPersisted(ids);
+    redis(c -> c.del(new RedisKeys(4).message(t, ids.get(0))));
+    GetMessageResponse cold = get(t, ids.get(0));
+    assertThat(cold.getServedFrom()).isEqualTo(Tier.TIER_POSTGRES);
+    assertThat(cold.getMessage().getContent()).isEqualTo("m0");
+    // Read-through refilled Redis.
+    assertThat(get(t, ids.get(0)).getServedFrom()).isEqualTo(Tier.TIER_REDIS);
+
+    // A message only the archive has (as the archive job leaves it: copied, then deleted below).
+    String archivedId = new MessageIdGenerator(Clock.systemUTC()).next().toString();
+    insertIntoArchive(t, archivedId, "from the archive");
+    GetMessageResponse archived = get(t, archivedId);
+    assertThat(archived.getServedFrom()).isEqualTo(Tier.TIER_CLICKHOUSE);
+    assertThat(archived.getMessage().getContent()).isEqualTo("from the archive");
+    assertThat(archived.getMessage().getMetadataMap()).containsEntry("source", "archive");
+
+    assertThatThrownBy(() -> get(t, UUID.randomUUID().toString()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
+  }
+
+  static void insertIntoArchive(String thread, String id, String content) throws Exception {
+    String ch = LocalTiers.shared().get("MESSAGESTORE_CLICKHOUSE_URL");
+    String row = "{\"message_id\":\"" + id + "\",\"thread_id\":\"" + thread + "\",\"user_id\":\"alice\",\"role\":1,"
+        + "\"content\":\"" + content + "\",\"metadata\":\"{\\\"source\\\":\\\"archive\\\"}\","
+        + "\"created_at\":\"2026-01-01 00:00:00\",\"archived_at\":\"2026-01-02 00:00:00\"}";
+    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(ch + "/"))
+        .POST(HttpRequest.BodyPublishers.ofString("INSERT INTO messagestore.messages_archive FORMAT JSONEachRow\n" + row))
+        .build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+  }
+
+  @Test
+  void listMessagesPagesThroughArchivedPersistedAndUnpersistedMessages() throws Exception {
+    String t = thread();
+    // Archived messages are the oldest: mint their ids first.
+    MessageIdGenerator ids = new MessageIdGenerator(Clock.systemUTC());
+    List<String> archived = List.of(ids.next().toString(), ids.next().toString(), ids.next().toString());
+    for (String id : archived) {
+      insertIntoArchive(t, id, "archived");
+    }
+    List<String> sent = send(t, 30);
+    sent.forEach(id -> threadOfId.put(id, t));
+    awaitPersisted(sent);
+    Databases.count(tiers.settings(Map.of()),
+        "WITH u AS (UPDATE threads SET archived_messages = 3 WHERE thread_id = ? RETURNING 1) SELECT count(*) FROM u", t);
+    List<String> all = new ArrayList<>(archived);
+    all.addAll(sent);
+
+    List<String> seen = new ArrayList<>();
+    String token = "";
+    java.util.Set<Tier> tiersSeen = new java.util.HashSet<>();
+    do {
+      ListMessagesResponse page = gw.as("alice").listMessages(ListMessagesRequest.newBuilder().setThreadId(t)
+          .setPageSize(7).setPageToken(token).build());
+      page.getMessagesList().forEach(m -> seen.add(m.getMessageId()));
+      tiersSeen.add(page.getServedFrom());
+      token = page.getNextPageToken();
+    } while (!token.isEmpty());
+    assertThat(seen).containsExactlyElementsOf(all);
+    assertThat(tiersSeen).contains(Tier.TIER_CLICKHOUSE, Tier.TIER_REDIS);
+  }
+
+  @Test
+  void flushedRedisStillAnswersEveryReadAndRebuildCacheMakesThemHotAgain() throws Exception {
+    String t = thread();
+    List<String> ids = send(t, 30);
+    ids.forEach(id -> threadOfId.put(id, t));
+    awaitPersisted(ids);
+    redis(c -> c.flushall());
+
+    for (String id : ids) {
+      GetMessageResponse r = get(t, id);
+      assertThat(r.getMessage().getMessageId()).isEqualTo(id);
+    }
+    assertThat(listAll(t, 8, false)).containsExactlyElementsOf(ids);
+    redis(c -> c.flushall());
+    assertThat(get(t, ids.get(29)).getServedFrom()).isEqualTo(Tier.TIER_POSTGRES);
+    redis(c -> c.flushall());
+
+    String job = gw.admin().rebuildCache(RebuildCacheRequest.newBuilder().setThreadId(t).build()).getJobId();
+    Poll.until(Duration.ofSeconds(20), "rebuild job done", () -> gw.admin().getTierStatus(GetTierStatusRequest.getDefaultInstance())
+        .getCacheRebuildsList().stream().anyMatch(j -> j.getJobId().equals(job) && j.getState().equals("DONE")
+            && j.getMessagesLoaded() == WINDOW));
+    assertThat(get(t, ids.get(29)).getServedFrom()).isEqualTo(Tier.TIER_REDIS);
+    ListMessagesResponse newest = gw.as("alice").listMessages(ListMessagesRequest.newBuilder().setThreadId(t)
+        .setNewestFirst(true).setPageSize(10).build());
+    assertThat(newest.getServedFrom()).isEqualTo(Tier.TIER_REDIS);
+    assertThat(newest.getMessagesList()).extracting(Message::getMessageId)
+        .containsExactlyElementsOf(reversed(ids).subList(0, 10));
+  }
+
+  static List<String> reversed(List<String> l) {
+    List<String> r = new ArrayList<>(l);
+    java.util.Collections.reverse(r);
+    return r;
+  }
+
+  List<String> listAll(String t, int pageSize, boolean newestFirst) {
+    List<String> seen = new ArrayList<>();
+    String token = "";
+    do {
+      ListMessagesResponse page = gw.as("alice").listMessages(ListMessagesRequest.newBuilder().setThreadId(t)
+          .setPageSize(pageSize).setNewestFirst(newestFirst).setPageToken(token).build());
+      page.getMessagesList().forEach(m -> seen.add(m.getMessageId()));
+      token = page.getNextPageToken();
+    } while (!token.isEmpty());
+    return seen;
+  }
+
+  @Test
+  void readsFailOverToPostgresWhileRedisIsDownAndReturnWhenItIsBack() throws Exception {
+    String t = thread();
+    List<String> ids = send(t, 5);
+    ids.forEach(id -> threadOfId.put(id, t));
+    awaitPersisted(ids);
+    tiers.stopRedis();
+    for (int i = 0; i < 20; i++) {
+      GetMessageResponse r = get(t, ids.get(i % 5));
+      assertThat(r.getServedFrom()).isEqualTo(Tier.TIER_POSTGRES);
+    }
+    assertThat(listAll(t, 2, true)).containsExactlyElementsOf(reversed(ids));
+    Poll.until(Duration.ofSeconds(10), "redis read breaker open", () -> gw.admin()
+        .getTierStatus(GetTierStatusRequest.getDefaultInstance()).getTiers(0).getReadBreakerState().equals("OPEN"));
+
+    tiers.startRedis();
+    Poll.until(Duration.ofSeconds(30), "reads served by redis again",
+        () -> get(t, ids.get(4)).getServedFrom() == Tier.TIER_REDIS);
+    Poll.until(Duration.ofSeconds(30), "redis read breaker closed", () -> {
+      get(t, ids.get(4));
+      return gw.admin().getTierStatus(GetTierStatusRequest.getDefaultInstance()).getTiers(0).getReadBreakerState()
+          .equals("CLOSED");
+    });
+  }
+
+  @Test
+  void withPostgresDownRecentPagesWorkAndOlderPagesAreUnavailable() throws Exception {
+    String t = thread();
+    List<String> ids = send(t, 50);
+    ids.forEach(id -> threadOfId.put(id, t));
+    awaitPersisted(ids);
+    tiers.stopPostgres();
+    ListMessagesResponse first = gw.as("alice").listMessages(ListMessagesRequest.newBuilder().setThreadId(t)
+        .setNewestFirst(true).setPageSize(10).build());
+    assertThat(first.getServedFrom()).isEqualTo(Tier.TIER_REDIS);
+    assertThat(first.getMessagesList()).extracting(Message::getMessageId).containsExactlyElementsOf(reversed(ids).subList(0, 10));
+    ListMessagesResponse second = gw.as("alice").listMessages(ListMessagesRequest.newBuilder().setThreadId(t)
+        .setNewestFirst(true).setPageSize(10).setPageToken(first.getNextPageToken()).build());
+    assertThat(second.getMessagesList()).extracting(Message::getMessageId).containsExactlyElementsOf(reversed(ids).subList(10, 20));
+    // The third page reaches below the recent window: no silently short page.
+    assertThatThrownBy(() -> gw.as("alice").listMessages(ListMessagesRequest.newBuilder().setThreadId(t)
+        .setNewestFirst(true).setPageSize(10).setPageToken(second.getNextPageToken()).build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+          assertThat(e.getStatus().getDescription()).contains("postgres unavailable").contains("recent messages");
+        });
+    assertThat(get(t, ids.get(49)).getServedFrom()).isEqualTo(Tier.TIER_REDIS);
+  }
+
+  @Test
+  void hundredConcurrentMissesForOneMessageCauseOnePostgresQuery() throws Exception {
+    String t = thread();
+    List<String> ids = send(t, 1);
+    threadOfId.put(ids.get(0), t);
+    awaitPersisted(ids);
+    redis(c -> c.del(new RedisKeys(4).message(t, ids.get(0))));
+    double before = lookups();
+    List<ListenableFuture<GetMessageResponse>> calls = new ArrayList<>();
+    for (int i = 0; i < 100; i++) {
+      calls.add(gw.asyncAs("alice").withDeadlineAfter(10, TimeUnit.SECONDS)
+          .getMessage(GetMessageRequest.newBuilder().setThreadId(t).setMessageId(ids.get(0)).build()));
+    }
+    for (var c : calls) {
+      assertThat(c.get(10, TimeUnit.SECONDS).getMessage().getMessageId()).isEqualTo(ids.get(0));
+    }
+    assertThat(lookups() - before).isEqualTo(1.0);
+  }
+
+  double lookups() {
+    return gw.gateway().meters().get("messagestore.read.lookups").tag("tier", "postgres").counter().count();
+  }
+
+  @Test
+  void forgedOrForeignCursorIsInvalidArgument() {
+    String t = thread();
+    String other = thread();
+    send(t, 5);
+    send(other, 5);
+    String token = gw.as("alice").listMessages(ListMessagesRequest.newBuilder().setThreadId(t).setPageSize(2).build())
+        .getNextPageToken();
+    for (ListMessagesRequest bad : List.of(
+        ListMessagesRequest.newBuilder().setThreadId(other).setPageToken(token).build(),
+        ListMessagesRequest.newBuilder().setThreadId(t).setNewestFirst(true).setPageToken(token).build(),
+        ListMessagesRequest.newBuilder().setThreadId(t).setPageToken(token.substring(0, token.length() - 2) + "AA").build(),
+        ListMessagesRequest.newBuilder().setThreadId(t).setPageToken("%%%not-base64").build(),
+        ListMessagesRequest.newBuilder().setThreadId(t).setPageSize(1001).build())) {
+      assertThatThrownBy(() -> gw.as("alice").listMessages(bad))
+          .isInstanceOfSatisfying(StatusRuntimeException.class,
+              e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT));
+    }
+  }
+
+  @Test
+  void listThreadsShowsTheCallersThreadsMostRecentFirstWithCounts() throws Exception {
+    String older = thread();
+    String newer = thread();
+    List<String> a = send(older, 3);
+    List<String> b = send(newer, 2);
+    a.forEach(id -> threadOfId.put(id, older));
+    b.forEach(id -> threadOfId.put(id, newer));
+    awaitPersisted(a);
+    awaitPersisted(b);
+    Poll.until(Duration.ofSeconds(10), "thread list reflects both threads", () -> {
+      var threads = gw.as("alice").listThreads(ListThreadsRequest.newBuilder().setPageSize(1000).build()).getThreadsList();
+      var mine = threads.stream().filter(x -> x.getThreadId().equals(older) || x.getThreadId().equals(newer)).toList();
+      return mine.size() == 2 && mine.get(0).getThreadId().equals(newer) && mine.get(0).getMessageCount() == 2
+          && mine.get(1).getMessageCount() == 3;
+    });
+    assertThat(gw.as("bob").listThreads(ListThreadsRequest.getDefaultInstance()).getThreadsList())
+        .noneMatch(x -> x.getThreadId().equals(older) || x.getThreadId().equals(newer));
+  }
+}
