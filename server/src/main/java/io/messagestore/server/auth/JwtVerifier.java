@@ -9,6 +9,8 @@ import java.nio.charset.StandardCharsets;
 import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.Date;
 import java.util.HashSet;
 import java.util.List;
@@ -19,9 +21,15 @@ public final class JwtVerifier {
   /** Tolerated clock difference between the token issuer and this gateway. */
   public static final Duration DEFAULT_CLOCK_SKEW = Duration.ofSeconds(30);
 
+  /** Verified tokens kept so a client's repeated token costs a map lookup, not an HMAC. */
+  static final int VERIFIED_CACHE_SIZE = 10_000;
+
   private final MACVerifier verifier;
   private final Clock clock;
   private final Duration clockSkew;
+  private final ConcurrentHashMap<String, Verified> verified = new ConcurrentHashMap<>();
+
+  private record Verified(Caller caller, Instant expires) {}
 
   public JwtVerifier(String secret, Clock clock) {
     try {
@@ -39,6 +47,18 @@ public final class JwtVerifier {
    * @throws InvalidTokenException with a reason a client developer can act on
    */
   public Caller verify(String token) throws InvalidTokenException {
+    Verified known = verified.get(token);
+    if (known != null) {
+      if (known.expires().isBefore(clock.instant())) {
+        verified.remove(token);
+        throw new InvalidTokenException("token expired at " + known.expires().minus(clockSkew));
+      }
+      return known.caller();
+    }
+    return verifyUncached(token);
+  }
+
+  private Caller verifyUncached(String token) throws InvalidTokenException {
     SignedJWT jwt;
     try {
       jwt = SignedJWT.parse(token);
@@ -76,7 +96,15 @@ public final class JwtVerifier {
     if (sub == null || sub.isBlank()) {
       throw new InvalidTokenException("token has no sub claim");
     }
-    return new Caller(sub, roles(claims));
+    Caller caller = new Caller(sub, roles(claims));
+    if (nbf == null) {
+      if (verified.size() >= VERIFIED_CACHE_SIZE) {
+        // Crude but bounded: many distinct live tokens just means more HMACs, never more memory.
+        verified.clear();
+      }
+      verified.put(token, new Verified(caller, exp.toInstant().plus(clockSkew)));
+    }
+    return caller;
   }
 
   private static Set<String> roles(JWTClaimsSet claims) throws InvalidTokenException {
