@@ -1,0 +1,291 @@
+#!/usr/bin/env python3
+"""Benchmarks of the gateway, measured with the project's load tester (bin/messagestore-loadtest).
+
+    scripts/bench.py writes   # issue 4: Health/Check baseline, SendMessage cache and durable,
+                              #          one-insert-per-message synchronous PostgreSQL baseline
+    scripts/bench.py reads    # issue 5: Health/Check baseline, GetMessage hot/cold/Redis outage,
+                              #          ListMessages(50) hot/cold
+
+Every case runs back to back in one invocation against gateways started here, after a warm-up,
+so ratios against the Health/Check baseline of the same run hold on a noisy shared machine.
+The gateway's CPU per call is its process's user+system time from /proc/PID/stat over the run,
+divided by the calls the run made. Results print as a Markdown table for docs/BENCHMARKS.md.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+SECRET = "bench-secret-0123456789abcdefghijklmnopqrstuvwxyz"
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "50"))
+DURATION = os.environ.get("BENCH_DURATION", "15s")
+WARMUP = os.environ.get("BENCH_WARMUP", "8s")
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, shell=True, check=True, text=True, capture_output=True, cwd=ROOT, **kw).stdout
+
+
+def tier_env():
+    sh("scripts/local-tiers.sh up")
+    env = {}
+    for line in sh("scripts/local-tiers.sh env").splitlines():
+        m = re.match(r"export (\w+)=['\"]?([^'\"]*)['\"]?", line.strip())
+        if m:
+            env[m.group(1)] = m.group(2)
+    return env
+
+
+def free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+class Gateway:
+    def __init__(self, name, env, extra=None):
+        self.name = name
+        self.port = free_port()
+        self.metrics_port = free_port()
+        e = {k: v for k, v in os.environ.items() if not k.startswith("MESSAGESTORE_")}
+        e.update(env)
+        e.update({"MESSAGESTORE_GRPC_PORT": str(self.port), "MESSAGESTORE_METRICS_PORT": str(self.metrics_port),
+                  "MESSAGESTORE_JWT_SECRET": SECRET})
+        e.update(extra or {})
+        self.log = open(os.path.join(tempfile.gettempdir(), f"bench-gateway-{name}.log"), "w")
+        self.proc = subprocess.Popen(["java", "-Xms512m", "-Xmx512m", "-jar", "server/target/messagestore-server.jar"],
+                                     cwd=ROOT, env=e, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=1).read()
+                return
+            except Exception:
+                if self.proc.poll() is not None:
+                    raise SystemExit(f"gateway {name} exited; see {self.log.name}")
+                time.sleep(0.2)
+        raise SystemExit(f"gateway {name} did not start; see {self.log.name}")
+
+    def cpu_seconds(self):
+        fields = open(f"/proc/{self.proc.pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+    def metrics(self):
+        return urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5).read().decode()
+
+    def metric_sum(self, name, labels=""):
+        total = 0.0
+        for line in self.metrics().splitlines():
+            if line.startswith(name) and labels in line and not line.startswith("#"):
+                total += float(line.rsplit(" ", 1)[1])
+        return total
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+def token(user="bench"):
+    return sh(f"MESSAGESTORE_JWT_SECRET={SECRET} bin/messagestore-server token --sub {user} --ttl 2h").strip()
+
+
+def loadtest(gw, call, data, duration=DURATION, extra=""):
+    out = tempfile.NamedTemporaryFile(suffix=".json", delete=False).name
+    md = json.dumps({"authorization": "Bearer " + token()})
+    data_file = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
+    data_file.write(data)
+    data_file.close()
+    heap = HeapSampler(gw)
+    heap.start()
+    cpu0 = gw.cpu_seconds()
+    subprocess.run(["bin/messagestore-loadtest", "--insecure", "--call", call, "-D", data_file.name, "-m", md,
+                    "-c", str(CONCURRENCY), "-z", duration, "--progress", "never", "-O", "json", "-o", out]
+                   + extra.split() + [f"127.0.0.1:{gw.port}"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    cpu = gw.cpu_seconds() - cpu0
+    heap.stop()
+    report = json.load(open(out))
+    ok = report.get("statusCodeDistribution", {}).get("OK", 0)
+    lat = {int(p["percentage"]): p["latency"] / 1e6 for p in report["latencyDistribution"]}
+    return {"rps": report["rps"], "count": report["count"], "ok": ok, "p50": lat.get(50), "p95": lat.get(95),
+            "p99": lat.get(99), "cpu_us": cpu / max(1, report["count"]) * 1e6, "heap_mb": heap.max_mb,
+            "errors": report.get("errorDistribution", {})}
+
+
+class HeapSampler(threading.Thread):
+    """Largest JVM heap in use while a run lasts, from the gateway's own metrics."""
+
+    def __init__(self, gw):
+        super().__init__(daemon=True)
+        self.gw = gw
+        self.max_mb = 0.0
+        self.running = True
+
+    def run(self):
+        while self.running:
+            try:
+                used = self.gw.metric_sum("jvm_memory_used_bytes", 'area="heap"')
+                self.max_mb = max(self.max_mb, used / 2**20)
+            except Exception:
+                pass
+            time.sleep(0.5)
+
+    def stop(self):
+        self.running = False
+        self.join()
+
+
+def histogram_quantile(gw, name, q, before):
+    """q-quantile of a Prometheus histogram's increase since `before` (bucket -> count)."""
+    now = buckets(gw, name)
+    inc = sorted(((le, now[le] - before.get(le, 0)) for le in now), key=lambda x: x[0])
+    total = inc[-1][1] if inc else 0
+    if total == 0:
+        return None
+    for le, c in inc:
+        if c >= q * total:
+            return le * 1000
+    return None
+
+
+def buckets(gw, name):
+    out = {}
+    for line in gw.metrics().splitlines():
+        if line.startswith(name + "_bucket"):
+            le = re.search(r'le="([^"]+)"', line).group(1)
+            out[float("inf") if le == "+Inf" else float(le)] = float(line.rsplit(" ", 1)[1])
+    return out
+
+
+def row(name, r, base):
+    return (f"| {name} | {r['rps']:.0f} | {r['rps'] / base['rps']:.2f} | {r['p50']:.2f} | {r['p95']:.2f} | "
+            f"{r['p99']:.2f} | {r['p99'] / base['p99']:.2f} | {r['cpu_us']:.0f} | {r['cpu_us'] / base['cpu_us']:.2f} | "
+            f"{r['heap_mb']:.0f} | {r['count'] - r['ok']} |")
+
+
+HEADER = ("| case | calls/s | x no-op | p50 ms | p95 ms | p99 ms | p99 x no-op | gateway CPU µs/call | CPU x no-op "
+          "| max heap MB | errors |\n|---|---|---|---|---|---|---|---|---|---|---|")
+HEALTH = "grpc.health.v1.Health/Check"
+SEND = "messagestore.v1.MessageStore/SendMessage"
+SEND_DATA = ('{"thread_id":"bench-w-{{randomInt 0 50}}","role":"ROLE_USER","content":"{{randomString 512}}"%s}')
+
+
+def machine():
+    cpu = [l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")][0]
+    return f"{os.cpu_count()} cores ({cpu}), {round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB"
+
+
+def writes():
+    env = tier_env()
+    gw = Gateway("writes", env)
+    try:
+        for call, data in [(HEALTH, "{}"), (SEND, SEND_DATA % ""),
+                           (SEND, SEND_DATA % ',"durability":"DURABILITY_DURABLE"')]:
+            loadtest(gw, call, data, duration=WARMUP)
+        base = loadtest(gw, HEALTH, "{}")
+        lag_before = buckets(gw, "messagestore_persistence_lag_seconds")
+        cache = loadtest(gw, SEND, SEND_DATA % "")
+        lag_p99 = histogram_quantile(gw, "messagestore_persistence_lag_seconds", 0.99, lag_before)
+        t0 = time.time()
+        while gw.metric_sum("messagestore_stream_backlog") > 0 and time.time() - t0 < 60:
+            time.sleep(0.1)
+        drain = time.time() - t0
+        durable = loadtest(gw, SEND, SEND_DATA % ',"durability":"DURABILITY_DURABLE"')
+        base2 = loadtest(gw, HEALTH, "{}")
+    finally:
+        gw.stop()
+    # One INSERT per message, synchronously: the same gateway with Redis unreachable writes
+    # every message straight to PostgreSQL (the failover path).
+    sync = Gateway("sync-postgres", env, {"MESSAGESTORE_REDIS_URI": f"redis://127.0.0.1:{free_port()}"})
+    try:
+        loadtest(sync, SEND, SEND_DATA % "", duration=WARMUP)
+        pg = loadtest(sync, SEND, SEND_DATA % "")
+    finally:
+        sync.stop()
+    print(f"machine: {machine()}; {CONCURRENCY} concurrent callers, {DURATION} per case after {WARMUP} warm-up\n")
+    print(HEADER)
+    print(row("Health/Check (no-op baseline)", base, base))
+    print(row("SendMessage DURABILITY_CACHE", cache, base))
+    print(row("SendMessage DURABILITY_DURABLE", durable, base))
+    print(row("SendMessage, sync INSERT per message (Redis down)", pg, base))
+    print(row("Health/Check again (drift check)", base2, base))
+    print(f"\npersistence lag p99 during the cache run: {lag_p99:.1f} ms (gateway histogram bucket bound); "
+          f"backlog back to 0 {drain:.1f} s after the run")
+    print(f"durable / cache throughput: {durable['rps'] / cache['rps']:.2f}; "
+          f"cache / sync-INSERT throughput: {cache['rps'] / pg['rps']:.2f}")
+
+
+def reads():
+    env = tier_env()
+    threads, per_thread = 50, 200
+    gw = Gateway("reads-hot", env)
+    try:
+        # Populate: 50 threads x 200 messages, in batches, as user "bench".
+        batch = json.dumps({"thread_id": "bench-r-{{.RequestNumber}}", "messages": [
+            {"role": "ROLE_USER", "content": "x" * 512} for _ in range(per_thread)]})
+        subprocess.run(["bin/messagestore-loadtest", "--insecure", "--call", "messagestore.v1.MessageStore/SendMessageBatch",
+                        "-d", batch, "-m", json.dumps({"authorization": "Bearer " + token()}), "-c", "5",
+                        "-n", str(threads), "--progress", "never", f"127.0.0.1:{gw.port}"],
+                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        t0 = time.time()
+        while gw.metric_sum("messagestore_stream_backlog") > 0 and time.time() - t0 < 60:
+            time.sleep(0.2)
+        ids = sh("psql -h 127.0.0.1 -U postgres -At -d messagestore -c "
+                 "\"SELECT thread_id || ' ' || message_id FROM messages WHERE thread_id LIKE 'bench-r-%' "
+                 "AND user_id = 'bench' ORDER BY random() LIMIT 2000\"").split()
+        pairs = [{"thread_id": ids[i], "message_id": ids[i + 1]} for i in range(0, len(ids), 2)]
+        get_data = json.dumps(pairs)
+        hot_list = json.dumps([{"thread_id": f"bench-r-{i}", "page_size": 50, "newest_first": True} for i in range(threads)])
+        cold_list = json.dumps([{"thread_id": f"bench-r-{i}", "page_size": 50} for i in range(threads)])
+        for call, data in [(HEALTH, "{}"), ("messagestore.v1.MessageStore/GetMessage", get_data),
+                           ("messagestore.v1.MessageStore/ListMessages", hot_list),
+                           ("messagestore.v1.MessageStore/ListMessages", cold_list)]:
+            loadtest(gw, call, data, duration=WARMUP)
+        base = loadtest(gw, HEALTH, "{}")
+        hot = loadtest(gw, "messagestore.v1.MessageStore/GetMessage", get_data)
+        list_hot = loadtest(gw, "messagestore.v1.MessageStore/ListMessages", hot_list)
+        list_cold = loadtest(gw, "messagestore.v1.MessageStore/ListMessages", cold_list)
+    finally:
+        gw.stop()
+    # Cold: message keys gone from Redis and refills expiring at once, so every read goes to PostgreSQL.
+    sh("redis-cli --scan --pattern 'ms:*:t:bench-r-*:m:*' | xargs -r -n 500 redis-cli del")
+    cold_gw = Gateway("reads-cold", env, {"MESSAGESTORE_MESSAGE_TTL": "1ms"})
+    try:
+        loadtest(cold_gw, "messagestore.v1.MessageStore/GetMessage", get_data, duration=WARMUP)
+        cold = loadtest(cold_gw, "messagestore.v1.MessageStore/GetMessage", get_data)
+    finally:
+        cold_gw.stop()
+    # Redis outage: nothing listens on the Redis port; the breaker opens and reads skip Redis.
+    out_gw = Gateway("reads-redis-down", env, {"MESSAGESTORE_REDIS_URI": f"redis://127.0.0.1:{free_port()}"})
+    try:
+        loadtest(out_gw, "messagestore.v1.MessageStore/GetMessage", get_data, duration=WARMUP)
+        outage = loadtest(out_gw, "messagestore.v1.MessageStore/GetMessage", get_data)
+    finally:
+        out_gw.stop()
+    print(f"machine: {machine()}; {CONCURRENCY} concurrent callers, {DURATION} per case after {WARMUP} warm-up; "
+          f"{threads} threads x {per_thread} messages of 512 B\n")
+    print(HEADER)
+    print(row("Health/Check (no-op baseline)", base, base))
+    print(row("GetMessage hot (Redis)", hot, base))
+    print(row("GetMessage cold (PostgreSQL)", cold, base))
+    print(row("GetMessage during Redis outage", outage, base))
+    print(row("ListMessages 50 hot (Redis)", list_hot, base))
+    print(row("ListMessages 50 cold (PostgreSQL)", list_cold, base))
+    print(f"\nRedis-outage p99 / cold p99: {outage['p99'] / cold['p99']:.2f}")
+
+
+if __name__ == "__main__":
+    {"writes": writes, "reads": reads}[sys.argv[1] if len(sys.argv) > 1 else "writes"]()
