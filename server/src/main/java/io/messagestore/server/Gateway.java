@@ -1,5 +1,6 @@
 package io.messagestore.server;
 
+import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -225,15 +226,6 @@ public final class Gateway implements AutoCloseable {
   }
 
   private static java.util.concurrent.ThreadFactory daemon(String prefix) {
-    return new java.util.concurrent.ThreadFactory() {
-      private int n;
-
-      @Override
-      public synchronized Thread newThread(Runnable r) {
-        Thread t = new Thread(r, prefix + "-" + n++);
-        t.setDaemon(true);
-        return t;
-      }
-    };
+    return new ThreadFactoryBuilder().setNameFormat(prefix + "-%d").setDaemon(true).build();
   }
 }

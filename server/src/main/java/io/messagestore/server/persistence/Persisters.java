@@ -1,5 +1,6 @@
 package io.messagestore.server.persistence;
 
+import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.messagestore.api.v1.Message;
@@ -184,15 +185,6 @@ public final class Persisters implements PersistenceObserver, AutoCloseable {
   }
 
   private static java.util.concurrent.ThreadFactory named(String prefix) {
-    return new java.util.concurrent.ThreadFactory() {
-      private int n;
-
-      @Override
-      public synchronized Thread newThread(Runnable r) {
-        Thread t = new Thread(r, prefix + "-" + n++);
-        t.setDaemon(true);
-        return t;
-      }
-    };
+    return new ThreadFactoryBuilder().setNameFormat(prefix + "-%d").setDaemon(true).build();
   }
 }

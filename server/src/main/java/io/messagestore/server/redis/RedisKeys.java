@@ -35,6 +35,35 @@ public final class RedisKeys {
     return "ms:{s" + shardOf(threadId) + "}:t:" + threadId + ":";
   }
 
+  /** All keys of one thread, with the shard hashed once (the send path needs several). */
+  public ThreadKeys of(String threadId) {
+    int shard = shardOf(threadId);
+    return new ThreadKeys("ms:{s" + shard + "}:t:" + threadId + ":", stream(shard));
+  }
+
+  /** The keys of one thread; see the class comment for the layout. */
+  public record ThreadKeys(String prefix, String stream) {
+    public String owner() {
+      return prefix + "owner";
+    }
+
+    public String recent() {
+      return prefix + "recent";
+    }
+
+    public String messagePrefix() {
+      return prefix + "m:";
+    }
+
+    public String message(String messageId) {
+      return prefix + "m:" + messageId;
+    }
+
+    public String idempotency(String key) {
+      return prefix + "idem:" + key;
+    }
+  }
+
   public String owner(String threadId) {
     return threadPrefix(threadId) + "owner";
   }
