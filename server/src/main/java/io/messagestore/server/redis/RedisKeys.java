@@ -31,10 +31,6 @@ public final class RedisKeys {
     return (int) (crc.getValue() % shards);
   }
 
-  private String threadPrefix(String threadId) {
-    return "ms:{s" + shardOf(threadId) + "}:t:" + threadId + ":";
-  }
-
   /** All keys of one thread, with the shard hashed once (the send path needs several). */
   public ThreadKeys of(String threadId) {
     int shard = shardOf(threadId);
@@ -65,25 +61,25 @@ public final class RedisKeys {
   }
 
   public String owner(String threadId) {
-    return threadPrefix(threadId) + "owner";
+    return of(threadId).owner();
   }
 
   /** Message keys are this prefix followed by the message id. */
   public String messagePrefix(String threadId) {
-    return threadPrefix(threadId) + "m:";
+    return of(threadId).messagePrefix();
   }
 
   public String message(String threadId, String messageId) {
-    return messagePrefix(threadId) + messageId;
+    return of(threadId).message(messageId);
   }
 
   /** Sorted set of the thread's recent message ids (all score 0, ordered by id). */
   public String recent(String threadId) {
-    return threadPrefix(threadId) + "recent";
+    return of(threadId).recent();
   }
 
   public String idempotency(String threadId, String key) {
-    return threadPrefix(threadId) + "idem:" + key;
+    return of(threadId).idempotency(key);
   }
 
   public String stream(int shard) {
