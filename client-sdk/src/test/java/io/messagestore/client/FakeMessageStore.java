@@ -1,0 +1,163 @@
+package io.messagestore.client;
+
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import io.messagestore.api.v1.GetMessageRequest;
+import io.messagestore.api.v1.GetMessageResponse;
+import io.messagestore.api.v1.ListMessagesRequest;
+import io.messagestore.api.v1.ListMessagesResponse;
+import io.messagestore.api.v1.ListThreadsRequest;
+import io.messagestore.api.v1.ListThreadsResponse;
+import io.messagestore.api.v1.Message;
+import io.messagestore.api.v1.MessageStoreGrpc;
+import io.messagestore.api.v1.SendMessageBatchRequest;
+import io.messagestore.api.v1.SendMessageBatchResponse;
+import io.messagestore.api.v1.SendMessageRequest;
+import io.messagestore.api.v1.SendMessageResponse;
+import io.messagestore.api.v1.ThreadSummary;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
+
+/**
+ * A MessageStore that keeps one thread's messages in memory, pages by list offset and records
+ * what it was asked, so tests can check what the client put on the wire.
+ */
+final class FakeMessageStore extends MessageStoreGrpc.MessageStoreImplBase {
+
+  static final Metadata.Key<String> AUTHORIZATION =
+      Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+
+  final List<Message> messages = new CopyOnWriteArrayList<>();
+  final List<ThreadSummary> threads = new CopyOnWriteArrayList<>();
+  final Queue<String> authorizationHeaders = new ConcurrentLinkedQueue<>();
+  final Queue<SendMessageRequest> sendRequests = new ConcurrentLinkedQueue<>();
+  final Queue<SendMessageBatchRequest> batchRequests = new ConcurrentLinkedQueue<>();
+  final Queue<ListMessagesRequest> listMessagesRequests = new ConcurrentLinkedQueue<>();
+  final Queue<ListThreadsRequest> listThreadsRequests = new ConcurrentLinkedQueue<>();
+
+  /** When set, every RPC fails with this status. */
+  volatile Status failWith;
+  /** When set, every RPC is left unanswered until the client gives up. */
+  volatile boolean neverAnswer;
+
+  /** Records the authorization header of every call, even of calls that then fail. */
+  ServerInterceptor headerRecorder() {
+    return new ServerInterceptor() {
+      @Override
+      public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+          ServerCallHandler<Q, R> next) {
+        String authorization = headers.get(AUTHORIZATION);
+        authorizationHeaders.add(authorization == null ? "<none>" : authorization);
+        return next.startCall(call, headers);
+      }
+    };
+  }
+
+  void addMessages(String threadId, int count) {
+    for (int i = 0; i < count; i++) {
+      messages.add(Message.newBuilder()
+          .setThreadId(threadId)
+          .setMessageId(String.format("m-%04d", messages.size()))
+          .setContent("message " + messages.size())
+          .build());
+    }
+  }
+
+  @Override
+  public void sendMessage(SendMessageRequest request, StreamObserver<SendMessageResponse> out) {
+    sendRequests.add(request);
+    answer(out, () -> stored(request));
+  }
+
+  @Override
+  public void sendMessageBatch(SendMessageBatchRequest request,
+      StreamObserver<SendMessageBatchResponse> out) {
+    batchRequests.add(request);
+    answer(out, () -> {
+      SendMessageBatchResponse.Builder response = SendMessageBatchResponse.newBuilder();
+      request.getMessagesList().forEach(m -> response.addResults(stored(m)));
+      return response.build();
+    });
+  }
+
+  @Override
+  public void getMessage(GetMessageRequest request, StreamObserver<GetMessageResponse> out) {
+    answer(out, () -> messages.stream()
+        .filter(m -> m.getMessageId().equals(request.getMessageId()))
+        .findFirst()
+        .map(m -> GetMessageResponse.newBuilder().setMessage(m).build())
+        .orElseThrow(() -> Status.NOT_FOUND
+            .withDescription("message '" + request.getMessageId() + "' not found")
+            .asRuntimeException()));
+  }
+
+  @Override
+  public void listMessages(ListMessagesRequest request, StreamObserver<ListMessagesResponse> out) {
+    listMessagesRequests.add(request);
+    answer(out, () -> {
+      List<Message> ordered = new ArrayList<>(messages);
+      if (request.getNewestFirst()) {
+        Collections.reverse(ordered);
+      }
+      Page<Message> page = page(ordered, request.getPageSize(), request.getPageToken());
+      return ListMessagesResponse.newBuilder()
+          .addAllMessages(page.items).setNextPageToken(page.nextToken).build();
+    });
+  }
+
+  @Override
+  public void listThreads(ListThreadsRequest request, StreamObserver<ListThreadsResponse> out) {
+    listThreadsRequests.add(request);
+    answer(out, () -> {
+      Page<ThreadSummary> page = page(threads, request.getPageSize(), request.getPageToken());
+      return ListThreadsResponse.newBuilder()
+          .addAllThreads(page.items).setNextPageToken(page.nextToken).build();
+    });
+  }
+
+  private SendMessageResponse stored(SendMessageRequest request) {
+    return SendMessageResponse.newBuilder()
+        .setMessage(Message.newBuilder()
+            .setMessageId("m-" + request.getIdempotencyKey())
+            .setThreadId(request.getThreadId())
+            .setRole(request.getRole())
+            .setContent(request.getContent()))
+        .build();
+  }
+
+  private record Page<T>(List<T> items, String nextToken) {}
+
+  private static <T> Page<T> page(List<T> all, int pageSize, String token) {
+    int size = pageSize == 0 ? 50 : pageSize;
+    int from = token.isEmpty() ? 0 : Integer.parseInt(token);
+    int to = Math.min(all.size(), from + size);
+    return new Page<>(all.subList(from, to), to < all.size() ? Integer.toString(to) : "");
+  }
+
+  private <R> void answer(StreamObserver<R> out, Supplier<R> response) {
+    if (neverAnswer) {
+      return;
+    }
+    Status failure = failWith;
+    if (failure != null) {
+      out.onError(failure.asRuntimeException());
+      return;
+    }
+    try {
+      out.onNext(response.get());
+      out.onCompleted();
+    } catch (StatusRuntimeException e) {
+      out.onError(e);
+    }
+  }
+}
