@@ -128,26 +128,33 @@ public final class ReadPath {
    * needs every tier to have answered: a tier that could not be asked makes it UNAVAILABLE.
    */
   private CompletableFuture<Found> belowRedisCoalesced(String threadId, String messageId) {
+    // Keyed by thread too: a caller may only ever receive a message of the thread it was
+    // authorized for, even if it names another thread's message id.
+    String key = threadId + '/' + messageId;
     CompletableFuture<Found> mine = new CompletableFuture<>();
-    CompletableFuture<Found> shared = inflightMisses.putIfAbsent(messageId, mine);
+    CompletableFuture<Found> shared = inflightMisses.putIfAbsent(key, mine);
     if (shared != null) {
       return shared;
     }
     Context caller = Context.current();
     CompletableFuture.runAsync(() -> {
       try {
-        mine.complete(belowRedis(threadId, messageId, caller));
+        // Shared work: it runs even if the caller that started it went away, since others may
+        // be waiting; only a lookup nobody else joined yet is skipped for a cancelled caller.
+        if (caller.isCancelled() && mine.getNumberOfDependents() == 0) {
+          checkNotCancelled(caller);
+        }
+        mine.complete(belowRedis(threadId, messageId));
       } catch (RuntimeException e) {
         mine.completeExceptionally(e);
       } finally {
-        inflightMisses.remove(messageId, mine);
+        inflightMisses.remove(key, mine);
       }
     }, blocking);
     return mine;
   }
 
-  private Found belowRedis(String threadId, String messageId, Context caller) {
-    checkNotCancelled(caller);
+  private Found belowRedis(String threadId, String messageId) {
     Exception postgresFailure = null;
     try {
       postgresLookups.increment();
@@ -160,7 +167,6 @@ public final class ReadPath {
     } catch (Exception e) {
       postgresFailure = e;
     }
-    checkNotCancelled(caller);
     try {
       clickhouseLookups.increment();
       Optional<Message> m = GuardedCall.runBlocking(breakers.get(TierBreakers.CLICKHOUSE_READ),
@@ -223,7 +229,7 @@ public final class ReadPath {
     return checkOwner(caller, threadId).thenCompose(v -> recentPage(threadId, after, pageSize, desc))
         .thenCompose(recent -> recent.covers(after, pageSize, desc)
             // The hot path: the page lies inside the recent window, no thread hop, no PostgreSQL.
-            ? CompletableFuture.completedFuture(respond(threadId, pageSize, desc, new TreeMap<>(recent.byId()), Tier.TIER_REDIS))
+            ? CompletableFuture.completedFuture(respond(threadId, pageSize, desc, new TreeMap<>(recent.byId()), Map.of()))
             : CompletableFuture.supplyAsync(() -> merge(threadId, after, pageSize, desc, recent, context), blocking));
   }
 
@@ -287,6 +293,7 @@ public final class ReadPath {
       Context context) {
     checkNotCancelled(context);
     TreeMap<String, Message> byId = new TreeMap<>(recent.byId());
+    Map<String, Tier> source = new java.util.HashMap<>();
     String after = desc ? null : cursor;
     String before = desc ? cursor : null;
     PostgresMessageStore.Page rows;
@@ -297,32 +304,45 @@ public final class ReadPath {
       throw unavailable("postgres", e, "this page of thread '" + threadId
           + "' reaches beyond the recent messages held in Redis");
     }
-    rows.messages().forEach(m -> byId.putIfAbsent(m.getMessageId(), m));
-    Tier servedFrom = Tier.TIER_POSTGRES;
+    rows.messages().forEach(m -> {
+      if (byId.putIfAbsent(m.getMessageId(), m) == null) {
+        source.put(m.getMessageId(), Tier.TIER_POSTGRES);
+      }
+    });
     if (rows.archivedMessages() > 0) {
       checkNotCancelled(context);
       try {
         List<Message> archived = GuardedCall.runBlocking(breakers.get(TierBreakers.CLICKHOUSE_READ),
             () -> archive.page(threadId, after, before, limit, desc), e -> !(e instanceof InterruptedException));
-        archived.forEach(m -> byId.putIfAbsent(m.getMessageId(), m));
-        if (!archived.isEmpty()) {
-          servedFrom = Tier.TIER_CLICKHOUSE;
-        }
+        archived.forEach(m -> {
+          if (byId.putIfAbsent(m.getMessageId(), m) == null) {
+            source.put(m.getMessageId(), Tier.TIER_CLICKHOUSE);
+          }
+        });
       } catch (Exception e) {
         throw unavailable("clickhouse", e, "thread '" + threadId + "' has archived messages");
       }
     }
-    return respond(threadId, limit, desc, byId, servedFrom);
+    return respond(threadId, limit, desc, byId, source);
   }
 
+  /**
+   * @param source the tier of every message not from Redis; served_from is the lowest tier
+   *     among the messages that made the page
+   */
   private ListMessagesResponse respond(String threadId, int limit, boolean desc, TreeMap<String, Message> byId,
-      Tier servedFrom) {
+      Map<String, Tier> source) {
     List<Message> page = new ArrayList<>(Math.min(limit, byId.size()));
+    Tier servedFrom = Tier.TIER_REDIS;
     for (Message m : desc ? byId.descendingMap().values() : byId.values()) {
       if (page.size() == limit) {
         break;
       }
       page.add(m);
+      Tier t = source.getOrDefault(m.getMessageId(), Tier.TIER_REDIS);
+      if (t.getNumber() > servedFrom.getNumber()) {
+        servedFrom = t;
+      }
     }
     ListMessagesResponse.Builder b = ListMessagesResponse.newBuilder().addAllMessages(page).setServedFrom(servedFrom);
     if (page.size() == limit) {

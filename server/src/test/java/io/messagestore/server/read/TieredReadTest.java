@@ -297,6 +297,23 @@ class TieredReadTest {
     assertThat(lookups() - before).isEqualTo(1.0);
   }
 
+  @Test
+  void aMessageIsOnlyFoundThroughItsOwnThread() throws Exception {
+    String a = thread();
+    String b = thread();
+    List<String> inA = send(a, 1);
+    send(b, 1);
+    threadOfId.put(inA.get(0), a);
+    awaitPersisted(inA);
+    redis(c -> c.del(new RedisKeys(4).message(a, inA.get(0))));
+    // Concurrent lookups of the same id through two threads must not share an answer.
+    var viaA = gw.asyncAs("alice").getMessage(GetMessageRequest.newBuilder().setThreadId(a).setMessageId(inA.get(0)).build());
+    var viaB = gw.asyncAs("alice").getMessage(GetMessageRequest.newBuilder().setThreadId(b).setMessageId(inA.get(0)).build());
+    assertThat(viaA.get(10, TimeUnit.SECONDS).getMessage().getThreadId()).isEqualTo(a);
+    assertThatThrownBy(() -> viaB.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(StatusRuntimeException.class)
+        .hasMessageContaining("NOT_FOUND");
+  }
+
   double lookups() {
     return gw.gateway().meters().get("messagestore.read.lookups").tag("tier", "postgres").counter().count();
   }
