@@ -1,0 +1,158 @@
+package io.messagestore.loadtest.gateway;
+
+import com.google.protobuf.Timestamp;
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.Metadata;
+import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.Status;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.grpc.stub.StreamObserver;
+import io.messagestore.api.v1.Message;
+import io.messagestore.api.v1.MessageStoreGrpc;
+import io.messagestore.api.v1.SendMessageRequest;
+import io.messagestore.api.v1.SendMessageResponse;
+import io.messagestore.api.v1.Tier;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.time.Instant;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+
+/**
+ * A stand-in for the gateway on a real Netty port: health, server reflection, an Echo service
+ * that only reflection knows about, and SendMessage behind a bearer-token check. The other
+ * MessageStore methods answer UNIMPLEMENTED, as the real gateway's do until they land.
+ */
+public final class FakeGateway implements GatewayUnderTest {
+
+    public static final String TOKEN = "test-token";
+    static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+
+    /**
+     * @param sendDelayMillis how long SendMessage takes
+     * @param onStored        called with (thread id, message id) of every stored message
+     */
+    public record Options(long sendDelayMillis, BiConsumer<String, String> onStored) {
+        public static Options defaults() {
+            return new Options(0, (thread, id) -> { });
+        }
+    }
+
+    private final Server server;
+    private final HealthStatusManager health;
+
+    private FakeGateway(Server server, HealthStatusManager health) {
+        this.server = server;
+        this.health = health;
+    }
+
+    public static FakeGateway start(Options options) {
+        HealthStatusManager health = new HealthStatusManager();
+        health.setStatus("", ServingStatus.SERVING);
+        health.setStatus("messagestore.v1.MessageStore", ServingStatus.SERVING);
+        Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+                .addService(health.getHealthService())
+                .addService(ProtoReflectionServiceV1.newInstance())
+                .addService(ServerInterceptors.intercept(new MessageStore(options), new BearerTokenCheck()))
+                .addService(EchoService.definition())
+                .build();
+        try {
+            server.start();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return new FakeGateway(server, health);
+    }
+
+    @Override
+    public String target() {
+        return "127.0.0.1:" + server.getPort();
+    }
+
+    @Override
+    public String bearerToken() {
+        return TOKEN;
+    }
+
+    @Override
+    public void close() {
+        health.enterTerminalState();
+        server.shutdownNow();
+        try {
+            server.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** UUIDv7 like the gateway mints: time first, so ids sort by time. */
+    static String uuidV7() {
+        long millis = System.currentTimeMillis();
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        long msb = (millis << 16) | 0x7000L | (random.nextLong() & 0x0fffL);
+        long lsb = (random.nextLong() & 0x3fffffffffffffffL) | 0x8000000000000000L;
+        return new UUID(msb, lsb).toString();
+    }
+
+    private static final class BearerTokenCheck implements ServerInterceptor {
+        @Override
+        public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+                                                           ServerCallHandler<Q, R> next) {
+            String authorization = headers.get(AUTHORIZATION);
+            if (!("Bearer " + TOKEN).equals(authorization)) {
+                call.close(Status.UNAUTHENTICATED.withDescription("missing or invalid bearer token"), new Metadata());
+                return new ServerCall.Listener<>() { };
+            }
+            return Contexts.interceptCall(Context.current(), call, headers, next);
+        }
+    }
+
+    private static final class MessageStore extends MessageStoreGrpc.MessageStoreImplBase {
+        private final Options options;
+
+        MessageStore(Options options) {
+            this.options = options;
+        }
+
+        @Override
+        public void sendMessage(SendMessageRequest request, StreamObserver<SendMessageResponse> responses) {
+            if (request.getThreadId().isEmpty()) {
+                responses.onError(Status.INVALID_ARGUMENT.withDescription("thread_id is required").asRuntimeException());
+                return;
+            }
+            if (options.sendDelayMillis() > 0) {
+                try {
+                    Thread.sleep(options.sendDelayMillis());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            Instant now = Instant.now();
+            String id = uuidV7();
+            Message message = Message.newBuilder()
+                    .setMessageId(id)
+                    .setThreadId(request.getThreadId())
+                    .setUserId("test-user")
+                    .setRole(request.getRole())
+                    .setContent(request.getContent())
+                    .putAllMetadata(request.getMetadataMap())
+                    .setCreatedAt(Timestamp.newBuilder().setSeconds(now.getEpochSecond()).setNanos(now.getNano()))
+                    .build();
+            options.onStored().accept(request.getThreadId(), id);
+            responses.onNext(SendMessageResponse.newBuilder().setMessage(message)
+                    .setAcknowledgedBy(Tier.TIER_REDIS).build());
+            responses.onCompleted();
+        }
+    }
+}
