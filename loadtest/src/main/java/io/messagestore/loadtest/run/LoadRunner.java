@@ -48,6 +48,9 @@ public final class LoadRunner {
     private volatile boolean dropInFlight;
     private volatile String endReason = "normal";
     private volatile long measureStartNanos = -1;
+    /** Process CPU time and calls made when the recorded part began (after --skipFirst). */
+    private volatile long measureStartCpu = -1;
+    private volatile long measureStartCalls;
 
     public LoadRunner(LoadProfile profile, List<? extends Channel> channels, CallLauncher launcher, RunStats stats,
                       ProgressListener progress) {
@@ -75,6 +78,7 @@ public final class LoadRunner {
         stats.start(startNanos);
         if (profile.skipFirst() == 0) {
             measureStartNanos = startNanos;
+            measureStartCpu = cpuStart;
         }
         long deadline = profile.duration() == null ? Long.MAX_VALUE : startNanos + profile.duration().toNanos();
         ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor(daemon("loadtest-sampler"));
@@ -120,8 +124,9 @@ public final class LoadRunner {
         long cpuEnd = ProcessCpu.nanos();
         RunStats.Snapshot snapshot = stats.finish(endNanos);
         long measuredFrom = measureStartNanos < 0 ? endNanos : measureStartNanos;
-        return new RunOutcome(endReason, date, Math.max(0, endNanos - measuredFrom), callsMade.get(),
-                cpuStart < 0 ? -1 : cpuEnd - cpuStart, snapshot);
+        long cpuFrom = measureStartCpu < 0 ? cpuEnd : measureStartCpu;
+        return new RunOutcome(endReason, date, Math.max(0, endNanos - measuredFrom),
+                callsMade.get() - measureStartCalls, cpuStart < 0 ? -1 : cpuEnd - cpuFrom, snapshot);
     }
 
     /** Ends the run early (Ctrl-C): calls in flight are cancelled and not recorded. */
@@ -186,6 +191,9 @@ public final class LoadRunner {
     private void launch(Worker worker, long n, long intendedStart) {
         boolean record = n >= profile.skipFirst();
         if (n == profile.skipFirst() && measureStartNanos < 0) {
+            // warm-up (and the JIT compiling the hot path) ends here: measure time and CPU from now
+            measureStartCalls = callsMade.get();
+            measureStartCpu = ProcessCpu.nanos();
             measureStartNanos = intendedStart;
         }
         worker.prepare(n, intendedStart, record);

@@ -9,8 +9,8 @@ import java.time.Instant;
  * @param endReason   ghz's endReason: "normal", "timeout" or "cancel"
  * @param date        wall-clock start
  * @param totalNanos  wall time from the first recorded call's (intended) start to the end
- * @param callsMade   calls started, recorded or not
- * @param cpuNanos    CPU time this process used during the run (all threads)
+ * @param callsMade   calls started after --skipFirst (the measured part)
+ * @param cpuNanos    CPU time this process used during the measured part (all threads, incl. GC and JIT)
  */
 public record RunOutcome(String endReason, Instant date, long totalNanos, long callsMade, long cpuNanos,
                          RunStats.Snapshot stats) {
