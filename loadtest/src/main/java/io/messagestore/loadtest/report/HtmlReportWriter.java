@@ -79,10 +79,12 @@ public final class HtmlReportWriter {
         if (host != null) {
             meta.append(" · host ").append(host);
         }
-        for (String key : new String[] {"concurrency", "connections", "rps", "total", "duration"}) {
+        for (String key : new String[] {"concurrency", "connections", "rps", "total", "duration", "timeout"}) {
             Object value = report.options().get(key);
             if (value != null) {
-                meta.append(" · ").append(key).append(' ').append(value);
+                boolean isDuration = key.equals("duration") || key.equals("timeout");
+                meta.append(" · ").append(key).append(' ')
+                        .append(isDuration && value instanceof Number n ? SummaryWriter.duration(n.longValue()) : value);
             }
         }
         if (report.tags() != null) {
