@@ -93,6 +93,10 @@ public final class LoadTestCommand implements Callable<Integer> {
     @Option(names = "--connections", defaultValue = "1", description = "Connections calls are spread over (${DEFAULT-VALUE}).")
     int connections;
 
+    @Option(names = "--cpus", defaultValue = "0",
+            description = "Event loop threads for the connections; 0 = one per connection, at most the CPU count.")
+    int cpus;
+
     @Option(names = {"-t", "--timeout"}, defaultValue = "20s", paramLabel = "DURATION",
             description = "Per-call deadline (${DEFAULT-VALUE}); 0 for none.")
     String timeout;
@@ -202,6 +206,7 @@ public final class LoadTestCommand implements Callable<Integer> {
 
     private final PrintStream stdout;
     private final AtomicReference<LoadRunner> activeRunner = new AtomicReference<>();
+    private java.util.concurrent.ScheduledExecutorService dispatchLoop;
 
     public LoadTestCommand() {
         this(System.out);
@@ -244,7 +249,10 @@ public final class LoadTestCommand implements Callable<Integer> {
         MetadataSource headers = MetadataSource.parse(metadataFile != null ? Files.readString(metadataFile) : metadata);
         String requestData = dataFile != null ? Files.readString(dataFile) : data;
 
-        List<ManagedChannel> channels = Channels.open(connection);
+        int eventLoops = cpus > 0 ? cpus : Math.min(connections, Runtime.getRuntime().availableProcessors());
+        Channels.ChannelSet channelSet = Channels.open(connection, eventLoops);
+        List<ManagedChannel> channels = channelSet.channels();
+        this.dispatchLoop = channelSet.eventLoops().next();
         Thread onInterrupt = new Thread(() -> {
             LoadRunner runner = activeRunner.get();
             if (runner != null) {
@@ -293,7 +301,7 @@ public final class LoadTestCommand implements Callable<Integer> {
             } catch (IllegalStateException shuttingDown) {
                 // the hook is running: Ctrl-C
             }
-            Channels.shutdown(channels);
+            channelSet.close();
         }
     }
 
@@ -378,7 +386,7 @@ public final class LoadTestCommand implements Callable<Integer> {
                            Map<String, Object> options, RunStats stats) {
         ProgressLine progress = showProgress()
                 ? new ProgressLine(stdout, profile.total(), profile.duration()) : null;
-        LoadRunner runner = new LoadRunner(profile, channels, launcher, stats, progress);
+        LoadRunner runner = new LoadRunner(profile, channels, launcher, stats, progress, dispatchLoop);
         activeRunner.set(runner);
         RunOutcome outcome;
         try {

@@ -169,6 +169,35 @@ class RealRunTest {
     }
 
     @Test
+    void noProgressLineIsDrawnWhenStdoutIsNotATerminal() {
+        CommandRunner.Result result = CommandRunner.run("--insecure", "--call", "grpc.health.v1.Health/Check",
+                "-z", "600ms", "-c", "2", "--rps", "100", gateway.target());
+
+        assertThat(result.exitCode()).as(result.stderr()).isZero();
+        assertThat(result.stdout()).doesNotContain("\r").doesNotContain("req/s");
+    }
+
+    @Test
+    void theProgressLineShowsDoneOfTotalRateAndErrorsWhenAskedFor() {
+        CommandRunner.Result result = CommandRunner.run("--insecure", "--call", "grpc.health.v1.Health/Check",
+                "-n", "120", "-c", "1", "--rps", "100", "--progress", "always", gateway.target());
+
+        assertThat(result.exitCode()).as(result.stderr()).isZero();
+        assertThat(result.stdout()).containsPattern("\r  \\d+/120  \\d+ req/s  0 errors");
+    }
+
+    @Test
+    void aRateLimitedRealRunAchievesTheAskedRateWithinFivePercent() throws Exception {
+        CommandRunner.Result result = CommandRunner.run("--insecure", "--call", "grpc.health.v1.Health/Check",
+                "-z", "2s", "--rps", "400", "-c", "10", "--duration-stop", "wait", "-O", "json", gateway.target());
+
+        assertThat(result.exitCode()).as(result.stderr()).isZero();
+        JsonNode report = JSON.readTree(result.stdout());
+        assertThat(report.get("rps").asDouble()).isBetween(380.0, 420.0);
+        assertThat(report.get("count").asLong()).isBetween(760L, 840L);
+    }
+
+    @Test
     void durationRunEndsWithTimeoutAsEndReason() throws Exception {
         CommandRunner.Result result = CommandRunner.run("--insecure", "--call", "grpc.health.v1.Health/Check",
                 "-z", "700ms", "-c", "2", "--rps", "200", "--duration-stop", "wait", "-O", "json", gateway.target());

@@ -52,8 +52,22 @@ public final class LoadRunner {
     private volatile long measureStartCpu = -1;
     private volatile long measureStartCalls;
 
+    /** Where the --rps dispatcher runs: an event loop of the channels, or its own thread when null. */
+    private final ScheduledExecutorService dispatchLoop;
+    private final java.util.concurrent.atomic.AtomicBoolean dispatcherParked = new java.util.concurrent.atomic.AtomicBoolean();
+    private boolean dispatcherDone;
+    private long dispatchNext;
+    private long dispatchStartNanos;
+    private double dispatchIntervalNanos;
+
     public LoadRunner(LoadProfile profile, List<? extends Channel> channels, CallLauncher launcher, RunStats stats,
                       ProgressListener progress) {
+        this(profile, channels, launcher, stats, progress, null);
+    }
+
+    public LoadRunner(LoadProfile profile, List<? extends Channel> channels, CallLauncher launcher, RunStats stats,
+                      ProgressListener progress, ScheduledExecutorService dispatchLoop) {
+        this.dispatchLoop = dispatchLoop;
         this.profile = profile;
         this.launcher = launcher;
         this.stats = stats;
@@ -103,9 +117,15 @@ public final class LoadRunner {
         if (profile.rps() > 0) {
             idle.addAll(workers);
             holders.set(1);
-            dispatcher = new Thread(() -> dispatch(startNanos), "loadtest-dispatcher");
-            dispatcher.setDaemon(true);
-            dispatcher.start();
+            if (dispatchLoop != null) {
+                dispatchStartNanos = startNanos;
+                dispatchIntervalNanos = 1e9 / profile.rps();
+                dispatchLoop.execute(this::dispatchTick);
+            } else {
+                dispatcher = new Thread(() -> dispatch(startNanos), "loadtest-dispatcher");
+                dispatcher.setDaemon(true);
+                dispatcher.start();
+            }
         } else {
             holders.set(workers.size());
             for (Worker worker : workers) {
@@ -176,6 +196,44 @@ public final class LoadRunner {
         release();
     }
 
+    /**
+     * The --rps dispatcher as a task on an event loop: starts every call whose intended time has
+     * come, then schedules itself for the next one. Runs only on {@code dispatchLoop}; when no
+     * worker is idle it parks, and the next completion reschedules it.
+     */
+    private void dispatchTick() {
+        if (dispatcherDone) {
+            return;
+        }
+        long limit = profile.callLimit();
+        while (!stopping && dispatchNext < limit) {
+            long intended = dispatchStartNanos + (long) (dispatchNext * dispatchIntervalNanos);
+            long wait = intended - System.nanoTime();
+            if (wait > 0) {
+                dispatchLoop.schedule(this::dispatchTick, wait, TimeUnit.NANOSECONDS);
+                return;
+            }
+            Worker worker = idle.poll();
+            if (worker == null) {
+                dispatcherParked.set(true);
+                worker = idle.poll();
+                if (worker == null || !dispatcherParked.compareAndSet(true, false)) {
+                    if (worker != null) {
+                        idle.offer(worker); // a completion already rescheduled us
+                    }
+                    return;
+                }
+            }
+            holders.incrementAndGet();
+            launch(worker, dispatchNext++, intended);
+        }
+        if (!stopping) {
+            stopping = true;
+        }
+        dispatcherDone = true;
+        release();
+    }
+
     private void launchNext(Worker worker) {
         if (!stopping) {
             long n = nextRequest.getAndIncrement();
@@ -214,6 +272,9 @@ public final class LoadRunner {
         }
         if (profile.rps() > 0) {
             idle.offer(worker);
+            if (dispatcherParked.compareAndSet(true, false)) {
+                dispatchLoop.execute(this::dispatchTick);
+            }
             release();
             return;
         }
