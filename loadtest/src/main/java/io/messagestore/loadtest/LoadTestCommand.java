@@ -66,7 +66,7 @@ public final class LoadTestCommand implements Callable<Integer> {
     String call;
 
     @Option(names = {"-d", "--data"}, paramLabel = "JSON",
-            description = "Request data as JSON; a JSON array is sent round-robin. Templates: {{.RequestNumber}}, "
+            description = "Request data as JSON (@ reads stdin); a JSON array is sent round-robin. Templates: {{.RequestNumber}}, "
                     + "{{.WorkerID}}, {{newUUID}}, {{randomString N}}, {{randomInt MIN MAX}}, {{.TimestampUnix}}.")
     String data;
 
@@ -247,7 +247,9 @@ public final class LoadTestCommand implements Callable<Integer> {
                 rps, skipFirst, GoDuration.parse(timeout),
                 LoadProfile.DurationStop.valueOf(durationStop.toUpperCase()));
         MetadataSource headers = MetadataSource.parse(metadataFile != null ? Files.readString(metadataFile) : metadata);
-        String requestData = dataFile != null ? Files.readString(dataFile) : data;
+        // ghz: "-d @" reads the data from stdin
+        String requestData = dataFile != null ? Files.readString(dataFile)
+                : "@".equals(data) ? new String(System.in.readAllBytes(), StandardCharsets.UTF_8) : data;
 
         int eventLoops = cpus > 0 ? cpus : Math.min(connections, Runtime.getRuntime().availableProcessors());
         Channels.ChannelSet channelSet = Channels.open(connection, eventLoops);

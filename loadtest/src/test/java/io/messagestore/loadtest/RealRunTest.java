@@ -86,6 +86,18 @@ class RealRunTest {
     }
 
     @Test
+    void serversWithOnlyTheOlderV1alphaReflectionAreResolvedToo() throws Exception {
+        try (var legacy = io.messagestore.loadtest.gateway.FakeGateway.start(
+                io.messagestore.loadtest.gateway.FakeGateway.Options.defaults().withLegacyReflection())) {
+            CommandRunner.Result result = CommandRunner.run("--insecure", "--call", "loadtest.test.Echo/Say",
+                    "-d", "{\"text\":\"a\"}", "-n", "10", "-c", "1", "-O", "json", legacy.target());
+
+            assertThat(result.exitCode()).as(result.stderr()).isZero();
+            assertThat(JSON.readTree(result.stdout()).get("statusCodeDistribution").get("OK").asLong()).isEqualTo(10);
+        }
+    }
+
+    @Test
     void anUnknownMethodExitsNonZeroWithAOneLineReason() {
         CommandRunner.Result result = CommandRunner.run("--insecure", "--call", "messagestore.v1.MessageStore/Nope",
                 "-n", "5", gateway.target());

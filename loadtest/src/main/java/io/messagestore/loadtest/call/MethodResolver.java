@@ -173,15 +173,32 @@ public final class MethodResolver {
         }
     }
 
-    /** A minimal grpc.reflection.v1 client: one short stream per question. */
+    /**
+     * The same RPC under the older v1alpha name, which many servers (and ghz, grpcurl) still
+     * use. Its messages are wire-identical to v1's, so the v1 marshallers serve both.
+     */
+    private static final io.grpc.MethodDescriptor<ServerReflectionRequest, ServerReflectionResponse> V1ALPHA =
+            ServerReflectionGrpc.getServerReflectionInfoMethod().toBuilder()
+                    .setFullMethodName("grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo")
+                    .setSchemaDescriptor(null)
+                    .build();
+
+    /** The server does not know the reflection method that was tried. */
+    private static final class UnimplementedReflection extends RuntimeException {
+        UnimplementedReflection() {
+            super(null, null, false, false);
+        }
+    }
+
+    /** A minimal server reflection client (v1, else v1alpha): one short stream per question. */
     private final class ReflectionClient {
-        private final ServerReflectionGrpc.ServerReflectionStub stub;
+        private final Channel channel;
         private final Duration timeout;
+        private io.grpc.MethodDescriptor<ServerReflectionRequest, ServerReflectionResponse> method =
+                ServerReflectionGrpc.getServerReflectionInfoMethod();
 
         ReflectionClient(Channel channel, Metadata headers, Duration timeout) {
-            Channel withHeaders = ClientInterceptors.intercept(channel,
-                    MetadataUtils.newAttachHeadersInterceptor(headers));
-            this.stub = ServerReflectionGrpc.newStub(withHeaders);
+            this.channel = ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(headers));
             this.timeout = timeout;
         }
 
@@ -237,10 +254,24 @@ public final class MethodResolver {
         }
 
         private ServerReflectionResponse ask(ServerReflectionRequest request, String subject) {
+            try {
+                return askOnce(request, subject);
+            } catch (UnimplementedReflection e) {
+                if (method == V1ALPHA) {
+                    throw new LoadTestException("cannot resolve " + subject
+                            + ": the server has no reflection service (use --protoset)");
+                }
+                method = V1ALPHA;
+                return ask(request, subject);
+            }
+        }
+
+        private ServerReflectionResponse askOnce(ServerReflectionRequest request, String subject) {
             CompletableFuture<ServerReflectionResponse> answer = new CompletableFuture<>();
-            StreamObserver<ServerReflectionRequest> requests = stub
-                    .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
-                    .serverReflectionInfo(new StreamObserver<>() {
+            StreamObserver<ServerReflectionRequest> requests = io.grpc.stub.ClientCalls.asyncBidiStreamingCall(
+                    channel.newCall(method, io.grpc.CallOptions.DEFAULT
+                            .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)),
+                    new StreamObserver<ServerReflectionResponse>() {
                         @Override
                         public void onNext(ServerReflectionResponse value) {
                             answer.complete(value);
@@ -263,8 +294,7 @@ public final class MethodResolver {
             } catch (ExecutionException e) {
                 Status status = Status.fromThrowable(e.getCause());
                 if (status.getCode() == Status.Code.UNIMPLEMENTED) {
-                    throw new LoadTestException("cannot resolve " + subject
-                            + ": the server has no reflection service (use --protoset)");
+                    throw new UnimplementedReflection();
                 }
                 throw new LoadTestException("cannot resolve " + subject + " through server reflection: "
                         + status.getCode() + (status.getDescription() == null ? "" : " " + status.getDescription()));

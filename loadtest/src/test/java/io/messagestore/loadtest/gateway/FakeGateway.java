@@ -42,10 +42,15 @@ public final class FakeGateway implements GatewayUnderTest {
     /**
      * @param sendDelayMillis how long SendMessage takes
      * @param onStored        called with (thread id, message id) of every stored message
+     * @param legacyReflection serve reflection as grpc.reflection.v1alpha only (like older servers)
      */
-    public record Options(long sendDelayMillis, BiConsumer<String, String> onStored) {
+    public record Options(long sendDelayMillis, BiConsumer<String, String> onStored, boolean legacyReflection) {
         public static Options defaults() {
-            return new Options(0, (thread, id) -> { });
+            return new Options(0, (thread, id) -> { }, false);
+        }
+
+        public Options withLegacyReflection() {
+            return new Options(sendDelayMillis, onStored, true);
         }
     }
 
@@ -63,7 +68,8 @@ public final class FakeGateway implements GatewayUnderTest {
         health.setStatus("messagestore.v1.MessageStore", ServingStatus.SERVING);
         Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
                 .addService(health.getHealthService())
-                .addService(ProtoReflectionServiceV1.newInstance())
+                .addService(options.legacyReflection()
+                        ? legacyReflection() : ProtoReflectionServiceV1.newInstance())
                 .addService(ServerInterceptors.intercept(new MessageStore(options), new BearerTokenCheck()))
                 .addService(EchoService.definition())
                 .build();
@@ -73,6 +79,11 @@ public final class FakeGateway implements GatewayUnderTest {
             throw new UncheckedIOException(e);
         }
         return new FakeGateway(server, health);
+    }
+
+    @SuppressWarnings("deprecation")
+    private static io.grpc.BindableService legacyReflection() {
+        return io.grpc.protobuf.services.ProtoReflectionService.newInstance();
     }
 
     @Override

@@ -63,7 +63,7 @@ class PersistenceLagTest {
                     insert.setString(2, thread);
                     insert.executeUpdate();
                     return null;
-                }, COMMIT_DELAY_MILLIS, TimeUnit.MILLISECONDS)));
+                }, COMMIT_DELAY_MILLIS, TimeUnit.MILLISECONDS), false));
     }
 
     @AfterAll
