@@ -12,6 +12,7 @@ import io.messagestore.loadtest.call.MetadataSource;
 import io.messagestore.loadtest.call.MethodResolver;
 import io.messagestore.loadtest.call.RawMarshallers;
 import io.messagestore.loadtest.call.RequestSource;
+import io.messagestore.loadtest.call.ToolWarmup;
 import io.messagestore.loadtest.lag.PersistenceLagMeter;
 import io.messagestore.loadtest.report.Comparison;
 import io.messagestore.loadtest.report.CsvReportWriter;
@@ -158,6 +159,15 @@ public final class LoadTestCommand implements Callable<Integer> {
     @Option(names = "--progress", defaultValue = "auto", paramLabel = "auto|always|never",
             description = "Live progress line: auto shows it only when stdout is a terminal.")
     String progressMode;
+
+    @Option(names = "--tool-warmup", defaultValue = "20000", paramLabel = "N",
+            description = "Before the run, make N calls of the same kind to a loopback dummy inside this process, "
+                    + "so the JIT has compiled the tool before the clock starts; the target sees none (${DEFAULT-VALUE}, 0 = off).")
+    long toolWarmup;
+
+    @Option(names = "--tool-warmup-time", defaultValue = "3s", paramLabel = "DURATION",
+            description = "Longest the tool warm-up may take (${DEFAULT-VALUE}).")
+    String toolWarmupTime;
 
     @Option(names = "--compare", paramLabel = "METHOD",
             description = "Run this baseline call first with the same settings and report both and the ratios.")
@@ -344,6 +354,8 @@ public final class LoadTestCommand implements Callable<Integer> {
         }
         GenericCallLauncher launcher = new GenericCallLauncher(RawMarshallers.methodOf(method, withLag), requests,
                 headers, profile.callTimeout().toNanos(), observer);
+        ToolWarmup.run(toolWarmup, GoDuration.parse(toolWarmupTime), profile.concurrency(), () -> new GenericCallLauncher(
+                RawMarshallers.methodOf(method, withLag), requests, headers, profile.callTimeout().toNanos(), null));
         Map<String, Object> options = reportOptions(profile, callName, requestData, headers);
         Report report = execute(channels, profile, launcher, options, new RunStats(keepDetails(), seriesInterval(profile)));
         if (lag != null) {

@@ -12,7 +12,18 @@ public final class CommandRunner {
     private CommandRunner() {
     }
 
+    /**
+     * Runs with the tool warm-up off unless the test asks for it: the test JVM is warm after
+     * the first run, and the suite must stay fast.
+     */
     public static Result run(String... args) {
+        if (!java.util.Arrays.asList(args).contains("--tool-warmup")) {
+            String[] withoutWarmup = new String[args.length + 2];
+            withoutWarmup[0] = "--tool-warmup";
+            withoutWarmup[1] = "0";
+            System.arraycopy(args, 0, withoutWarmup, 2, args.length);
+            args = withoutWarmup;
+        }
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int code = LoadTestCommand.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),

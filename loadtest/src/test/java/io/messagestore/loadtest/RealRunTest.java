@@ -98,6 +98,22 @@ class RealRunTest {
     }
 
     @Test
+    void theToolWarmupNeverReachesTheTarget() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger stored = new java.util.concurrent.atomic.AtomicInteger();
+        try (var counting = io.messagestore.loadtest.gateway.FakeGateway.start(
+                new io.messagestore.loadtest.gateway.FakeGateway.Options(0, (thread, id) -> stored.incrementAndGet(),
+                        false))) {
+            CommandRunner.Result result = CommandRunner.run("--insecure", "--tool-warmup", "2000",
+                    "--call", "messagestore.v1.MessageStore/SendMessage", "-d", "{\"thread_id\":\"w\",\"content\":\"x\"}",
+                    "-m", auth(), "-n", "25", "-c", "2", "-O", "json", counting.target());
+
+            assertThat(result.exitCode()).as(result.stderr()).isZero();
+            assertThat(JSON.readTree(result.stdout()).get("count").asLong()).isEqualTo(25);
+            assertThat(stored.get()).isEqualTo(25);
+        }
+    }
+
+    @Test
     void anUnknownMethodExitsNonZeroWithAOneLineReason() {
         CommandRunner.Result result = CommandRunner.run("--insecure", "--call", "messagestore.v1.MessageStore/Nope",
                 "-n", "5", gateway.target());
