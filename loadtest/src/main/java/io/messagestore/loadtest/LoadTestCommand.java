@@ -373,11 +373,11 @@ public final class LoadTestCommand implements Callable<Integer> {
             mixed.onAcknowledged(lag::onAcknowledged);
         }
         mixed.seed(channels.get(0));
-        mixed.operationStats().values().forEach(s -> s.start(System.nanoTime()));
         Map<String, Object> options = reportOptions(profile, "scenario:mixed", null, headers);
         options.put("mix", mix);
         options.put("threads", threads);
-        Report report = execute(channels, profile, mixed, options, new RunStats(keepDetails(), seriesInterval(profile)));
+        Report report = execute(channels, profile, mixed, options, new RunStats(keepDetails(), seriesInterval(profile)),
+                mixed.operationStats().values());
         Map<String, Report> byOperation = new LinkedHashMap<>();
         for (Map.Entry<String, RunStats> op : mixed.operationStats().entrySet()) {
             RunStats.Snapshot snapshot = op.getValue().finish(System.nanoTime());
@@ -398,9 +398,15 @@ public final class LoadTestCommand implements Callable<Integer> {
 
     private Report execute(List<ManagedChannel> channels, LoadProfile profile, CallLauncher launcher,
                            Map<String, Object> options, RunStats stats) {
+        return execute(channels, profile, launcher, options, stats, List.of());
+    }
+
+    private Report execute(List<ManagedChannel> channels, LoadProfile profile, CallLauncher launcher,
+                           Map<String, Object> options, RunStats stats, java.util.Collection<RunStats> alsoSampled) {
         ProgressLine progress = showProgress()
                 ? new ProgressLine(stdout, profile.total(), profile.duration()) : null;
-        LoadRunner runner = new LoadRunner(profile, channels, launcher, stats, progress, dispatchLoop);
+        LoadRunner runner = new LoadRunner(profile, channels, launcher, stats, progress, dispatchLoop)
+                .sampleAlso(alsoSampled);
         activeRunner.set(runner);
         RunOutcome outcome;
         try {

@@ -84,12 +84,21 @@ public final class LoadRunner {
         return workers;
     }
 
+    private final List<RunStats> alsoSampled = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** Gives these stats (e.g. per-operation ones) the same time zero and sampling as the run's. */
+    public LoadRunner sampleAlso(java.util.Collection<RunStats> more) {
+        alsoSampled.addAll(more);
+        return this;
+    }
+
     /** Runs to the end (-n, -z or {@link #cancel()}) and returns what happened. */
     public RunOutcome run() {
         Instant date = Instant.now();
         long cpuStart = ProcessCpu.nanos();
         long startNanos = System.nanoTime();
         stats.start(startNanos);
+        alsoSampled.forEach(s -> s.start(startNanos));
         if (profile.skipFirst() == 0) {
             measureStartNanos = startNanos;
             measureStartCpu = cpuStart;
@@ -104,6 +113,7 @@ public final class LoadRunner {
                         profile.durationStop() == LoadProfile.DurationStop.IGNORE);
             }
             stats.sample(now);
+            alsoSampled.forEach(s -> s.sample(now));
             if (progress != null) {
                 long completed = stats.count();
                 double rps = (completed - last[1]) / ((now - last[0]) / 1e9);
