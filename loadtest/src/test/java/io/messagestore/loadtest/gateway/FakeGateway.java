@@ -24,7 +24,18 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Instant;
+import io.messagestore.api.v1.ThreadEvent;
+import io.messagestore.api.v1.WatchThreadRequest;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableSet;
+import java.util.TreeSet;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListSet;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
@@ -43,14 +54,25 @@ public final class FakeGateway implements GatewayUnderTest {
      * @param sendDelayMillis how long SendMessage takes
      * @param onStored        called with (thread id, message id) of every stored message
      * @param legacyReflection serve reflection as grpc.reflection.v1alpha only (like older servers)
+     * @param watchPersistMillis when positive, WatchThread works and sends MESSAGE_PERSISTED this
+     *                           long after each acknowledgement; otherwise it is UNIMPLEMENTED
      */
-    public record Options(long sendDelayMillis, BiConsumer<String, String> onStored, boolean legacyReflection) {
+    public record Options(long sendDelayMillis, BiConsumer<String, String> onStored, boolean legacyReflection,
+                          long watchPersistMillis) {
+        public Options(long sendDelayMillis, BiConsumer<String, String> onStored, boolean legacyReflection) {
+            this(sendDelayMillis, onStored, legacyReflection, 0);
+        }
+
         public static Options defaults() {
-            return new Options(0, (thread, id) -> { }, false);
+            return new Options(0, (thread, id) -> { }, false, 0);
         }
 
         public Options withLegacyReflection() {
-            return new Options(sendDelayMillis, onStored, true);
+            return new Options(sendDelayMillis, onStored, true, watchPersistMillis);
+        }
+
+        public Options withWatchPersisting(long millis) {
+            return new Options(sendDelayMillis, onStored, legacyReflection, millis);
         }
     }
 
@@ -131,9 +153,54 @@ public final class FakeGateway implements GatewayUnderTest {
 
     private static final class MessageStore extends MessageStoreGrpc.MessageStoreImplBase {
         private final Options options;
+        /** Persisted message ids per thread, in id (= time) order, for WatchThread catch-up. */
+        private final Map<String, NavigableSet<String>> persisted = new ConcurrentHashMap<>();
+        private final Map<String, List<StreamObserver<ThreadEvent>>> watchers = new ConcurrentHashMap<>();
+        private final ScheduledExecutorService persister = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "fake-persister");
+            t.setDaemon(true);
+            return t;
+        });
 
         MessageStore(Options options) {
             this.options = options;
+        }
+
+        @Override
+        public void watchThread(WatchThreadRequest request, StreamObserver<ThreadEvent> events) {
+            if (options.watchPersistMillis() <= 0) {
+                super.watchThread(request, events);
+                return;
+            }
+            String thread = request.getThreadId();
+            synchronized (this) {
+                // catch-up first, then live: both under the lock that persist() takes
+                for (String id : persisted.getOrDefault(thread, new TreeSet<>()).tailSet(request.getAfterMessageId(), false)) {
+                    events.onNext(persistedEvent(thread, id));
+                }
+                watchers.computeIfAbsent(thread, t -> new CopyOnWriteArrayList<>()).add(events);
+            }
+            ((io.grpc.stub.ServerCallStreamObserver<ThreadEvent>) events).setOnCancelHandler(() ->
+                    watchers.getOrDefault(thread, List.of()).remove(events));
+        }
+
+        private synchronized void persist(String thread, String id) {
+            persisted.computeIfAbsent(thread, t -> new ConcurrentSkipListSet<>()).add(id);
+            for (StreamObserver<ThreadEvent> watcher : watchers.getOrDefault(thread, List.of())) {
+                try {
+                    watcher.onNext(persistedEvent(thread, id));
+                } catch (RuntimeException cancelled) {
+                    watchers.get(thread).remove(watcher);
+                }
+            }
+        }
+
+        private static ThreadEvent persistedEvent(String thread, String id) {
+            Instant now = Instant.now();
+            return ThreadEvent.newBuilder().setType(ThreadEvent.Type.MESSAGE_PERSISTED).setThreadId(thread)
+                    .setMessageId(id)
+                    .setOccurredAt(Timestamp.newBuilder().setSeconds(now.getEpochSecond()).setNanos(now.getNano()))
+                    .build();
         }
 
         @Override
@@ -161,6 +228,10 @@ public final class FakeGateway implements GatewayUnderTest {
                     .setCreatedAt(Timestamp.newBuilder().setSeconds(now.getEpochSecond()).setNanos(now.getNano()))
                     .build();
             options.onStored().accept(request.getThreadId(), id);
+            if (options.watchPersistMillis() > 0) {
+                persister.schedule(() -> persist(request.getThreadId(), id), options.watchPersistMillis(),
+                        TimeUnit.MILLISECONDS);
+            }
             responses.onNext(SendMessageResponse.newBuilder().setMessage(message)
                     .setAcknowledgedBy(Tier.TIER_REDIS).build());
             responses.onCompleted();
