@@ -68,9 +68,11 @@ public final class SummaryWriter {
         for (Map.Entry<String, Report> op : report.operations().entrySet()) {
             Report r = op.getValue();
             out.println();
+            boolean anyOk = !r.latencyDistribution().isEmpty();
             out.printf(Locale.ROOT, "Operation %s: count %d, errors %d, rps %.2f, avg %s, p50 %s, p99 %s%n",
                     op.getKey(), r.count(), r.errorDistribution().values().stream().mapToLong(Long::longValue).sum(),
-                    r.rps(), duration(r.averageNanos()), duration(r.latencyAt(50)), duration(r.latencyAt(99)));
+                    r.rps(), duration(r.averageNanos()), anyOk ? duration(r.latencyAt(50)) : "-",
+                    anyOk ? duration(r.latencyAt(99)) : "-");
             for (Map.Entry<String, Long> e : r.statusCodeDistribution().entrySet()) {
                 out.printf("  [%s]\t%d responses%n", e.getKey(), e.getValue());
             }
