@@ -238,7 +238,8 @@ public final class LoadTestCommand implements Callable<Integer> {
         commandLine.setErr(new PrintWriter(new OutputStreamWriter(err, StandardCharsets.UTF_8), true));
         commandLine.setExecutionExceptionHandler((e, cl, parsed) -> {
             if (e instanceof LoadTestException || e instanceof IllegalArgumentException) {
-                cl.getErr().println("error: " + e.getMessage());
+                // one line, always: scripts and CI logs show the reason next to the exit status
+                cl.getErr().println("error: " + String.valueOf(e.getMessage()).replaceAll("\\s*\\R\\s*", " "));
                 return 1;
             }
             cl.getErr().println("error: " + e);

@@ -143,10 +143,15 @@ public final class Channels {
                     HealthCheckRequest.getDefaultInstance());
         } catch (StatusRuntimeException e) {
             Status status = e.getStatus();
-            reason = status.getDescription() != null ? status.getDescription() : status.getCode().toString();
-            if (status.getCause() != null && status.getCause().getMessage() != null
-                    && !reason.contains(status.getCause().getMessage())) {
-                reason = reason + ": " + status.getCause().getMessage();
+            String description = status.getDescription() != null ? status.getDescription() : status.getCode().toString();
+            reason = description.lines().findFirst().orElse(description);
+            Throwable root = status.getCause();
+            while (root != null && root.getCause() != null && root.getCause() != root) {
+                root = root.getCause();
+            }
+            if (root != null && root.getMessage() != null && !reason.contains(root.getMessage())) {
+                // e.g. "Connection refused" or "unable to find valid certification path"
+                reason = reason + ": " + root.getMessage();
             }
         }
         return new LoadTestException("cannot connect to " + options.host() + ": " + reason);

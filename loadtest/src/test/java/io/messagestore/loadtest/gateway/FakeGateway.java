@@ -85,10 +85,19 @@ public final class FakeGateway implements GatewayUnderTest {
     }
 
     public static FakeGateway start(Options options) {
+        return start(options, null, null);
+    }
+
+    /** With TLS from a PEM certificate chain and PKCS#8 key when both are given. */
+    public static FakeGateway start(Options options, java.io.File certChain, java.io.File privateKey) {
         HealthStatusManager health = new HealthStatusManager();
         health.setStatus("", ServingStatus.SERVING);
         health.setStatus("messagestore.v1.MessageStore", ServingStatus.SERVING);
-        Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0));
+        if (certChain != null && privateKey != null) {
+            builder.useTransportSecurity(certChain, privateKey);
+        }
+        Server server = builder
                 .addService(health.getHealthService())
                 .addService(options.legacyReflection()
                         ? legacyReflection() : ProtoReflectionServiceV1.newInstance())
