@@ -298,6 +298,8 @@ public final class LoadTestCommand implements Callable<Integer> {
             if (compareCall != null) {
                 Descriptors.MethodDescriptor baseline = resolver.resolve(compareCall, channels.get(0),
                         headers.headers(0, "c0w0"), resolveTimeout);
+                // bad target data must fail before the baseline has run, not after
+                RequestSource.compile(requestData, target.getInputType(), false);
                 String baselineData = compareData != null ? compareData : requestData;
                 Report baselineReport = runCall(channels, profile, headers, baseline, baselineData,
                         compareData == null, compareCall, false);

@@ -1,7 +1,6 @@
 package io.messagestore.loadtest.call;
 
 import io.grpc.HandlerRegistry;
-import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
 import io.grpc.Server;
 import io.grpc.ServerMethodDefinition;
