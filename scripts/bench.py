@@ -63,7 +63,8 @@ class Gateway:
                   "MESSAGESTORE_JWT_SECRET": SECRET})
         e.update(extra or {})
         self.log = open(os.path.join(tempfile.gettempdir(), f"bench-gateway-{name}.log"), "w")
-        self.proc = subprocess.Popen(["java", "-Xms512m", "-Xmx512m", "-jar", "server/target/messagestore-server.jar"],
+        jvm = os.environ.get("BENCH_JVM_OPTS", "").split()
+        self.proc = subprocess.Popen(["java", "-Xms512m", "-Xmx512m"] + jvm + ["-jar", "server/target/messagestore-server.jar"],
                                      cwd=ROOT, env=e, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 60
         while time.time() < deadline:

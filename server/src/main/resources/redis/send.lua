@@ -6,8 +6,9 @@
 -- when there is none: every key must hash to the thread's slot, so no empty placeholder)
 -- ARGV[1] user id, ARGV[2] message ttl ms, ARGV[3] idempotency ttl ms, ARGV[4] max stream length,
 -- ARGV[5] "1" when the caller may claim an unowned thread, ARGV[6] message key prefix,
--- then per message i: ARGV[4+3i] id, ARGV[5+3i] message bytes,
--- ARGV[6+3i] "1" when the message has an idempotency key
+-- ARGV[7] "1" when the caller waits for the PostgreSQL commit (durable),
+-- then per message i: ARGV[5+3i] id, ARGV[6+3i] message bytes,
+-- ARGV[7+3i] "1" when the message has an idempotency key
 --
 -- Returns {"OK", s1, id1, b1, s2, id2, b2, ...} with s = "N" (stored) or "D" (duplicate of id, with
 -- the first message's bytes when Redis still has them), or {"NOOWNER"}, {"DENIED", owner},
@@ -27,7 +28,7 @@ local fresh = {}
 local seen = {}
 for i = 1, n do
   local idem = KEYS[3 + 2 * i]
-  local hasIdem = ARGV[6 + 3 * i] == '1'
+  local hasIdem = ARGV[7 + 3 * i] == '1'
   local dup = nil
   if hasIdem then
     dup = seen[idem] or redis.call('GET', idem)
@@ -39,10 +40,10 @@ for i = 1, n do
   else
     fresh[#fresh + 1] = i
     if hasIdem then
-      seen[idem] = ARGV[4 + 3 * i]
+      seen[idem] = ARGV[5 + 3 * i]
     end
     out[#out + 1] = 'N'
-    out[#out + 1] = ARGV[4 + 3 * i]
+    out[#out + 1] = ARGV[5 + 3 * i]
     out[#out + 1] = ''
   end
 end
@@ -55,12 +56,17 @@ if #fresh > 0 then
 end
 
 for _, i in ipairs(fresh) do
-  local id = ARGV[4 + 3 * i]
-  local bytes = ARGV[5 + 3 * i]
+  local id = ARGV[5 + 3 * i]
+  local bytes = ARGV[6 + 3 * i]
   redis.call('SET', KEYS[2 + 2 * i], bytes, 'PX', ARGV[2])
   redis.call('ZADD', KEYS[2], 0, id)
-  redis.call('XADD', KEYS[3], '*', 'm', bytes)
-  if ARGV[6 + 3 * i] == '1' then
+  if ARGV[7] == '1' then
+    -- Persisters announce commits only for entries someone waits for.
+    redis.call('XADD', KEYS[3], '*', 'm', bytes, 'd', '1')
+  else
+    redis.call('XADD', KEYS[3], '*', 'm', bytes)
+  end
+  if ARGV[7 + 3 * i] == '1' then
     redis.call('SET', KEYS[3 + 2 * i], id, 'PX', ARGV[3])
   end
 end

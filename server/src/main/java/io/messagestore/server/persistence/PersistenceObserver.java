@@ -5,7 +5,8 @@ import java.util.List;
 
 /** Told about every commit a persister makes. */
 interface PersistenceObserver {
-  void committed(List<Message> messages, long committedAtMillis, long commitNanos);
+  /** @param awaited ids among {@code messages} that a durable send waits for */
+  void committed(List<Message> messages, List<String> awaited, long committedAtMillis, long commitNanos);
 
   void commitFailed(Exception e);
 }

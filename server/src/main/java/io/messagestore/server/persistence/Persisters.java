@@ -1,6 +1,7 @@
 package io.messagestore.server.persistence;
 
 import com.google.common.util.concurrent.ThreadFactoryBuilder;
+import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.messagestore.api.v1.Message;
@@ -45,13 +46,16 @@ public final class Persisters implements PersistenceObserver, AutoCloseable {
   private final DistributionSummary batchSizes;
   private final Counter commitFailures;
   private final String consumerName;
-  private final int recentWindow;
+  private final byte[] recentWindowArg;
+  /** Trims each given recent index to its newest ARGV[1] entries. */
+  private static final String TRIM_INDEXES =
+      "for _, k in ipairs(KEYS) do redis.call('ZREMRANGEBYRANK', k, 0, -(tonumber(ARGV[1]) + 1)) end return #KEYS";
   private volatile StatefulRedisPubSubConnection<String, String> subscription;
 
   public Persisters(RedisTier redis, RedisKeys keys, PostgresTier postgresTier, PostgresMessageStore postgres,
       DeadLetters deadLetters, PersistenceWaiters waiters, Clock clock, MeterRegistry meters, int batchSize,
       Duration linger, Duration claimTimeout, int maxDeliveries, int recentWindow) {
-    this.recentWindow = recentWindow;
+    this.recentWindowArg = Integer.toString(recentWindow).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     this.redis = redis;
     this.keys = keys;
     this.waiters = waiters;
@@ -121,7 +125,7 @@ public final class Persisters implements PersistenceObserver, AutoCloseable {
   }
 
   @Override
-  public void committed(List<Message> messages, long committedAtMillis, long commitNanos) {
+  public void committed(List<Message> messages, List<String> awaited, long committedAtMillis, long commitNanos) {
     List<String> ids = new ArrayList<>(messages.size());
     for (Message m : messages) {
       ids.add(m.getMessageId());
@@ -130,25 +134,26 @@ public final class Persisters implements PersistenceObserver, AutoCloseable {
     }
     batchSizes.record(messages.size());
     commitTime.record(commitNanos, TimeUnit.NANOSECONDS);
+    // Locally every id: a durable duplicate may wait for an entry that was not itself durable.
     waiters.committed(ids);
     try {
       var cmd = redis.async();
-      java.util.Set<String> threads = new java.util.HashSet<>();
-      java.util.Set<String> users = new java.util.HashSet<>();
+      java.util.Set<String> indexes = new java.util.LinkedHashSet<>();
+      java.util.Set<String> users = new java.util.LinkedHashSet<>();
       for (Message m : messages) {
-        threads.add(m.getThreadId());
-        users.add(m.getUserId());
+        indexes.add(keys.recent(m.getThreadId()));
+        users.add(keys.userThreads(m.getUserId()));
       }
-      // Persisted messages may now leave the recent index (they are read from PostgreSQL);
-      // only here is it known that trimming loses nothing.
-      for (String t : threads) {
-        cmd.zremrangebyrank(keys.recent(t), 0, -(recentWindow + 1L));
-      }
+      // Persisted messages may now leave the recent index (they are read from PostgreSQL); only
+      // here is it known that trimming loses nothing. One script for the whole batch: a batch
+      // is one shard, so all its threads' indexes share a hash tag.
+      cmd.eval(TRIM_INDEXES, ScriptOutputType.INTEGER, indexes.toArray(new String[0]), recentWindowArg);
       // Thread counts and activity just changed in PostgreSQL.
-      for (String u : users) {
-        cmd.del(keys.userThreads(u));
+      cmd.del(users.toArray(new String[0]));
+      if (!awaited.isEmpty()) {
+        // Durable sends waiting on another instance learn of the commit here.
+        cmd.publish(keys.persistedChannel(), String.join(",", awaited).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
       }
-      cmd.publish(keys.persistedChannel(), String.join(",", ids).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
     } catch (RuntimeException e) {
       log.debug("cannot update redis after commit: {}", e.toString());
     }

@@ -47,6 +47,8 @@ import org.slf4j.LoggerFactory;
 final class StreamPersister implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(StreamPersister.class);
   static final String GROUP = "persisters";
+  /** Stream entry field set on entries of durable sends (see send.lua). */
+  static final String F_DURABLE = "d";
   private static final Duration READ_BLOCK = Duration.ofMillis(200);
   private static final Duration RETRY_MIN = Duration.ofMillis(50);
   private static final Duration RETRY_MAX = Duration.ofSeconds(1);
@@ -119,11 +121,15 @@ final class StreamPersister implements Runnable {
           joinQuietly(inFlight);
         }
         List<Delivery> batch = claimAbandoned(redis);
+        if (batch.isEmpty() && rereadOwnPending) {
+          batch = readOwnPending(redis);
+        }
         if (batch.isEmpty()) {
-          batch = rereadOwnPending ? readOwnPending(redis) : readNew(redis);
+          batch = readNew(redis, inFlight);
+        } else {
+          joinQuietly(inFlight);
         }
         backoff = RETRY_MIN;
-        joinQuietly(inFlight);
         if (!batch.isEmpty()) {
           List<Delivery> toCommit = batch;
           inFlight = CompletableFuture.runAsync(() -> commit(toCommit), commitExecutor);
@@ -165,27 +171,44 @@ final class StreamPersister implements Runnable {
     groupReady = true;
   }
 
-  private List<Delivery> readNew(RedisCommands<String, byte[]> redis) {
-    List<StreamMessage<String, byte[]>> got = redis.xreadgroup(Consumer.from(GROUP, consumer),
-        XReadArgs.Builder.count(batchSize).block(READ_BLOCK), XReadArgs.StreamOffset.lastConsumed(stream));
-    if (got == null) {
-      return List.of();
+  /**
+   * The next batch, read around the commit in flight: what has arrived is read while that
+   * commit runs (the overlap), and once it is done the batch is topped up with what arrived
+   * meanwhile. Under load a batch is therefore everything that came in during one commit,
+   * which is what makes it a group commit; when idle, a short batch waits the linger for
+   * company. Returns only after {@code inFlight} is done, so commits stay in stream order.
+   */
+  private List<Delivery> readNew(RedisCommands<String, byte[]> redis, CompletableFuture<Void> inFlight) {
+    List<Delivery> batch = new ArrayList<>();
+    if (!inFlight.isDone()) {
+      read(redis, batchSize, null, batch);
     }
-    if (!got.isEmpty() && got.size() < batchSize && !linger.isZero()) {
-      // A short batch: give concurrent senders the linger to join it (group commit).
-      pause(linger);
-      List<StreamMessage<String, byte[]>> more = redis.xreadgroup(Consumer.from(GROUP, consumer),
-          XReadArgs.Builder.count(batchSize - got.size()), XReadArgs.StreamOffset.lastConsumed(stream));
-      if (more != null && !more.isEmpty()) {
-        got = new ArrayList<>(got);
-        got.addAll(more);
+    joinQuietly(inFlight);
+    if (batch.size() < batchSize) {
+      read(redis, batchSize - batch.size(), null, batch);
+    }
+    if (batch.isEmpty()) {
+      read(redis, batchSize, READ_BLOCK, batch);
+      if (!batch.isEmpty() && batch.size() < batchSize && !linger.isZero()) {
+        pause(linger);
+        read(redis, batchSize - batch.size(), null, batch);
       }
     }
-    List<Delivery> out = new ArrayList<>(got.size());
-    for (StreamMessage<String, byte[]> m : got) {
-      out.add(new Delivery(m.getId(), m.getBody().get(DeadLetters.F_PAYLOAD), 1));
+    return batch;
+  }
+
+  private void read(RedisCommands<String, byte[]> redis, int count, Duration block, List<Delivery> into) {
+    XReadArgs args = XReadArgs.Builder.count(count);
+    if (block != null) {
+      args.block(block);
     }
-    return out;
+    List<StreamMessage<String, byte[]>> got = redis.xreadgroup(Consumer.from(GROUP, consumer), args,
+        XReadArgs.StreamOffset.lastConsumed(stream));
+    if (got != null) {
+      for (StreamMessage<String, byte[]> m : got) {
+        into.add(Delivery.of(m, 1));
+      }
+    }
   }
 
   /**
@@ -204,8 +227,7 @@ final class StreamPersister implements Runnable {
     ownPendingCursor = got.get(got.size() - 1).getId();
     List<Delivery> out = new ArrayList<>(got.size());
     for (StreamMessage<String, byte[]> m : got) {
-      byte[] payload = m.getBody() == null ? null : m.getBody().get(DeadLetters.F_PAYLOAD);
-      out.add(new Delivery(m.getId(), payload, 1));
+      out.add(Delivery.of(m, 1));
     }
     return out;
   }
@@ -232,9 +254,7 @@ final class StreamPersister implements Runnable {
     }
     List<Delivery> out = new ArrayList<>(msgs.size());
     for (StreamMessage<String, byte[]> m : msgs) {
-      // A claimed entry deleted meanwhile comes back with no body: nothing left to do but ack it.
-      byte[] payload = m.getBody() == null ? null : m.getBody().get(DeadLetters.F_PAYLOAD);
-      out.add(new Delivery(m.getId(), payload, counts.getOrDefault(m.getId(), 1L)));
+      out.add(Delivery.of(m, counts.getOrDefault(m.getId(), 1L)));
     }
     log.info("persister {} claimed {} abandoned entries", stream, out.size());
     return out;
@@ -264,10 +284,14 @@ final class StreamPersister implements Runnable {
       try {
         postgres.insert(messages, null);
         long committedAt = clock.millis();
+        List<String> awaited = new ArrayList<>();
         for (Delivery d : parsed) {
           done.add(d.entryId);
+          if (d.awaited) {
+            awaited.add(d.message.getMessageId());
+          }
         }
-        observer.committed(messages, committedAt, System.nanoTime() - start);
+        observer.committed(messages, awaited, committedAt, System.nanoTime() - start);
         break;
       } catch (Exception e) {
         if (PostgresTier.isConnectivityFailure(e)) {
@@ -293,7 +317,8 @@ final class StreamPersister implements Runnable {
       try {
         long start = System.nanoTime();
         postgres.insert(List.of(d.message), null);
-        observer.committed(List.of(d.message), clock.millis(), System.nanoTime() - start);
+        observer.committed(List.of(d.message), d.awaited ? List.of(d.message.getMessageId()) : List.of(),
+            clock.millis(), System.nanoTime() - start);
         done.add(d.entryId);
       } catch (Exception e) {
         failed(d, e.getMessage());
@@ -333,11 +358,18 @@ final class StreamPersister implements Runnable {
     Duration backoff = RETRY_MIN;
     while (true) {
       try {
-        RedisCommands<String, byte[]> redis = connection.sync();
-        redis.xack(stream, GROUP, ids);
-        redis.xdel(stream, ids);
+        // Both in one round trip; the entry is deleted so a stream's length stays its backlog.
+        var redis = connection.async();
+        var acked = redis.xack(stream, GROUP, ids);
+        var deleted = redis.xdel(stream, ids);
+        acked.get(5, java.util.concurrent.TimeUnit.SECONDS);
+        deleted.get(5, java.util.concurrent.TimeUnit.SECONDS);
         return;
-      } catch (RuntimeException e) {
+      } catch (Exception e) {
+        if (e instanceof InterruptedException) {
+          Thread.currentThread().interrupt();
+          return;
+        }
         // Committed but not acknowledged is safe (the re-insert is skipped), just wasteful; keep
         // trying while Redis is away so the backlog gauge stays true.
         if (!running) {
@@ -370,10 +402,20 @@ final class StreamPersister implements Runnable {
     Message message;
     boolean deadLettered;
 
-    Delivery(String entryId, byte[] payload, long deliveries) {
+    final boolean awaited;
+
+    Delivery(String entryId, byte[] payload, long deliveries, boolean awaited) {
       this.entryId = entryId;
       this.payload = payload;
       this.deliveries = deliveries;
+      this.awaited = awaited;
+    }
+
+    /** A claimed entry deleted meanwhile comes back with no body: nothing to do but ack it. */
+    static Delivery of(StreamMessage<String, byte[]> m, long deliveries) {
+      Map<String, byte[]> body = m.getBody();
+      return body == null ? new Delivery(m.getId(), null, deliveries, false)
+          : new Delivery(m.getId(), body.get(DeadLetters.F_PAYLOAD), deliveries, body.containsKey(F_DURABLE));
     }
   }
 }

@@ -49,11 +49,14 @@ public final class RedisMessageWriter {
    * Stores the messages of one thread, all or none.
    *
    * @param mayClaim whether an unowned thread may be claimed for {@code userId}
+   * @param durable whether the caller waits for the PostgreSQL commit (its stream entries are
+   *     marked so the persister announces their commit)
    */
-  public CompletionStage<StoreResult> store(String threadId, String userId, List<Pending> messages, boolean mayClaim) {
+  public CompletionStage<StoreResult> store(String threadId, String userId, List<Pending> messages, boolean mayClaim,
+      boolean durable) {
     int n = messages.size();
     String[] k = new String[3 + 2 * n];
-    byte[][] argv = new byte[6 + 3 * n][];
+    byte[][] argv = new byte[7 + 3 * n][];
     RedisKeys.ThreadKeys tk = keys.of(threadId);
     k[0] = tk.owner();
     k[1] = tk.recent();
@@ -64,15 +67,16 @@ public final class RedisMessageWriter {
     argv[3] = maxStreamLength;
     argv[4] = mayClaim ? ONE : ZERO;
     argv[5] = tk.messagePrefix().getBytes(StandardCharsets.UTF_8);
+    argv[6] = durable ? ONE : ZERO;
     for (int i = 0; i < n; i++) {
       Pending p = messages.get(i);
       String messageKey = tk.message(p.messageId());
       boolean idem = p.idempotencyKey() != null && !p.idempotencyKey().isEmpty();
       k[3 + 2 * i] = messageKey;
       k[4 + 2 * i] = idem ? tk.idempotency(p.idempotencyKey()) : messageKey;
-      argv[6 + 3 * i] = p.messageId().getBytes(StandardCharsets.US_ASCII);
-      argv[7 + 3 * i] = p.bytes();
-      argv[8 + 3 * i] = idem ? ONE : ZERO;
+      argv[7 + 3 * i] = p.messageId().getBytes(StandardCharsets.US_ASCII);
+      argv[8 + 3 * i] = p.bytes();
+      argv[9 + 3 * i] = idem ? ONE : ZERO;
     }
     return run(k, argv).thenApply(RedisMessageWriter::parse);
   }

@@ -49,6 +49,7 @@ public final class WritePath {
   private static final Logger log = LoggerFactory.getLogger(WritePath.class);
   public static final String REDIS_UNAVAILABLE = "redis_unavailable";
   public static final int MAX_BATCH = 500;
+  private static final Duration DUPLICATE_RECHECK = Duration.ofMillis(100);
 
   private final RedisMessageWriter redis;
   private final PostgresMessageStore postgres;
@@ -134,7 +135,7 @@ public final class WritePath {
       messages.forEach(m -> waiters.register(m.getMessageId()));
     }
     Duration waitLimit = timeLeft == null || timeLeft.compareTo(durableTimeout) > 0 ? durableTimeout : timeLeft;
-    CompletableFuture<List<SendMessageResponse>> result = toRedis(caller, threadId, messages, pending, false)
+    CompletableFuture<List<SendMessageResponse>> result = toRedis(caller, threadId, messages, pending, false, durable)
         .thenCompose(stored -> durable ? awaitCommit(stored, messages, waitLimit) : CompletableFuture.completedFuture(stored))
         .exceptionallyCompose(e -> {
           Throwable cause = GuardedCall.unwrap(e);
@@ -150,11 +151,11 @@ public final class WritePath {
   }
 
   private CompletableFuture<List<SendMessageResponse>> toRedis(Caller caller, String threadId, List<Message> messages,
-      List<RedisMessageWriter.Pending> pending, boolean mayClaim) {
+      List<RedisMessageWriter.Pending> pending, boolean mayClaim, boolean durable) {
     // The rest runs on the call executor, not on lettuce's I/O thread: under a burst, replies
     // would otherwise queue behind response building and time out while already answered.
     return GuardedCall.run(breakers.get(TierBreakers.REDIS_WRITE),
-            () -> redis.store(threadId, caller.userId(), pending, mayClaim), e -> true)
+            () -> redis.store(threadId, caller.userId(), pending, mayClaim, durable), e -> true)
         .thenComposeAsync(result -> {
           if (result instanceof StoreResult.Stored stored) {
             return answer(threadId, messages, stored);
@@ -169,7 +170,7 @@ public final class WritePath {
           }
           // No owner in Redis: a new thread, or Redis lost its keys. PostgreSQL decides.
           return claimCoalesced(threadId, caller)
-              .thenCompose(owner -> owner ? toRedis(caller, threadId, messages, pending, true)
+              .thenCompose(owner -> owner ? toRedis(caller, threadId, messages, pending, true, durable)
                   : CompletableFuture.failedFuture(denied(threadId, caller)));
         }, callbacks);
   }
@@ -274,14 +275,9 @@ public final class WritePath {
       }
     }
     if (!duplicates.isEmpty()) {
-      // A duplicate's first copy may have been committed long ago: no commit event will come.
-      CompletableFuture.runAsync(() -> {
-        try {
-          waiters.committed(postgres.existing(duplicates));
-        } catch (Exception e) {
-          log.debug("cannot check duplicates in postgres: {}", e.toString());
-        }
-      }, blocking);
+      // A duplicate's first copy may have been committed long ago, or by another instance
+      // without an announcement (it was not a durable send): look in PostgreSQL until found.
+      checkCommitted(duplicates, System.nanoTime() + limit.toNanos());
     }
     return CompletableFuture.allOf(commits.toArray(new CompletableFuture[0]))
         .orTimeout(limit.toMillis(), TimeUnit.MILLISECONDS)
@@ -302,6 +298,22 @@ public final class WritePath {
           }
           return out;
         });
+  }
+
+  private void checkCommitted(List<String> ids, long deadlineNanos) {
+    CompletableFuture.runAsync(() -> {
+      List<String> missing = new ArrayList<>(ids);
+      try {
+        missing.removeAll(postgres.existing(ids));
+        waiters.committed(ids.stream().filter(id -> !missing.contains(id)).toList());
+      } catch (Exception e) {
+        log.debug("cannot check duplicates in postgres: {}", e.toString());
+      }
+      if (!missing.isEmpty() && System.nanoTime() < deadlineNanos) {
+        CompletableFuture.runAsync(() -> checkCommitted(missing, deadlineNanos),
+            CompletableFuture.delayedExecutor(DUPLICATE_RECHECK.toMillis(), TimeUnit.MILLISECONDS, blocking));
+      }
+    }, blocking);
   }
 
   /** Redis could not take the write: store synchronously in PostgreSQL, all or nothing. */

@@ -138,6 +138,36 @@ class SendMessageTest {
   }
 
   @Test
+  void durableRetryOfACachedSendAnswersOnceTheFirstCopyIsCommitted() {
+    String t = thread();
+    SendMessageRequest cached = msg(t, "first as cache").toBuilder().setIdempotencyKey("k-dur").build();
+    SendMessageResponse first = gw.as("alice").sendMessage(cached);
+    SendMessageResponse durable = gw.as("alice").sendMessage(cached.toBuilder()
+        .setDurability(Durability.DURABILITY_DURABLE).build());
+    assertThat(durable.getDuplicate()).isTrue();
+    assertThat(durable.getAcknowledgedBy()).isEqualTo(Tier.TIER_POSTGRES);
+    assertThat(durable.getMessage().getMessageId()).isEqualTo(first.getMessage().getMessageId());
+  }
+
+  @Test
+  void durableSendsAreAnsweredWhicheverInstancePersistsThem() throws Exception {
+    // A second gateway's persisters share the streams: some commits happen there and reach
+    // this gateway's waiting callers through the persisted-ids channel.
+    try (TestGateway other = TestGateway.start()) {
+      String t = thread();
+      List<ListenableFuture<SendMessageResponse>> calls = new ArrayList<>();
+      for (int i = 0; i < 60; i++) {
+        calls.add(gw.asyncAs("alice").withDeadlineAfter(20, TimeUnit.SECONDS)
+            .sendMessage(msg(t, "durable " + i).toBuilder().setDurability(Durability.DURABILITY_DURABLE).build()));
+      }
+      for (var f : calls) {
+        assertThat(f.get(20, TimeUnit.SECONDS).getAcknowledgedBy()).isEqualTo(Tier.TIER_POSTGRES);
+      }
+      assertThat(count(t)).isEqualTo(60);
+    }
+  }
+
+  @Test
   void batchStoresAllMessagesInOrder() {
     String t = thread();
     SendMessageBatchRequest.Builder b = SendMessageBatchRequest.newBuilder().setThreadId(t);
