@@ -92,20 +92,38 @@ public final class ReadPath {
       throw Status.INVALID_ARGUMENT.withDescription("message_id must be a UUID, got '" + messageId + "'").asRuntimeException();
     }
     String canonical = UUID.fromString(messageId).toString();
-    return checkOwner(caller, threadId).thenCompose(v -> fromRedis(threadId, canonical))
-        .thenCompose(hit -> {
-          if (hit.isPresent()) {
-            return CompletableFuture.completedFuture(
-                GetMessageResponse.newBuilder().setMessage(hit.get()).setServedFrom(Tier.TIER_REDIS).build());
-          }
-          return belowRedisCoalesced(threadId, canonical).thenApply(found -> {
-            if (found.message() == null) {
-              throw Status.NOT_FOUND.withDescription(
-                  "message " + canonical + " not found in thread '" + threadId + "'").asRuntimeException();
+    RedisKeys.ThreadKeys tk = keys.of(threadId);
+    // The hot path is one MGET of owner and message (same slot): one round trip, no hop.
+    return GuardedCall.run(breakers.get(TierBreakers.REDIS_READ),
+            () -> redis.async().mget(tk.owner(), tk.message(canonical)), e -> true)
+        .handle((values, e) -> e == null ? values : null)
+        .thenCompose(values -> {
+          boolean ownerKnown = values != null && values.get(0).hasValue();
+          if (ownerKnown) {
+            requireOwner(caller, threadId, new String(values.get(0).getValue(), StandardCharsets.UTF_8));
+            Optional<Message> hit = values.get(1).hasValue() ? parse(values.get(1).getValue()) : Optional.empty();
+            if (hit.isPresent()) {
+              return CompletableFuture.completedFuture(
+                  GetMessageResponse.newBuilder().setMessage(hit.get()).setServedFrom(Tier.TIER_REDIS).build());
             }
-            return GetMessageResponse.newBuilder().setMessage(found.message()).setServedFrom(found.tier()).build();
-          });
+            return answerBelowRedis(threadId, canonical);
+          }
+          return checkOwner(caller, threadId).thenCompose(v -> fromRedis(threadId, canonical))
+              .thenCompose(hit -> hit.isPresent()
+                  ? CompletableFuture.completedFuture(
+                      GetMessageResponse.newBuilder().setMessage(hit.get()).setServedFrom(Tier.TIER_REDIS).build())
+                  : answerBelowRedis(threadId, canonical));
         });
+  }
+
+  private CompletableFuture<GetMessageResponse> answerBelowRedis(String threadId, String canonical) {
+    return belowRedisCoalesced(threadId, canonical).thenApply(found -> {
+      if (found.message() == null) {
+        throw Status.NOT_FOUND.withDescription(
+            "message " + canonical + " not found in thread '" + threadId + "'").asRuntimeException();
+      }
+      return GetMessageResponse.newBuilder().setMessage(found.message()).setServedFrom(found.tier()).build();
+    });
   }
 
   /** Empty on a miss, on an open breaker and on a Redis failure alike: the next tier decides. */
@@ -200,7 +218,9 @@ public final class ReadPath {
    */
   private void refill(Message m) {
     try {
-      redis.async().psetex(keys.message(m.getThreadId(), m.getMessageId()), messageTtl.toMillis(), m.toByteArray())
+      // Through the write breaker: with Redis down, a refill must cost nothing.
+      GuardedCall.run(breakers.get(TierBreakers.REDIS_WRITE), () -> redis.async()
+              .psetex(keys.message(m.getThreadId(), m.getMessageId()), messageTtl.toMillis(), m.toByteArray()), e -> true)
           .get(redis.commandTimeout().toMillis(), TimeUnit.MILLISECONDS);
     } catch (Exception e) {
       log.debug("read-through refill skipped: {}", e.toString());
@@ -413,24 +433,21 @@ public final class ReadPath {
                 Optional<String> recorded = GuardedCall.runBlocking(breakers.get(TierBreakers.POSTGRES_READ),
                     () -> postgres.owner(threadId), PostgresTier::isConnectivityFailure);
                 // Redis lost it (flush, restart): put it back so the next read stays in Redis.
-                recorded.ifPresent(o -> {
-                  try {
-                    redis.async().setnx(keys.owner(threadId), o.getBytes(StandardCharsets.UTF_8));
-                  } catch (RuntimeException ex) {
-                    log.debug("owner not refilled: {}", ex.toString());
-                  }
-                });
+                recorded.ifPresent(o -> GuardedCall.run(breakers.get(TierBreakers.REDIS_WRITE),
+                    () -> redis.async().setnx(keys.owner(threadId), o.getBytes(StandardCharsets.UTF_8)), e -> true));
                 return recorded;
               } catch (Exception ex) {
                 throw unavailable("postgres", ex, "the owner of thread '" + threadId + "' is not in Redis");
               }
             }, blocking))
-        .thenAccept(owner -> {
-          if (owner.isPresent() && !owner.get().equals(caller.userId()) && !caller.isAdmin()) {
-            throw Status.PERMISSION_DENIED.withDescription(
-                "thread '" + threadId + "' belongs to another user, not '" + caller.userId() + "'").asRuntimeException();
-          }
-        });
+        .thenAccept(owner -> owner.ifPresent(o -> requireOwner(caller, threadId, o)));
+  }
+
+  private static void requireOwner(Caller caller, String threadId, String owner) {
+    if (!owner.equals(caller.userId()) && !caller.isAdmin()) {
+      throw Status.PERMISSION_DENIED.withDescription(
+          "thread '" + threadId + "' belongs to another user, not '" + caller.userId() + "'").asRuntimeException();
+    }
   }
 
   private static Optional<Message> parse(byte[] bytes) {
