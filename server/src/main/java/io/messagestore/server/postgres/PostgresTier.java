@@ -69,8 +69,12 @@ public final class PostgresTier implements AutoCloseable {
             .locations("classpath:db/migration")
             .load()
             .migrate();
-        log.info("postgres schema at version {} ({} migrations applied)",
-            result.targetSchemaVersion, result.migrationsExecuted);
+        if (result.migrationsExecuted == 0) {
+          log.info("postgres schema up to date");
+        } else {
+          log.info("postgres schema migrated to version {} ({} migrations applied)",
+              result.targetSchemaVersion, result.migrationsExecuted);
+        }
         migrated.set(true);
         return true;
       } catch (RuntimeException e) {
