@@ -130,13 +130,16 @@ public final class WritePath {
       pending.add(new RedisMessageWriter.Pending(m.getMessageId(), m.toByteArray(), r.getIdempotencyKey()));
     }
     boolean durable = durability == Durability.DURABILITY_DURABLE;
+    Map<String, CompletableFuture<Void>> commits = new HashMap<>();
     if (durable) {
-      // Before the write: the commit may come before the script's reply does.
-      messages.forEach(m -> waiters.register(m.getMessageId()));
+      // Before the write: the commit may come before the script's reply does, and the waiter
+      // is removed when it fires, so these futures are the ones to wait on.
+      messages.forEach(m -> commits.put(m.getMessageId(), waiters.register(m.getMessageId())));
     }
     Duration waitLimit = timeLeft == null || timeLeft.compareTo(durableTimeout) > 0 ? durableTimeout : timeLeft;
     CompletableFuture<List<SendMessageResponse>> result = toRedis(caller, threadId, messages, pending, false, durable)
-        .thenCompose(stored -> durable ? awaitCommit(stored, messages, waitLimit) : CompletableFuture.completedFuture(stored))
+        .thenCompose(stored -> durable ? awaitCommit(stored, commits, messages, waitLimit)
+            : CompletableFuture.completedFuture(stored))
         .exceptionallyCompose(e -> {
           Throwable cause = GuardedCall.unwrap(e);
           if (cause instanceof StatusRuntimeException) {
@@ -264,13 +267,16 @@ public final class WritePath {
   }
 
   private CompletableFuture<List<SendMessageResponse>> awaitCommit(List<SendMessageResponse> stored,
-      List<Message> messages, Duration limit) {
+      Map<String, CompletableFuture<Void>> registered, List<Message> messages, Duration limit) {
     List<CompletableFuture<Void>> commits = new ArrayList<>();
     List<String> duplicates = new ArrayList<>();
     for (SendMessageResponse r : stored) {
       String id = r.getMessage().getMessageId();
-      commits.add(waiters.register(id));
-      if (r.getDuplicate()) {
+      CompletableFuture<Void> own = registered.get(id);
+      if (own != null && !r.getDuplicate()) {
+        commits.add(own);
+      } else {
+        commits.add(waiters.register(id));
         duplicates.add(id);
       }
     }
