@@ -83,7 +83,7 @@ class TieredReadTest {
     return ids;
   }
 
-  void awaitPersisted(List<String> ids) {
+  void awaitPersisted(String thread, List<String> ids) {
     Poll.until(Duration.ofSeconds(30), "messages persisted", () -> {
       try {
         return Databases.rowCounts(tiers.settings(Map.of()), ids).size() == ids.size();
@@ -92,14 +92,7 @@ class TieredReadTest {
       }
     });
     // And trimmed out of the recent window by the persister's follow-up.
-    Poll.until(Duration.ofSeconds(10), "index trimmed", () -> redis(c -> c.zcard(new RedisKeys(4).recent(
-        threadOf(ids.get(0))))) <= WINDOW);
-  }
-
-  final Map<String, String> threadOfId = new java.util.concurrent.ConcurrentHashMap<>();
-
-  String threadOf(String id) {
-    return threadOfId.get(id);
+    Poll.until(Duration.ofSeconds(10), "index trimmed", () -> redis(c -> c.zcard(new RedisKeys(4).recent(thread))) <= WINDOW);
   }
 
   GetMessageResponse get(String thread, String id) {
@@ -116,10 +109,9 @@ class TieredReadTest {
   void getMessageIsServedByTheHighestTierThatHasIt() throws Exception {
     String t = thread();
     List<String> ids = send(t, 3);
-    ids.forEach(id -> threadOfId.put(id, t));
     assertThat(get(t, ids.get(0)).getServedFrom()).isEqualTo(Tier.TIER_REDIS);
 
-    awaitPersisted(ids);
+    awaitPersisted(t, ids);
     redis(c -> c.del(new RedisKeys(4).message(t, ids.get(0))));
     GetMessageResponse cold = get(t, ids.get(0));
     assertThat(cold.getServedFrom()).isEqualTo(Tier.TIER_POSTGRES);
@@ -161,8 +153,7 @@ class TieredReadTest {
       insertIntoArchive(t, id, "archived");
     }
     List<String> sent = send(t, 30);
-    sent.forEach(id -> threadOfId.put(id, t));
-    awaitPersisted(sent);
+    awaitPersisted(t, sent);
     Databases.count(tiers.settings(Map.of()),
         "WITH u AS (UPDATE threads SET archived_messages = 3 WHERE thread_id = ? RETURNING 1) SELECT count(*) FROM u", t);
     List<String> all = new ArrayList<>(archived);
@@ -186,8 +177,7 @@ class TieredReadTest {
   void flushedRedisStillAnswersEveryReadAndRebuildCacheMakesThemHotAgain() throws Exception {
     String t = thread();
     List<String> ids = send(t, 30);
-    ids.forEach(id -> threadOfId.put(id, t));
-    awaitPersisted(ids);
+    awaitPersisted(t, ids);
     redis(c -> c.flushall());
 
     for (String id : ids) {
@@ -233,8 +223,7 @@ class TieredReadTest {
   void readsFailOverToPostgresWhileRedisIsDownAndReturnWhenItIsBack() throws Exception {
     String t = thread();
     List<String> ids = send(t, 5);
-    ids.forEach(id -> threadOfId.put(id, t));
-    awaitPersisted(ids);
+    awaitPersisted(t, ids);
     tiers.stopRedis();
     for (int i = 0; i < 20; i++) {
       GetMessageResponse r = get(t, ids.get(i % 5));
@@ -258,8 +247,7 @@ class TieredReadTest {
   void withPostgresDownRecentPagesWorkAndOlderPagesAreUnavailable() throws Exception {
     String t = thread();
     List<String> ids = send(t, 50);
-    ids.forEach(id -> threadOfId.put(id, t));
-    awaitPersisted(ids);
+    awaitPersisted(t, ids);
     tiers.stopPostgres();
     ListMessagesResponse first = gw.as("alice").listMessages(ListMessagesRequest.newBuilder().setThreadId(t)
         .setNewestFirst(true).setPageSize(10).build());
@@ -282,8 +270,7 @@ class TieredReadTest {
   void hundredConcurrentMissesForOneMessageCauseOnePostgresQuery() throws Exception {
     String t = thread();
     List<String> ids = send(t, 1);
-    threadOfId.put(ids.get(0), t);
-    awaitPersisted(ids);
+    awaitPersisted(t, ids);
     redis(c -> c.del(new RedisKeys(4).message(t, ids.get(0))));
     double before = lookups();
     List<ListenableFuture<GetMessageResponse>> calls = new ArrayList<>();
@@ -303,8 +290,7 @@ class TieredReadTest {
     String b = thread();
     List<String> inA = send(a, 1);
     send(b, 1);
-    threadOfId.put(inA.get(0), a);
-    awaitPersisted(inA);
+    awaitPersisted(a, inA);
     redis(c -> c.del(new RedisKeys(4).message(a, inA.get(0))));
     // Concurrent lookups of the same id through two threads must not share an answer.
     var viaA = gw.asyncAs("alice").getMessage(GetMessageRequest.newBuilder().setThreadId(a).setMessageId(inA.get(0)).build());
@@ -344,10 +330,8 @@ class TieredReadTest {
     String newer = thread();
     List<String> a = send(older, 3);
     List<String> b = send(newer, 2);
-    a.forEach(id -> threadOfId.put(id, older));
-    b.forEach(id -> threadOfId.put(id, newer));
-    awaitPersisted(a);
-    awaitPersisted(b);
+    awaitPersisted(older, a);
+    awaitPersisted(newer, b);
     Poll.until(Duration.ofSeconds(10), "thread list reflects both threads", () -> {
       var threads = gw.as("alice").listThreads(ListThreadsRequest.newBuilder().setPageSize(1000).build()).getThreadsList();
       var mine = threads.stream().filter(x -> x.getThreadId().equals(older) || x.getThreadId().equals(newer)).toList();

@@ -5,7 +5,6 @@ import io.grpc.ManagedChannelBuilder;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
-import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -97,9 +96,5 @@ public final class GatewayProcess implements AutoCloseable {
     if (process.isAlive()) {
       kill9();
     }
-  }
-
-  static String classpath() {
-    return System.getProperty("java.class.path").replace(File.pathSeparatorChar, ':');
   }
 }

@@ -20,7 +20,6 @@ public final class Poll {
       if (System.nanoTime() > deadline) {
         throw new AssertionError("timed out after " + timeout + " waiting for " + what);
       }
-      Thread.onSpinWait();
       try {
         Thread.sleep(20);
       } catch (InterruptedException e) {
