@@ -249,7 +249,7 @@ public final class ReadPath {
     return checkOwner(caller, threadId).thenCompose(v -> recentPage(threadId, after, pageSize, desc))
         .thenCompose(recent -> recent.covers(after, pageSize, desc)
             // The hot path: the page lies inside the recent window, no thread hop, no PostgreSQL.
-            ? CompletableFuture.completedFuture(respond(threadId, pageSize, desc, new TreeMap<>(recent.byId()), Map.of()))
+            ? CompletableFuture.completedFuture(respond(threadId, pageSize, desc, recent.byId(), Map.of()))
             : CompletableFuture.supplyAsync(() -> merge(threadId, after, pageSize, desc, recent, context), blocking));
   }
 
@@ -266,8 +266,8 @@ public final class ReadPath {
           && (desc ? idsListed == limit : cursor != null && cursor.compareTo(lowestIndexed) >= 0);
     }
 
-    Map<String, Message> byId() {
-      Map<String, Message> m = new TreeMap<>();
+    TreeMap<String, Message> byId() {
+      TreeMap<String, Message> m = new TreeMap<>();
       messages.forEach(x -> m.put(x.getMessageId(), x));
       return m;
     }
@@ -312,7 +312,7 @@ public final class ReadPath {
   private ListMessagesResponse merge(String threadId, String cursor, int limit, boolean desc, RecentPage recent,
       Context context) {
     checkNotCancelled(context);
-    TreeMap<String, Message> byId = new TreeMap<>(recent.byId());
+    TreeMap<String, Message> byId = recent.byId();
     Map<String, Tier> source = new java.util.HashMap<>();
     String after = desc ? null : cursor;
     String before = desc ? cursor : null;

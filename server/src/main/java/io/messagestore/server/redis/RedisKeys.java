@@ -64,11 +64,6 @@ public final class RedisKeys {
     return of(threadId).owner();
   }
 
-  /** Message keys are this prefix followed by the message id. */
-  public String messagePrefix(String threadId) {
-    return of(threadId).messagePrefix();
-  }
-
   public String message(String threadId, String messageId) {
     return of(threadId).message(messageId);
   }
@@ -78,16 +73,8 @@ public final class RedisKeys {
     return of(threadId).recent();
   }
 
-  public String idempotency(String threadId, String key) {
-    return of(threadId).idempotency(key);
-  }
-
   public String stream(int shard) {
     return "ms:{s" + shard + "}:stream";
-  }
-
-  public String streamOf(String threadId) {
-    return stream(shardOf(threadId));
   }
 
   /** Cached ListThreads pages of one user (hash: page request -> response). */
