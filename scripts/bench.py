@@ -129,10 +129,12 @@ def loadtest(gw, call, data, duration=DURATION, extra=""):
     heap = HeapSampler(gw)
     heap.start()
     work0, jit0 = gw.cpu_seconds()
+    busy0 = machine_busy_seconds()
     subprocess.run(["bin/messagestore-loadtest", "--insecure", "--call", call, "-D", data_file.name, "-m", md,
                     "-c", str(CONCURRENCY), "-z", duration, "--progress", "never", "-O", "json", "-o", out]
                    + extra.split() + [f"127.0.0.1:{gw.port}"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     work1, jit1 = gw.cpu_seconds()
+    busy = machine_busy_seconds() - busy0
     cpu, jit = work1 - work0, jit1 - jit0
     heap.stop()
     report = json.load(open(out))
@@ -141,7 +143,14 @@ def loadtest(gw, call, data, duration=DURATION, extra=""):
     return {"rps": report["rps"], "count": report["count"], "ok": ok, "p50": lat.get(50), "p95": lat.get(95),
             "p99": lat.get(99), "cpu_us": cpu / max(1, report["count"]) * 1e6,
             "jit_us": jit / max(1, report["count"]) * 1e6, "heap_mb": heap.max_mb,
+            "machine_us": busy / max(1, report["count"]) * 1e6,
             "errors": report.get("errorDistribution", {})}
+
+
+def machine_busy_seconds():
+    """CPU time all processes spent (user, nice, system, irq, softirq, steal), from /proc/stat."""
+    f = open("/proc/stat").readline().split()
+    return sum(int(x) for x in (f[1], f[2], f[3], f[6], f[7], f[8])) / CLK_TCK
 
 
 class HeapSampler(threading.Thread):
@@ -192,11 +201,13 @@ def buckets(gw, name):
 def row(name, r, base):
     return (f"| {name} | {r['rps']:.0f} | {r['rps'] / base['rps']:.2f} | {r['p50']:.2f} | {r['p95']:.2f} | "
             f"{r['p99']:.2f} | {r['p99'] / base['p99']:.2f} | {r['cpu_us']:.0f} | {r['cpu_us'] / base['cpu_us']:.2f} | "
-            f"{r['jit_us']:.0f} | {r['heap_mb']:.0f} | {r['count'] - r['ok']} |")
+            f"{r['jit_us']:.0f} | {r['machine_us']:.0f} | {r['machine_us'] / base['machine_us']:.2f} | "
+            f"{r['heap_mb']:.0f} | {r['count'] - r['ok']} |")
 
 
 HEADER = ("| case | calls/s | x no-op | p50 ms | p95 ms | p99 ms | p99 x no-op | gateway CPU µs/call | CPU x no-op "
-          "| JIT µs/call | max heap MB | errors |\n|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "| JIT µs/call | machine CPU µs/call | machine x no-op | max heap MB | errors |\n"
+          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 HEALTH = "grpc.health.v1.Health/Check"
 SEND = "messagestore.v1.MessageStore/SendMessage"
 SEND_DATA = ('{"thread_id":"bench-w-{{randomInt 0 50}}","role":"ROLE_USER","content":"{{randomString 512}}"%s}')
@@ -314,5 +325,34 @@ def reads():
     print(f"\nRedis-outage p99 / cold p99: {outage['p99'] / cold['p99']:.2f}")
 
 
+def quick():
+    """The hot cases only, on one gateway: for checking a change before a full run."""
+    env = tier_env()
+    gw = Gateway("quick", env)
+    try:
+        batch = json.dumps({"thread_id": "bench-q-{{.RequestNumber}}", "messages": [
+            {"role": "ROLE_USER", "content": "x" * 512} for _ in range(60)]})
+        subprocess.run(["bin/messagestore-loadtest", "--insecure", "--call", "messagestore.v1.MessageStore/SendMessageBatch",
+                        "-d", batch, "-m", json.dumps({"authorization": "Bearer " + token()}), "-c", "5",
+                        "-n", "50", "--progress", "never", f"127.0.0.1:{gw.port}"],
+                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        ids = sh("redis-cli --scan --pattern 'ms:*:t:bench-q-*:m:*' | head -2000").split()
+        pairs = [{"thread_id": k.split(":t:")[1].split(":m:")[0], "message_id": k.rsplit(":m:", 1)[1]} for k in ids]
+        cases = [("Health/Check (no-op baseline)", HEALTH, "{}"),
+                 ("GetMessage hot (Redis)", "messagestore.v1.MessageStore/GetMessage", json.dumps(pairs)),
+                 ("ListMessages 50 hot (Redis)", "messagestore.v1.MessageStore/ListMessages",
+                  json.dumps([{"thread_id": f"bench-q-{i}", "page_size": 50, "newest_first": True} for i in range(50)])),
+                 ("SendMessage DURABILITY_CACHE", SEND, SEND_DATA % "")]
+        for _ in range(WARMUP_ROUNDS):
+            for _, call, data in cases:
+                loadtest(gw, call, data, duration=WARMUP)
+        results = [(name, loadtest(gw, call, data)) for name, call, data in cases]
+    finally:
+        gw.stop()
+    print(HEADER)
+    for name, r in results:
+        print(row(name, r, results[0][1]) if r["p50"] is not None else f"| {name} | failed: {r['errors']} |")
+
+
 if __name__ == "__main__":
-    {"writes": writes, "reads": reads}[sys.argv[1] if len(sys.argv) > 1 else "writes"]()
+    {"writes": writes, "reads": reads, "quick": quick}[sys.argv[1] if len(sys.argv) > 1 else "writes"]()

@@ -3,7 +3,7 @@ package io.messagestore.server;
 import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionService;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
@@ -15,6 +15,7 @@ import io.messagestore.server.auth.JwtVerifier;
 import io.messagestore.server.clickhouse.ClickHouseMessageStore;
 import io.messagestore.server.clickhouse.ClickHouseTier;
 import io.messagestore.server.config.GatewayConfig;
+import io.messagestore.server.eventloop.EventLoops;
 import io.messagestore.server.health.TierHealthMonitor;
 import io.messagestore.server.metrics.MetricsHttpServer;
 import io.messagestore.server.persistence.DeadLetters;
@@ -67,7 +68,7 @@ public final class Gateway implements AutoCloseable {
   private final RedisTier redis;
   private final PostgresTier postgres;
   private final ClickHouseTier clickhouse;
-  private final ExecutorService grpcExecutor;
+  private final EventLoops eventLoops;
   private final ExecutorService blockingExecutor;
   private final HealthStatusManager health;
   private final TierHealthMonitor monitor;
@@ -94,7 +95,8 @@ public final class Gateway implements AutoCloseable {
     new JvmThreadMetrics().bindTo(meters);
     new ProcessorMetrics().bindTo(meters);
 
-    redis = new RedisTier(config.redisUri(), config.redisTimeout());
+    eventLoops = new EventLoops(config.ioThreads());
+    redis = new RedisTier(config.redisUri(), config.redisTimeout(), eventLoops);
     postgres = new PostgresTier(config.postgresJdbcUrl(), config.postgresUser(), config.postgresPassword(),
         config.postgresPoolSize(), config.postgresTimeout());
     clickhouse = new ClickHouseTier(config.clickhouseUrl(), config.clickhouseDatabase(), config.clickhouseTimeout());
@@ -105,8 +107,7 @@ public final class Gateway implements AutoCloseable {
     DeadLetters deadLetters = new DeadLetters(redis, keys, meters);
     StreamBacklog backlog = new StreamBacklog(redis, keys, clock, meters);
 
-    grpcExecutor = Executors.newFixedThreadPool(config.grpcThreads(), daemon("grpc-call"));
-    // Blocking tier calls (JDBC, ClickHouse HTTP) never run on gRPC or lettuce threads.
+    // Blocking tier calls (JDBC, ClickHouse HTTP) never run on the event loops.
     blockingExecutor = Executors.newFixedThreadPool(config.postgresPoolSize() * 2, daemon("tier-io"));
 
     health = new HealthStatusManager();
@@ -118,7 +119,7 @@ public final class Gateway implements AutoCloseable {
     WritePath writes = new WritePath(
         new RedisMessageWriter(redis, keys, config.messageTtl(), config.idempotencyTtl(), config.maxBacklog()),
         messageRows, breakers, waiters, new MessageIdGenerator(clock),
-        new SendRequestValidator(config.maxContentBytes()), blockingExecutor, grpcExecutor, config.durableTimeout(),
+        new SendRequestValidator(config.maxContentBytes()), blockingExecutor, config.durableTimeout(),
         meters);
     PageTokens tokens = new PageTokens(cursorSecret(config));
     ReadPath reads = new ReadPath(redis, keys, messageRows, new PostgresThreadStore(postgres),
@@ -129,7 +130,12 @@ public final class Gateway implements AutoCloseable {
     JwtVerifier verifier = config.authMode() == GatewayConfig.AuthMode.REQUIRED
         ? new JwtVerifier(config.jwtSecret(), clock) : null;
     server = NettyServerBuilder.forAddress(new InetSocketAddress(config.grpcHost(), config.grpcPort()))
-        .executor(grpcExecutor)
+        // Calls run on the event loop that received them (see EventLoops): every handler is
+        // asynchronous and hands blocking tier calls to the blocking pool.
+        .bossEventLoopGroup(eventLoops.group())
+        .workerEventLoopGroup(eventLoops.group())
+        .channelType(eventLoops.serverChannelType())
+        .directExecutor()
         .maxInboundMessageSize(config.maxInboundMessageBytes())
         .addService(new MessageStoreService(writes, reads))
         .addService(ServerInterceptors.intercept(
@@ -209,10 +215,10 @@ public final class Gateway implements AutoCloseable {
     if (metricsServer != null) {
       metricsServer.close();
     }
-    grpcExecutor.shutdown();
     blockingExecutor.shutdown();
     redis.close();
     postgres.close();
+    eventLoops.close();
     log.info("gateway stopped");
   }
 

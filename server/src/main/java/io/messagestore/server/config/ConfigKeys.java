@@ -5,7 +5,7 @@ public final class ConfigKeys {
   public static final String GRPC_HOST = "MESSAGESTORE_GRPC_HOST";
   public static final String GRPC_PORT = "MESSAGESTORE_GRPC_PORT";
   public static final String METRICS_PORT = "MESSAGESTORE_METRICS_PORT";
-  public static final String GRPC_THREADS = "MESSAGESTORE_GRPC_THREADS";
+  public static final String IO_THREADS = "MESSAGESTORE_IO_THREADS";
   public static final String REDIS_URI = "MESSAGESTORE_REDIS_URI";
   public static final String POSTGRES_URL = "MESSAGESTORE_POSTGRES_URL";
   public static final String POSTGRES_USER = "MESSAGESTORE_POSTGRES_USER";

@@ -67,7 +67,7 @@ public final class ConfigLoader {
     str(ConfigKeys.GRPC_HOST, b::grpcHost);
     integer(ConfigKeys.GRPC_PORT, b::grpcPort);
     integer(ConfigKeys.METRICS_PORT, b::metricsPort);
-    integer(ConfigKeys.GRPC_THREADS, b::grpcThreads);
+    integer(ConfigKeys.IO_THREADS, b::ioThreads);
     uri(ConfigKeys.REDIS_URI, b::redisUri);
     str(ConfigKeys.POSTGRES_URL, b::postgresUrl);
     str(ConfigKeys.POSTGRES_USER, b::postgresUser);

@@ -19,7 +19,8 @@ public final class GatewayConfig {
   public static final String DEFAULT_GRPC_HOST = "127.0.0.1";
   public static final int DEFAULT_GRPC_PORT = 50051;
   public static final int DEFAULT_METRICS_PORT = 9464;
-  public static final int DEFAULT_GRPC_THREADS = 16;
+  /** Event loops shared by gRPC and Redis connections: one per core. */
+  public static final int DEFAULT_IO_THREADS = Runtime.getRuntime().availableProcessors();
   public static final String DEFAULT_REDIS_URI = "redis://127.0.0.1:6379";
   public static final String DEFAULT_POSTGRES_URL = "r2dbc:postgresql://127.0.0.1:5432/messagestore";
   public static final String DEFAULT_CLICKHOUSE_URL = "http://127.0.0.1:8123";
@@ -47,7 +48,7 @@ public final class GatewayConfig {
   private final String grpcHost;
   private final int grpcPort;
   private final int metricsPort;
-  private final int grpcThreads;
+  private final int ioThreads;
   private final URI redisUri;
   private final String postgresJdbcUrl;
   private final String postgresUser;
@@ -80,7 +81,7 @@ public final class GatewayConfig {
     grpcHost = b.grpcHost;
     grpcPort = b.grpcPort;
     metricsPort = b.metricsPort;
-    grpcThreads = b.grpcThreads;
+    ioThreads = b.ioThreads;
     redisUri = b.redisUri;
     postgresJdbcUrl = b.postgresJdbcUrl;
     postgresUser = b.postgresUser;
@@ -121,7 +122,7 @@ public final class GatewayConfig {
   public String grpcHost() { return grpcHost; }
   public int grpcPort() { return grpcPort; }
   public int metricsPort() { return metricsPort; }
-  public int grpcThreads() { return grpcThreads; }
+  public int ioThreads() { return ioThreads; }
   public URI redisUri() { return redisUri; }
   public String postgresJdbcUrl() { return postgresJdbcUrl; }
   public String postgresUser() { return postgresUser; }
@@ -175,7 +176,7 @@ public final class GatewayConfig {
     private String grpcHost = DEFAULT_GRPC_HOST;
     private int grpcPort = DEFAULT_GRPC_PORT;
     private int metricsPort = DEFAULT_METRICS_PORT;
-    private int grpcThreads = DEFAULT_GRPC_THREADS;
+    private int ioThreads = DEFAULT_IO_THREADS;
     private URI redisUri = URI.create(DEFAULT_REDIS_URI);
     private String postgresJdbcUrl = PostgresUrls.toJdbc(DEFAULT_POSTGRES_URL);
     private String postgresUser = "postgres";
@@ -210,7 +211,7 @@ public final class GatewayConfig {
       grpcHost = c.grpcHost;
       grpcPort = c.grpcPort;
       metricsPort = c.metricsPort;
-      grpcThreads = c.grpcThreads;
+      ioThreads = c.ioThreads;
       redisUri = c.redisUri;
       postgresJdbcUrl = c.postgresJdbcUrl;
       postgresUser = c.postgresUser;
@@ -243,7 +244,7 @@ public final class GatewayConfig {
     public Builder grpcHost(String v) { grpcHost = v; return this; }
     public Builder grpcPort(int v) { grpcPort = v; return this; }
     public Builder metricsPort(int v) { metricsPort = v; return this; }
-    public Builder grpcThreads(int v) { grpcThreads = v; return this; }
+    public Builder ioThreads(int v) { ioThreads = v; return this; }
     public Builder redisUri(URI v) { redisUri = v; return this; }
     /** Accepts {@code r2dbc:postgresql://}, {@code jdbc:postgresql://} or {@code postgresql://} URLs. */
     public Builder postgresUrl(String v) { postgresJdbcUrl = PostgresUrls.toJdbc(v); return this; }
@@ -278,7 +279,7 @@ public final class GatewayConfig {
       require(grpcHost != null && !grpcHost.isBlank(), ConfigKeys.GRPC_HOST, grpcHost, "must not be empty");
       requirePort(ConfigKeys.GRPC_PORT, grpcPort, true);
       requirePort(ConfigKeys.METRICS_PORT, metricsPort, true);
-      require(grpcThreads >= 1 && grpcThreads <= 1024, ConfigKeys.GRPC_THREADS, grpcThreads, "must be 1-1024");
+      require(ioThreads >= 1 && ioThreads <= 256, ConfigKeys.IO_THREADS, ioThreads, "must be 1-256");
       Objects.requireNonNull(redisUri, ConfigKeys.REDIS_URI);
       require("redis".equals(redisUri.getScheme()) || "rediss".equals(redisUri.getScheme()),
           ConfigKeys.REDIS_URI, redisUri, "must start with redis:// or rediss://");

@@ -47,9 +47,22 @@ public final class Persisters implements PersistenceObserver, AutoCloseable {
   private final Counter commitFailures;
   private final String consumerName;
   private final byte[] recentWindowArg;
-  /** Trims each given recent index to its newest ARGV[1] entries. */
-  private static final String TRIM_INDEXES =
-      "for _, k in ipairs(KEYS) do redis.call('ZREMRANGEBYRANK', k, 0, -(tonumber(ARGV[1]) + 1)) end return #KEYS";
+  /**
+   * Trims each recent index KEYS[i] towards its newest ARGV[1] entries, removing only ids up to
+   * ARGV[i + 1], the newest id of that thread in the batch just committed: entries above it may
+   * not be persisted yet, and a page that needs them can only find them in the index.
+   */
+  private static final String TRIM_INDEXES = String.join("\n",
+      "local window = tonumber(ARGV[1])",
+      "for i, k in ipairs(KEYS) do",
+      "  local excess = redis.call('ZCARD', k) - window",
+      "  if excess > 0 then",
+      "    local bound = redis.call('ZRANGE', k, excess - 1, excess - 1)[1]",
+      "    if ARGV[i + 1] < bound then bound = ARGV[i + 1] end",
+      "    redis.call('ZREMRANGEBYLEX', k, '-', '[' .. bound)",
+      "  end",
+      "end",
+      "return #KEYS");
   private volatile StatefulRedisPubSubConnection<String, String> subscription;
 
   public Persisters(RedisTier redis, RedisKeys keys, PostgresTier postgresTier, PostgresMessageStore postgres,
@@ -138,16 +151,24 @@ public final class Persisters implements PersistenceObserver, AutoCloseable {
     waiters.committed(ids);
     try {
       var cmd = redis.async();
-      java.util.Set<String> indexes = new java.util.LinkedHashSet<>();
+      // Newest committed id per thread index: the batch holds each thread's entries in stream
+      // order, which is id order for the ids one gateway issues.
+      java.util.Map<String, String> newestCommitted = new java.util.LinkedHashMap<>();
       java.util.Set<String> users = new java.util.LinkedHashSet<>();
       for (Message m : messages) {
-        indexes.add(keys.recent(m.getThreadId()));
+        newestCommitted.merge(keys.recent(m.getThreadId()), m.getMessageId(), (a, b) -> a.compareTo(b) >= 0 ? a : b);
         users.add(keys.userThreads(m.getUserId()));
+      }
+      String[] indexes = newestCommitted.keySet().toArray(new String[0]);
+      byte[][] args = new byte[1 + indexes.length][];
+      args[0] = recentWindowArg;
+      for (int i = 0; i < indexes.length; i++) {
+        args[1 + i] = newestCommitted.get(indexes[i]).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
       }
       // Persisted messages may now leave the recent index (they are read from PostgreSQL); only
       // here is it known that trimming loses nothing. One script for the whole batch: a batch
       // is one shard, so all its threads' indexes share a hash tag.
-      cmd.eval(TRIM_INDEXES, ScriptOutputType.INTEGER, indexes.toArray(new String[0]), recentWindowArg);
+      cmd.eval(TRIM_INDEXES, ScriptOutputType.INTEGER, indexes, args);
       // Thread counts and activity just changed in PostgreSQL.
       cmd.del(users.toArray(new String[0]));
       if (!awaited.isEmpty()) {

@@ -1,25 +1,14 @@
 package io.messagestore.server.redis;
 
-import io.lettuce.core.RedisNoScriptException;
-import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.async.RedisAsyncCommands;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /** Runs the atomic store step ({@code redis/send.lua}) for one thread's messages. */
 public final class RedisMessageWriter {
-  private static final byte[] SCRIPT = loadScript();
-  private static final String SCRIPT_SHA = sha1Hex(SCRIPT);
+  private static final RedisScript SCRIPT = RedisScript.load("/redis/send.lua");
   private static final byte[] ONE = "1".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] ZERO = "0".getBytes(StandardCharsets.US_ASCII);
 
@@ -78,29 +67,7 @@ public final class RedisMessageWriter {
       argv[8 + 3 * i] = p.bytes();
       argv[9 + 3 * i] = idem ? ONE : ZERO;
     }
-    return run(k, argv).thenApply(RedisMessageWriter::parse);
-  }
-
-  private CompletionStage<List<Object>> run(String[] k, byte[][] argv) {
-    RedisAsyncCommands<String, byte[]> cmd = redis.async();
-    CompletableFuture<List<Object>> result = new CompletableFuture<>();
-    cmd.<List<Object>>evalsha(SCRIPT_SHA, ScriptOutputType.MULTI, k, argv).whenComplete((v, e) -> {
-      if (e == null) {
-        result.complete(v);
-      } else if (e instanceof RedisNoScriptException || (e.getCause() instanceof RedisNoScriptException)) {
-        // First use after a Redis restart or flush: EVAL loads the script again.
-        cmd.<List<Object>>eval(SCRIPT, ScriptOutputType.MULTI, k, argv).whenComplete((v2, e2) -> {
-          if (e2 == null) {
-            result.complete(v2);
-          } else {
-            result.completeExceptionally(e2);
-          }
-        });
-      } else {
-        result.completeExceptionally(e);
-      }
-    });
-    return result;
+    return SCRIPT.run(redis.async(), k, argv).thenApply(RedisMessageWriter::parse);
   }
 
   private static StoreResult parse(List<Object> reply) {
@@ -131,24 +98,5 @@ public final class RedisMessageWriter {
 
   private static byte[] ascii(long v) {
     return Long.toString(v).getBytes(StandardCharsets.US_ASCII);
-  }
-
-  private static byte[] loadScript() {
-    try (InputStream in = RedisMessageWriter.class.getResourceAsStream("/redis/send.lua")) {
-      if (in == null) {
-        throw new IllegalStateException("redis/send.lua missing from the classpath");
-      }
-      return in.readAllBytes();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  private static String sha1Hex(byte[] data) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(data));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 }

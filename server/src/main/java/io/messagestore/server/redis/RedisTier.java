@@ -2,48 +2,88 @@ package io.messagestore.server.redis;
 
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisConnectionException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.NettyCustomizer;
+import io.messagestore.server.eventloop.EventLoops;
+import io.netty.channel.Channel;
+import io.netty.handler.flush.FlushConsolidationHandler;
+import io.netty.util.HashedWheelTimer;
+import io.netty.util.concurrent.DefaultEventExecutorGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.URI;
 import java.time.Duration;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Connections to Redis. Keys are strings, values raw bytes (messages are stored as protobuf).
  *
+ * <p>The request path has one connection per event loop, living on that loop: a call served by
+ * loop {@code i} uses connection {@code i}, so its command and reply never change threads (see
+ * {@link EventLoops}). Lettuce pipelines all calls of a loop on its connection.
+ *
  * <p>Connections are opened lazily and re-opened after a failure, so the gateway starts while
- * Redis is down and uses it once it answers. Commands issued while disconnected are rejected at
- * once instead of queued: a queued send would wait for a reconnect instead of failing over to
- * PostgreSQL within the time limit.
+ * Redis is down and uses it once it answers. An event loop never waits for a connect: while one
+ * is in progress its calls fail at once (and fail over) instead. Commands issued while
+ * disconnected are rejected at once instead of queued: a queued send would wait for a
+ * reconnect instead of failing over to PostgreSQL within the time limit.
  */
 public final class RedisTier implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RedisTier.class);
   public static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
 
   private static final Duration MIN_CONNECT_TIMEOUT = Duration.ofMillis(500);
+  /**
+   * Lettuce flushes after every command: one write syscall per call. The calls an event loop
+   * handles in one pass over its ready gRPC connections are flushed together at the end of the
+   * pass instead, one syscall for all of them (and Redis reads them in one go too).
+   */
+  private static final NettyCustomizer CONSOLIDATE_FLUSHES = new NettyCustomizer() {
+    @Override
+    public void afterChannelInitialized(Channel channel) {
+      channel.pipeline().addFirst(new FlushConsolidationHandler(
+          FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
+    }
+  };
 
-  private final RedisClient client;
+  private final EventLoops loops;
+  private final DefaultEventExecutorGroup lettuceTasks;
+  private final HashedWheelTimer timer;
+  private final List<ClientResources> resources = new ArrayList<>();
+  /** One client per event loop: lettuce places all connections of a client on its loop. */
+  private final List<RedisClient> clients = new ArrayList<>();
   private final RedisURI uri;
   private final Duration commandTimeout;
-  private final List<AutoCloseable> opened = new CopyOnWriteArrayList<>();
-  private volatile StatefulRedisConnection<String, byte[]> shared;
+  private final List<StatefulConnection<?, ?>> opened = new CopyOnWriteArrayList<>();
+  private final AtomicReferenceArray<CompletableFuture<StatefulRedisConnection<String, byte[]>>> requestPath;
 
-  public RedisTier(URI redisUri, Duration commandTimeout) {
+  public RedisTier(URI redisUri, Duration commandTimeout, EventLoops loops) {
+    this.loops = loops;
     this.uri = RedisURI.create(redisUri);
     this.uri.setTimeout(commandTimeout);
     this.commandTimeout = commandTimeout;
-    this.client = RedisClient.create();
-    this.client.setOptions(ClientOptions.builder()
+    // Shared by the per-loop clients: lettuce's own small task pool and its timeout timer.
+    this.lettuceTasks = new DefaultEventExecutorGroup(1, new DefaultThreadFactory("redis-tasks", true));
+    this.timer = new HashedWheelTimer(new DefaultThreadFactory("redis-timeouts", true));
+    ClientOptions options = ClientOptions.builder()
         .autoReconnect(true)
         .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
         // Each connection's own URI timeout applies: the request path's is short, the
@@ -53,45 +93,101 @@ public final class RedisTier implements AutoCloseable {
         .socketOptions(SocketOptions.builder()
             .connectTimeout(commandTimeout.compareTo(MIN_CONNECT_TIMEOUT) < 0 ? MIN_CONNECT_TIMEOUT : commandTimeout)
             .build())
-        .build());
+        .build();
+    for (int i = 0; i < loops.size(); i++) {
+      ClientResources r = DefaultClientResources.builder()
+          .eventLoopGroupProvider(loops.pinnedTo(i))
+          .eventExecutorGroup(lettuceTasks)
+          .timer(timer)
+          .nettyCustomizer(CONSOLIDATE_FLUSHES)
+          .build();
+      RedisClient client = RedisClient.create(r);
+      client.setOptions(options);
+      resources.add(r);
+      clients.add(client);
+    }
+    this.requestPath = new AtomicReferenceArray<>(loops.size());
   }
 
-  /** The connection all request-path commands share (lettuce pipelines them). */
+  /**
+   * The request-path connection of the calling event loop (any one for other threads); lettuce
+   * pipelines the commands of all calls that share it.
+   *
+   * @throws RedisConnectionException when the connection is not open yet; on an event loop
+   *     this is immediate (a connect is started in the background), elsewhere after waiting for
+   *     the connect
+   */
   public RedisAsyncCommands<String, byte[]> async() {
-    return sharedConnection().async();
+    int i = loops.currentIndex();
+    boolean onLoop = i >= 0;
+    if (!onLoop) {
+      i = (int) (Thread.currentThread().getId() % loops.size());
+    }
+    CompletableFuture<StatefulRedisConnection<String, byte[]>> f = requestPath.get(i);
+    if (f == null || (f.isDone() && (f.isCompletedExceptionally() || !f.join().isOpen()))) {
+      CompletableFuture<StatefulRedisConnection<String, byte[]>> fresh = new CompletableFuture<>();
+      if (requestPath.compareAndSet(i, f, fresh)) {
+        connect(i, fresh);
+      }
+      f = requestPath.get(i);
+    }
+    if (f.isDone() && !f.isCompletedExceptionally()) {
+      return f.join().async();
+    }
+    if (onLoop) {
+      throw new RedisConnectionException("connecting to redis at " + address() + " (connection of event loop " + i
+          + " not open yet)");
+    }
+    try {
+      return f.get(connectTimeout().toMillis() + commandTimeout.toMillis(), TimeUnit.MILLISECONDS).async();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new RedisConnectionException("interrupted while connecting to redis at " + address(), e);
+    } catch (Exception e) {
+      Throwable c = e.getCause() == null ? e : e.getCause();
+      throw c instanceof RedisConnectionException rce ? rce
+          : new RedisConnectionException("cannot connect to redis at " + address() + ": " + c, c);
+    }
   }
 
-  private StatefulRedisConnection<String, byte[]> sharedConnection() {
-    StatefulRedisConnection<String, byte[]> c = shared;
-    if (c != null && c.isOpen()) {
-      return c;
-    }
-    synchronized (this) {
-      if (shared == null || !shared.isOpen()) {
-        shared = client.connect(CODEC, uri);
-        opened.add(shared);
+  private void connect(int i, CompletableFuture<StatefulRedisConnection<String, byte[]>> target) {
+    clients.get(i).connectAsync(CODEC, uri).whenComplete((c, e) -> {
+      if (e != null) {
+        target.completeExceptionally(e);
+      } else {
+        opened.add(c);
+        target.complete(c);
       }
-      return shared;
-    }
+    });
+  }
+
+  private Duration connectTimeout() {
+    return commandTimeout.compareTo(MIN_CONNECT_TIMEOUT) < 0 ? MIN_CONNECT_TIMEOUT : commandTimeout;
   }
 
   /**
    * A connection of its own, for callers that block (persisters' XREADGROUP BLOCK): a blocking
-   * command on the shared connection would stall every send behind it.
+   * command on the shared connection would stall every send behind it. Never call it from an
+   * event loop.
    */
   public StatefulRedisConnection<String, byte[]> dedicatedConnection(Duration timeout) {
     RedisURI own = RedisURI.create(uri.toURI());
     own.setTimeout(timeout);
-    StatefulRedisConnection<String, byte[]> c = client.connect(CODEC, own);
+    StatefulRedisConnection<String, byte[]> c = anyClient().connect(CODEC, own);
     c.setTimeout(timeout);
     opened.add(c);
     return c;
   }
 
+  /** A pub/sub connection. Never call it from an event loop. */
   public StatefulRedisPubSubConnection<String, String> pubSubConnection() {
-    StatefulRedisPubSubConnection<String, String> c = client.connectPubSub(StringCodec.UTF8, uri);
+    StatefulRedisPubSubConnection<String, String> c = anyClient().connectPubSub(StringCodec.UTF8, uri);
     opened.add(c);
     return c;
+  }
+
+  private RedisClient anyClient() {
+    return clients.get((int) (Thread.currentThread().getId() % clients.size()));
   }
 
   public Duration commandTimeout() {
@@ -104,13 +200,23 @@ public final class RedisTier implements AutoCloseable {
 
   @Override
   public void close() {
-    for (AutoCloseable c : opened) {
+    for (StatefulConnection<?, ?> c : opened) {
+      if (!c.isOpen()) {
+        continue; // closed by its user (persisters close their own)
+      }
       try {
         c.close();
       } catch (Exception e) {
         log.debug("closing redis connection", e);
       }
     }
-    client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+    for (RedisClient client : clients) {
+      client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+    }
+    for (ClientResources r : resources) {
+      r.shutdown(0, 2, TimeUnit.SECONDS);
+    }
+    lettuceTasks.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+    timer.stop();
   }
 }

@@ -58,14 +58,13 @@ public final class WritePath {
   private final MessageIdGenerator ids;
   private final SendRequestValidator validator;
   private final Executor blocking;
-  private final Executor callbacks;
   private final Duration durableTimeout;
   private final Counter failovers;
   private final ConcurrentHashMap<String, CompletableFuture<Boolean>> claims = new ConcurrentHashMap<>();
 
   public WritePath(RedisMessageWriter redis, PostgresMessageStore postgres, TierBreakers breakers,
       PersistenceWaiters waiters, MessageIdGenerator ids, SendRequestValidator validator, Executor blocking,
-      Executor callbacks, Duration durableTimeout, MeterRegistry meters) {
+      Duration durableTimeout, MeterRegistry meters) {
     this.redis = redis;
     this.postgres = postgres;
     this.breakers = breakers;
@@ -73,7 +72,6 @@ public final class WritePath {
     this.ids = ids;
     this.validator = validator;
     this.blocking = blocking;
-    this.callbacks = callbacks;
     this.durableTimeout = durableTimeout;
     this.failovers = Counter.builder("messagestore.write.failovers").tag("reason", REDIS_UNAVAILABLE)
         .description("writes acknowledged by PostgreSQL because Redis could not take them").register(meters);
@@ -155,11 +153,11 @@ public final class WritePath {
 
   private CompletableFuture<List<SendMessageResponse>> toRedis(Caller caller, String threadId, List<Message> messages,
       List<RedisMessageWriter.Pending> pending, boolean mayClaim, boolean durable) {
-    // The rest runs on the call executor, not on lettuce's I/O thread: under a burst, replies
-    // would otherwise queue behind response building and time out while already answered.
+    // The reply arrives on the event loop that sent the script, the one serving this call: the
+    // answer is built right there, without a thread hop.
     return GuardedCall.run(breakers.get(TierBreakers.REDIS_WRITE),
             () -> redis.store(threadId, caller.userId(), pending, mayClaim, durable), e -> true)
-        .thenComposeAsync(result -> {
+        .thenCompose(result -> {
           if (result instanceof StoreResult.Stored stored) {
             return answer(threadId, messages, stored);
           }
@@ -175,7 +173,7 @@ public final class WritePath {
           return claimCoalesced(threadId, caller)
               .thenCompose(owner -> owner ? toRedis(caller, threadId, messages, pending, true, durable)
                   : CompletableFuture.failedFuture(denied(threadId, caller)));
-        }, callbacks);
+        });
   }
 
   /**
