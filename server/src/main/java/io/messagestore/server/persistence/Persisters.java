@@ -1,7 +1,6 @@
 package io.messagestore.server.persistence;
 
 import com.google.common.util.concurrent.ThreadFactoryBuilder;
-import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.messagestore.api.v1.Message;
@@ -46,29 +45,13 @@ public final class Persisters implements PersistenceObserver, AutoCloseable {
   private final DistributionSummary batchSizes;
   private final Counter commitFailures;
   private final String consumerName;
-  private final byte[] recentWindowArg;
-  /**
-   * Trims each recent index KEYS[i] towards its newest ARGV[1] entries, removing only ids up to
-   * ARGV[i + 1], the newest id of that thread in the batch just committed: entries above it may
-   * not be persisted yet, and a page that needs them can only find them in the index.
-   */
-  private static final String TRIM_INDEXES = String.join("\n",
-      "local window = tonumber(ARGV[1])",
-      "for i, k in ipairs(KEYS) do",
-      "  local excess = redis.call('ZCARD', k) - window",
-      "  if excess > 0 then",
-      "    local bound = redis.call('ZRANGE', k, excess - 1, excess - 1)[1]",
-      "    if ARGV[i + 1] < bound then bound = ARGV[i + 1] end",
-      "    redis.call('ZREMRANGEBYLEX', k, '-', '[' .. bound)",
-      "  end",
-      "end",
-      "return #KEYS");
+  private final RecentIndexTrim trim;
   private volatile StatefulRedisPubSubConnection<String, String> subscription;
 
   public Persisters(RedisTier redis, RedisKeys keys, PostgresTier postgresTier, PostgresMessageStore postgres,
       DeadLetters deadLetters, PersistenceWaiters waiters, Clock clock, MeterRegistry meters, int batchSize,
       Duration linger, Duration claimTimeout, int maxDeliveries, int recentWindow) {
-    this.recentWindowArg = Integer.toString(recentWindow).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    this.trim = new RecentIndexTrim(keys, recentWindow);
     this.redis = redis;
     this.keys = keys;
     this.waiters = waiters;
@@ -151,24 +134,9 @@ public final class Persisters implements PersistenceObserver, AutoCloseable {
     waiters.committed(ids);
     try {
       var cmd = redis.async();
-      // Newest committed id per thread index: the batch holds each thread's entries in stream
-      // order, which is id order for the ids one gateway issues.
-      java.util.Map<String, String> newestCommitted = new java.util.LinkedHashMap<>();
+      trim.afterCommit(cmd, messages);
       java.util.Set<String> users = new java.util.LinkedHashSet<>();
-      for (Message m : messages) {
-        newestCommitted.merge(keys.recent(m.getThreadId()), m.getMessageId(), (a, b) -> a.compareTo(b) >= 0 ? a : b);
-        users.add(keys.userThreads(m.getUserId()));
-      }
-      String[] indexes = newestCommitted.keySet().toArray(new String[0]);
-      byte[][] args = new byte[1 + indexes.length][];
-      args[0] = recentWindowArg;
-      for (int i = 0; i < indexes.length; i++) {
-        args[1 + i] = newestCommitted.get(indexes[i]).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-      }
-      // Persisted messages may now leave the recent index (they are read from PostgreSQL); only
-      // here is it known that trimming loses nothing. One script for the whole batch: a batch
-      // is one shard, so all its threads' indexes share a hash tag.
-      cmd.eval(TRIM_INDEXES, ScriptOutputType.INTEGER, indexes, args);
+      messages.forEach(m -> users.add(keys.userThreads(m.getUserId())));
       // Thread counts and activity just changed in PostgreSQL.
       cmd.del(users.toArray(new String[0]));
       if (!awaited.isEmpty()) {

@@ -1,0 +1,92 @@
+package io.messagestore.server.persistence;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.messagestore.api.v1.Message;
+import io.messagestore.server.redis.RedisKeys;
+import io.messagestore.server.redis.RedisTier;
+import io.messagestore.server.testing.LocalTiers;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The recent-index trim against a real Redis. */
+class RecentIndexTrimTest {
+  static RedisClient client;
+  static StatefulRedisConnection<String, byte[]> redis;
+  final RedisKeys keys = new RedisKeys(4);
+
+  @BeforeAll
+  static void connect() {
+    client = RedisClient.create(LocalTiers.shared().get("MESSAGESTORE_REDIS_URI"));
+    redis = client.connect(RedisTier.CODEC);
+  }
+
+  @AfterAll
+  static void close() {
+    redis.close();
+    client.shutdown();
+  }
+
+  @Test
+  void unpersistedMessagesBeyondTheWindowStayInTheIndex() throws Exception {
+    String thread = "trim-" + UUID.randomUUID();
+    List<String> ids = index(thread, 20);
+
+    // The persister committed the oldest 5 while 15 newer ones still wait; window 3.
+    new RecentIndexTrim(keys, 3).afterCommit(redis.async(), messages(thread, ids.subList(0, 5)))
+        .toCompletableFuture().get(5, TimeUnit.SECONDS);
+
+    assertThat(indexed(thread)).containsExactlyElementsOf(ids.subList(5, 20));
+  }
+
+  @Test
+  void persistedMessagesLeaveDownToTheWindow() throws Exception {
+    String thread = "trim-" + UUID.randomUUID();
+    List<String> ids = index(thread, 20);
+
+    new RecentIndexTrim(keys, 3).afterCommit(redis.async(), messages(thread, ids))
+        .toCompletableFuture().get(5, TimeUnit.SECONDS);
+
+    assertThat(indexed(thread)).containsExactlyElementsOf(ids.subList(17, 20));
+  }
+
+  @Test
+  void anIndexWithinTheWindowIsLeftAlone() throws Exception {
+    String thread = "trim-" + UUID.randomUUID();
+    List<String> ids = index(thread, 3);
+
+    new RecentIndexTrim(keys, 5).afterCommit(redis.async(), messages(thread, ids))
+        .toCompletableFuture().get(5, TimeUnit.SECONDS);
+
+    assertThat(indexed(thread)).containsExactlyElementsOf(ids);
+  }
+
+  private List<String> index(String thread, int n) {
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      // Lexical order = creation order, as with UUIDv7.
+      String id = String.format("01a2%04x-0000-7000-8000-000000000000", i);
+      ids.add(id);
+      redis.sync().zadd(keys.recent(thread), 0, id.getBytes(StandardCharsets.US_ASCII));
+    }
+    redis.sync().pexpire(keys.recent(thread), 60_000);
+    return ids;
+  }
+
+  private List<String> indexed(String thread) {
+    return redis.sync().zrange(keys.recent(thread), 0, -1).stream()
+        .map(b -> new String(b, StandardCharsets.US_ASCII)).toList();
+  }
+
+  private static List<Message> messages(String thread, List<String> ids) {
+    return ids.stream().map(id -> Message.newBuilder().setThreadId(thread).setMessageId(id).build()).toList();
+  }
+}
