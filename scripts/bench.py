@@ -130,11 +130,13 @@ def loadtest(gw, call, data, duration=DURATION, extra=""):
     heap.start()
     work0, jit0 = gw.cpu_seconds()
     busy0 = machine_busy_seconds()
+    tiers0 = tier_cpu_seconds()
     subprocess.run(["bin/messagestore-loadtest", "--insecure", "--call", call, "-D", data_file.name, "-m", md,
                     "-c", str(CONCURRENCY), "-z", duration, "--progress", "never", "-O", "json", "-o", out]
                    + extra.split() + [f"127.0.0.1:{gw.port}"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     work1, jit1 = gw.cpu_seconds()
     busy = machine_busy_seconds() - busy0
+    tiers1 = tier_cpu_seconds()
     cpu, jit = work1 - work0, jit1 - jit0
     heap.stop()
     report = json.load(open(out))
@@ -144,7 +146,26 @@ def loadtest(gw, call, data, duration=DURATION, extra=""):
             "p99": lat.get(99), "cpu_us": cpu / max(1, report["count"]) * 1e6,
             "jit_us": jit / max(1, report["count"]) * 1e6, "heap_mb": heap.max_mb,
             "machine_us": busy / max(1, report["count"]) * 1e6,
+            "redis_us": (tiers1["redis-server"] - tiers0["redis-server"]) / max(1, report["count"]) * 1e6,
+            "postgres_us": (tiers1["postgres"] - tiers0["postgres"]) / max(1, report["count"]) * 1e6,
             "errors": report.get("errorDistribution", {})}
+
+
+def tier_cpu_seconds():
+    """CPU time of the Redis and PostgreSQL server processes (all of them: Redis is shared)."""
+    out = {"redis-server": 0, "postgres": 0}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            st = open(f"/proc/{pid}/stat").read()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        name = st[st.index("(") + 1:st.rindex(")")]
+        if name in out:
+            f = st.rsplit(")", 1)[1].split()
+            out[name] += int(f[11]) + int(f[12])
+    return {k: v / CLK_TCK for k, v in out.items()}
 
 
 def machine_busy_seconds():
@@ -201,13 +222,14 @@ def buckets(gw, name):
 def row(name, r, base):
     return (f"| {name} | {r['rps']:.0f} | {r['rps'] / base['rps']:.2f} | {r['p50']:.2f} | {r['p95']:.2f} | "
             f"{r['p99']:.2f} | {r['p99'] / base['p99']:.2f} | {r['cpu_us']:.0f} | {r['cpu_us'] / base['cpu_us']:.2f} | "
-            f"{r['jit_us']:.0f} | {r['machine_us']:.0f} | {r['machine_us'] / base['machine_us']:.2f} | "
+            f"{r['jit_us']:.0f} | {r['redis_us']:.0f} | {r['postgres_us']:.0f} | "
+            f"{r['machine_us']:.0f} | {r['machine_us'] / base['machine_us']:.2f} | "
             f"{r['heap_mb']:.0f} | {r['count'] - r['ok']} |")
 
 
 HEADER = ("| case | calls/s | x no-op | p50 ms | p95 ms | p99 ms | p99 x no-op | gateway CPU µs/call | CPU x no-op "
-          "| JIT µs/call | machine CPU µs/call | machine x no-op | max heap MB | errors |\n"
-          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "| JIT µs/call | Redis µs/call | PostgreSQL µs/call | machine CPU µs/call | machine x no-op "
+          "| max heap MB | errors |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 HEALTH = "grpc.health.v1.Health/Check"
 SEND = "messagestore.v1.MessageStore/SendMessage"
 SEND_DATA = ('{"thread_id":"bench-w-{{randomInt 0 50}}","role":"ROLE_USER","content":"{{randomString 512}}"%s}')

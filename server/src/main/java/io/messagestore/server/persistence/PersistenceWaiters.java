@@ -1,6 +1,8 @@
 package io.messagestore.server.persistence;
 
 import java.util.Collection;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -21,16 +23,20 @@ public final class PersistenceWaiters {
     waiting.remove(messageId);
   }
 
-  public void committed(Collection<String> messageIds) {
+  /** Completes the waiters of these ids; returns the ids that had one here. */
+  public Set<String> committed(Collection<String> messageIds) {
     if (waiting.isEmpty()) {
-      return;
+      return Set.of();
     }
+    Set<String> found = new HashSet<>();
     for (String id : messageIds) {
       CompletableFuture<Void> f = waiting.remove(id);
       if (f != null) {
         f.complete(null);
+        found.add(id);
       }
     }
+    return found;
   }
 
   public int size() {

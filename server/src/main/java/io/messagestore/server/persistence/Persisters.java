@@ -131,7 +131,7 @@ public final class Persisters implements PersistenceObserver, AutoCloseable {
     batchSizes.record(messages.size());
     commitTime.record(commitNanos, TimeUnit.NANOSECONDS);
     // Locally every id: a durable duplicate may wait for an entry that was not itself durable.
-    waiters.committed(ids);
+    java.util.Set<String> answeredHere = waiters.committed(ids);
     try {
       var cmd = redis.async();
       trim.afterCommit(cmd, messages);
@@ -139,9 +139,11 @@ public final class Persisters implements PersistenceObserver, AutoCloseable {
       messages.forEach(m -> users.add(keys.userThreads(m.getUserId())));
       // Thread counts and activity just changed in PostgreSQL.
       cmd.del(users.toArray(new String[0]));
-      if (!awaited.isEmpty()) {
-        // Durable sends waiting on another instance learn of the commit here.
-        cmd.publish(keys.persistedChannel(), String.join(",", awaited).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      // Durable sends waiting on another instance learn of the commit here. A durable send
+      // registers its waiter before its write, so one that is not here waits elsewhere.
+      List<String> elsewhere = awaited.stream().filter(id -> !answeredHere.contains(id)).toList();
+      if (!elsewhere.isEmpty()) {
+        cmd.publish(keys.persistedChannel(), String.join(",", elsewhere).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
       }
     } catch (RuntimeException e) {
       log.debug("cannot update redis after commit: {}", e.toString());

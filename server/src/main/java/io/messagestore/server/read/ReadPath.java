@@ -281,7 +281,7 @@ public final class ReadPath {
   /**
    * Two round trips: the ids and the index's lowest id (pipelined), then the bodies. One Lua
    * script could do it in one, but copying fifty bodies through Lua costs Redis several times
-   * the CPU of a plain MGET (measured: about 100 µs against 15 µs per page of fifty 512-byte
+   * the CPU of the plain commands (measured: about 100 µs against 30 µs per page of fifty 512-byte
    * messages), and Redis is the one thread every call shares.
    */
   private CompletableFuture<RecentPage> recentPage(String threadId, String cursor, int limit, boolean desc) {

@@ -132,6 +132,45 @@ class TieredReadTest {
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
   }
 
+  @Test
+  void hotReadsAreAnsweredWhilePostgresHangs() throws Exception {
+    String hot = thread();
+    String cold = thread();
+    List<String> hotIds = send(hot, 3);
+    List<String> coldIds = send(cold, 16);
+    awaitPersisted(cold, coldIds);
+    coldIds.forEach(id -> redis(c -> c.del(new RedisKeys(4).message(cold, id))));
+    // Queries against a frozen PostgreSQL wait instead of timing out while the test runs.
+    gw.close();
+    gw = TestGateway.startWith(tiers.settings(Map.of("MESSAGESTORE_POSTGRES_TIMEOUT", "60s")));
+
+    tiers.pausePostgres();
+    try {
+      // Every blocking worker ends up waiting on PostgreSQL.
+      List<ListenableFuture<GetMessageResponse>> stuck = new ArrayList<>();
+      for (String id : coldIds) {
+        stuck.add(gw.asyncAs("alice").withDeadlineAfter(5, TimeUnit.MINUTES)
+            .getMessage(GetMessageRequest.newBuilder().setThreadId(cold).setMessageId(id).build()));
+      }
+
+      // Redis-served reads never wait behind them: nothing on the call's thread blocks.
+      for (int i = 0; i < 30; i++) {
+        String id = hotIds.get(i % hotIds.size());
+        GetMessageResponse r = gw.as("alice").withDeadlineAfter(1, TimeUnit.MINUTES)
+            .getMessage(GetMessageRequest.newBuilder().setThreadId(hot).setMessageId(id).build());
+        assertThat(r.getServedFrom()).isEqualTo(Tier.TIER_REDIS);
+      }
+      assertThat(stuck).as("PostgreSQL reads still waiting").noneMatch(java.util.concurrent.Future::isDone);
+
+      tiers.resumePostgres();
+      for (ListenableFuture<GetMessageResponse> f : stuck) {
+        assertThat(f.get(2, TimeUnit.MINUTES).getServedFrom()).isEqualTo(Tier.TIER_POSTGRES);
+      }
+    } finally {
+      tiers.resumePostgres();
+    }
+  }
+
   static void insertIntoArchive(String thread, String id, String content) throws Exception {
     String ch = LocalTiers.shared().get("MESSAGESTORE_CLICKHOUSE_URL");
     String row = "{\"message_id\":\"" + id + "\",\"thread_id\":\"" + thread + "\",\"user_id\":\"alice\",\"role\":1,"

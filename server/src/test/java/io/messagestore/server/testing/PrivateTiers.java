@@ -1,8 +1,12 @@
 package io.messagestore.server.testing;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -43,6 +47,43 @@ public final class PrivateTiers implements AutoCloseable {
     LocalTiers.stopPrivate("postgres", postgresDir);
   }
 
+  private void resumeQuietly() {
+    try {
+      resumePostgres();
+    } catch (RuntimeException e) {
+      // not running, or not paused: nothing to resume
+    }
+  }
+
+  /**
+   * Freezes PostgreSQL (SIGSTOP to the postmaster and its backends): connections stay open and
+   * queries hang, the way an overloaded or stalled server looks to a client.
+   */
+  public void pausePostgres() {
+    signalPostgres("-STOP");
+  }
+
+  public void resumePostgres() {
+    signalPostgres("-CONT");
+  }
+
+  private void signalPostgres(String signal) {
+    try {
+      long postmaster = Long.parseLong(Files.readAllLines(postgresDir.resolve("postmaster.pid")).get(0).trim());
+      List<String> cmd = new ArrayList<>(List.of("kill", signal, Long.toString(postmaster)));
+      ProcessHandle.of(postmaster).orElseThrow().descendants().forEach(p -> cmd.add(Long.toString(p.pid())));
+      Process kill = new ProcessBuilder(cmd).inheritIO().start();
+      if (kill.waitFor() != 0) {
+        throw new IllegalStateException(String.join(" ", cmd) + " failed");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** Gateway settings pointing at these tiers (ClickHouse stays the shared one). */
   public Map<String, String> settings(Map<String, String> extra) {
     Map<String, String> s = new HashMap<>(TestGateway.settings(Map.of()));
@@ -62,6 +103,7 @@ public final class PrivateTiers implements AutoCloseable {
 
   @Override
   public void close() {
+    resumeQuietly();
     try {
       LocalTiers.stopPrivate("redis", redisDir);
     } finally {
