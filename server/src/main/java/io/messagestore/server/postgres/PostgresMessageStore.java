@@ -172,9 +172,13 @@ public final class PostgresMessageStore {
   /** One page of a thread and how many of its messages are archived in ClickHouse. */
   public record Page(List<Message> messages, long archivedMessages) {}
 
-  /** Messages of a thread with ids strictly between the bounds (either may be null), in order. */
-  public Page pageWithArchiveCount(String threadId, String afterId, String beforeId, int limit, boolean newestFirst)
-      throws SQLException {
+  /**
+   * Messages of a thread with ids strictly between the bounds (either may be null), in order.
+   *
+   * @param cancellation cancels the queries in PostgreSQL when the caller goes away
+   */
+  public Page pageWithArchiveCount(String threadId, String afterId, String beforeId, int limit, boolean newestFirst,
+      QueryCancellation cancellation) throws SQLException {
     StringBuilder sql = new StringBuilder("SELECT " + MessageRows.COLUMNS + " FROM messages WHERE thread_id = ?");
     List<String> params = new ArrayList<>();
     params.add(threadId);
@@ -193,7 +197,7 @@ public final class PostgresMessageStore {
         for (int i = 0; i < params.size(); i++) {
           ps.setString(i + 1, params.get(i));
         }
-        try (ResultSet rs = ps.executeQuery()) {
+        try (ResultSet rs = QueryCancellation.executeQuery(ps, cancellation)) {
           while (rs.next()) {
             out.add(MessageRows.read(rs));
           }
@@ -202,7 +206,7 @@ public final class PostgresMessageStore {
       long archived = 0;
       try (PreparedStatement ps = c.prepareStatement("SELECT archived_messages FROM threads WHERE thread_id = ?")) {
         ps.setString(1, threadId);
-        try (ResultSet rs = ps.executeQuery()) {
+        try (ResultSet rs = QueryCancellation.executeQuery(ps, cancellation)) {
           if (rs.next()) {
             archived = rs.getLong(1);
           }

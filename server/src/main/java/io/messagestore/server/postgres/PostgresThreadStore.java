@@ -22,8 +22,9 @@ public final class PostgresThreadStore {
 
   /**
    * @param cursor {@code <last_activity micros>/<thread_id>} of the previous page's last row
+   * @param cancellation cancels the query in PostgreSQL when the caller goes away
    */
-  public Page listByUser(String userId, String cursor, int limit) throws SQLException {
+  public Page listByUser(String userId, String cursor, int limit, QueryCancellation cancellation) throws SQLException {
     String sql = "SELECT thread_id, user_id, message_count, created_at, last_activity_at,"
         + " (extract(epoch from last_activity_at) * 1000000)::bigint AS activity_us FROM threads WHERE user_id = ?"
         + (cursor == null ? "" : " AND (last_activity_at, thread_id) < (timestamptz 'epoch' + ? * interval '1 microsecond', ?)")
@@ -39,7 +40,7 @@ public final class PostgresThreadStore {
       ps.setInt(i, limit);
       List<ThreadSummary> out = new ArrayList<>();
       String last = null;
-      try (ResultSet rs = ps.executeQuery()) {
+      try (ResultSet rs = QueryCancellation.executeQuery(ps, cancellation)) {
         while (rs.next()) {
           out.add(ThreadSummary.newBuilder()
               .setThreadId(rs.getString("thread_id"))

@@ -4,6 +4,7 @@ import io.lettuce.core.RedisFuture;
 import io.messagestore.api.v1.CacheRebuildStatus;
 import io.messagestore.api.v1.Message;
 import io.messagestore.server.postgres.PostgresMessageStore;
+import io.messagestore.server.postgres.QueryCancellation;
 import io.messagestore.server.postgres.PostgresThreadStore;
 import io.messagestore.server.redis.RedisKeys;
 import io.messagestore.server.redis.RedisTier;
@@ -104,7 +105,8 @@ public final class CacheRebuilder implements AutoCloseable {
     if (owner.isEmpty()) {
       return 0;
     }
-    List<Message> newest = messages.pageWithArchiveCount(threadId, null, null, recentWindow, true).messages();
+    List<Message> newest = messages.pageWithArchiveCount(threadId, null, null, recentWindow, true,
+        QueryCancellation.NONE).messages();
     var cmd = redis.async();
     List<RedisFuture<?>> writes = new ArrayList<>();
     writes.add(cmd.setnx(keys.owner(threadId), owner.get().getBytes(StandardCharsets.UTF_8)));

@@ -20,6 +20,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.messagestore.server.postgres.PostgresMessageStore;
 import io.messagestore.server.postgres.PostgresTier;
+import io.messagestore.server.postgres.QueryCancellation;
 import io.messagestore.server.postgres.PostgresThreadStore;
 import io.messagestore.server.redis.RedisKeys;
 import io.messagestore.server.redis.RedisTier;
@@ -27,6 +28,7 @@ import io.messagestore.server.resilience.GuardedCall;
 import io.messagestore.server.resilience.TierBreakers;
 import io.messagestore.server.write.SendRequestValidator;
 import java.nio.charset.StandardCharsets;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,6 +36,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -200,6 +203,33 @@ public final class ReadPath {
     return new Found(null, null);
   }
 
+  /**
+   * Cancels a running PostgreSQL query when its caller goes away (cancel or deadline). The
+   * cancellation runs on the blocking pool: it opens a connection of its own to PostgreSQL.
+   */
+  private QueryCancellation whenCallerLeaves(Context caller) {
+    return cancel -> {
+      Context.CancellationListener listener = ctx -> cancel.run();
+      caller.addListener(listener, blocking);
+      return () -> caller.removeListener(listener);
+    };
+  }
+
+  /**
+   * Turns the failure of a query cancelled for a departed caller into a cancellation, which
+   * the breaker does not count against PostgreSQL.
+   */
+  private static <T> T cancelledIfCallerLeft(Context caller, GuardedCall.BlockingCall<T> query) throws Exception {
+    try {
+      return query.call();
+    } catch (SQLException e) {
+      if (caller.isCancelled()) {
+        throw new CancellationException("caller went away: " + e.getMessage());
+      }
+      throw e;
+    }
+  }
+
   private static void checkNotCancelled(Context caller) {
     if (caller.isCancelled()) {
       // The caller went away or its deadline passed: no lower-tier work on its behalf.
@@ -209,16 +239,19 @@ public final class ReadPath {
   }
 
   /**
-   * Read-through: puts a lower-tier hit back into Redis and waits for Redis to take it. Waiting
-   * closes the coalescing window exactly: every GET sent before the refill has been answered
-   * (and has joined the shared lookup) by the time the refill's own reply arrives.
+   * Read-through: puts a lower-tier hit back into Redis, waits for Redis to take it, then for
+   * every request-path connection to answer what was sent on it before. Waiting closes the
+   * coalescing window exactly: a GET that Redis ran before the refill missed, and its reply
+   * (which joins the shared lookup) has been handled by the time the barrier completes; a GET
+   * that Redis runs after the refill hits.
    */
   private void refill(Message m) {
     try {
       // Through the write breaker: with Redis down, a refill must cost nothing.
       GuardedCall.run(breakers.get(TierBreakers.REDIS_WRITE), () -> redis.async()
               .psetex(keys.message(m.getThreadId(), m.getMessageId()), messageTtl.toMillis(), m.toByteArray()), e -> true)
-          .get(redis.commandTimeout().toMillis(), TimeUnit.MILLISECONDS);
+          .thenCompose(ok -> redis.requestPathBarrier())
+          .get(redis.commandTimeout().toMillis() * 2, TimeUnit.MILLISECONDS);
     } catch (Exception e) {
       log.debug("read-through refill skipped: {}", e.toString());
     }
@@ -329,8 +362,12 @@ public final class ReadPath {
     String before = desc ? cursor : null;
     PostgresMessageStore.Page rows;
     try {
-      rows = GuardedCall.runBlocking(breakers.get(TierBreakers.POSTGRES_READ),
-          () -> postgres.pageWithArchiveCount(threadId, after, before, limit, desc), PostgresTier::isConnectivityFailure);
+      rows = GuardedCall.runBlocking(breakers.get(TierBreakers.POSTGRES_READ), () -> cancelledIfCallerLeft(context,
+          () -> postgres.pageWithArchiveCount(threadId, after, before, limit, desc, whenCallerLeaves(context))),
+          PostgresTier::isConnectivityFailure);
+    } catch (CancellationException e) {
+      throw Status.CANCELLED.withDescription("caller went away; the PostgreSQL page query was cancelled")
+          .asRuntimeException();
     } catch (Exception e) {
       throw unavailable("postgres", e, "this page of thread '" + threadId
           + "' reaches beyond the recent messages held in Redis");
@@ -397,13 +434,17 @@ public final class ReadPath {
     String cursor = request.getPageToken().isEmpty() ? null : tokens.decode(request.getPageToken(), scope, true);
     String cacheKey = keys.userThreads(caller.userId());
     String field = pageSize + "|" + request.getPageToken();
+    Context context = Context.current();
     return GuardedCall.run(breakers.get(TierBreakers.REDIS_READ), () -> redis.async().hget(cacheKey, field), e -> true)
         .handle((bytes, e) -> bytes == null ? Optional.<ListThreadsResponse>empty() : parseThreads(bytes))
         .thenCompose(cached -> cached.isPresent() ? CompletableFuture.completedFuture(cached.get())
             : CompletableFuture.supplyAsync(() -> {
               try {
+                checkNotCancelled(context);
                 PostgresThreadStore.Page page = GuardedCall.runBlocking(breakers.get(TierBreakers.POSTGRES_READ),
-                    () -> threads.listByUser(caller.userId(), cursor, pageSize), PostgresTier::isConnectivityFailure);
+                    () -> cancelledIfCallerLeft(context,
+                        () -> threads.listByUser(caller.userId(), cursor, pageSize, whenCallerLeaves(context))),
+                    PostgresTier::isConnectivityFailure);
                 ListThreadsResponse.Builder b = ListThreadsResponse.newBuilder().addAllThreads(page.threads());
                 if (page.nextCursor() != null) {
                   b.setNextPageToken(tokens.encode(scope, true, page.nextCursor()));

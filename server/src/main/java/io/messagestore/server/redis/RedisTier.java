@@ -150,6 +150,23 @@ public final class RedisTier implements AutoCloseable {
     }
   }
 
+  /**
+   * Completes once every open request-path connection has answered everything sent on it
+   * before this call. Replies on one connection arrive in order, so a PING on each is the point
+   * after which no earlier reply is still on its way; across connections there is no other
+   * order.
+   */
+  public CompletableFuture<Void> requestPathBarrier() {
+    List<CompletableFuture<String>> pings = new ArrayList<>();
+    for (int i = 0; i < requestPath.length(); i++) {
+      CompletableFuture<StatefulRedisConnection<String, byte[]>> f = requestPath.get(i);
+      if (f != null && f.isDone() && !f.isCompletedExceptionally() && f.join().isOpen()) {
+        pings.add(f.join().async().ping().toCompletableFuture());
+      }
+    }
+    return CompletableFuture.allOf(pings.toArray(new CompletableFuture[0]));
+  }
+
   private void connect(int i, CompletableFuture<StatefulRedisConnection<String, byte[]>> target) {
     clients.get(i).connectAsync(CODEC, uri).whenComplete((c, e) -> {
       if (e != null) {

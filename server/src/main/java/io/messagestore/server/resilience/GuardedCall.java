@@ -69,7 +69,8 @@ public final class GuardedCall {
       T value = call.call();
       breaker.onSuccess(System.nanoTime() - start, TimeUnit.NANOSECONDS);
       return value;
-    } catch (InterruptedException e) {
+    } catch (InterruptedException | CancellationException e) {
+      // The caller gave up; says nothing about the tier's health.
       breaker.releasePermission();
       throw e;
     } catch (Exception | Error e) {

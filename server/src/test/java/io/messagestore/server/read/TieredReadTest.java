@@ -26,6 +26,7 @@ import io.messagestore.server.testing.PrivateTiers;
 import io.messagestore.server.testing.TestGateway;
 import io.messagestore.server.write.MessageIdGenerator;
 import java.net.URI;
+import java.sql.Connection;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -168,6 +169,51 @@ class TieredReadTest {
       }
     } finally {
       tiers.resumePostgres();
+    }
+  }
+
+  @Test
+  void aPageQueryIsCancelledInPostgresWhenItsCallerGivesUp() throws Exception {
+    String t = thread();
+    List<String> ids = send(t, 3);
+    awaitPersisted(t, ids);
+    // Only statement cancellation can end the query below: PostgreSQL's own timeouts are long.
+    gw.close();
+    gw = TestGateway.startWith(tiers.settings(Map.of("MESSAGESTORE_POSTGRES_TIMEOUT", "60s",
+        "MESSAGESTORE_RECENT_WINDOW", Integer.toString(WINDOW))));
+
+    String url = "jdbc:postgresql://127.0.0.1:" + tiers.postgresPort + "/messagestore";
+    try (Connection locker = java.sql.DriverManager.getConnection(url, "postgres", "");
+        // Its own connection: inside a transaction pg_stat_activity is a snapshot.
+        Connection observer = java.sql.DriverManager.getConnection(url, "postgres", "")) {
+      locker.setAutoCommit(false);
+      locker.createStatement().execute("LOCK TABLE messages IN ACCESS EXCLUSIVE MODE");
+
+      // Oldest first from the start: not covered by the recent index, so PostgreSQL is asked,
+      // and the query waits for the lock until the caller's deadline passes.
+      assertThatThrownBy(() -> gw.as("alice").withDeadlineAfter(500, TimeUnit.MILLISECONDS)
+          .listMessages(ListMessagesRequest.newBuilder().setThreadId(t).setPageSize(2).build()))
+          .isInstanceOfSatisfying(StatusRuntimeException.class,
+              e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED));
+
+      Poll.until(Duration.ofSeconds(20), "the abandoned page query cancelled in PostgreSQL",
+          () -> waitingPageQueries(observer) == 0);
+      locker.rollback();
+    }
+    // The cancellation was not counted against PostgreSQL, and the same page works.
+    assertThat(gw.admin().getTierStatus(GetTierStatusRequest.getDefaultInstance()).getTiers(1).getReadBreakerState())
+        .isEqualTo("CLOSED");
+    assertThat(gw.as("alice").listMessages(ListMessagesRequest.newBuilder().setThreadId(t).setPageSize(2).build())
+        .getMessagesList()).extracting(Message::getMessageId).containsExactlyElementsOf(ids.subList(0, 2));
+  }
+
+  static int waitingPageQueries(Connection c) {
+    try (var rs = c.createStatement().executeQuery("SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
+        + " AND state = 'active' AND query LIKE 'SELECT message_id, thread_id%FROM messages WHERE thread_id%'")) {
+      rs.next();
+      return rs.getInt(1);
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
     }
   }
 

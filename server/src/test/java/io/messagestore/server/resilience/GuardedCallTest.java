@@ -1,10 +1,12 @@
 package io.messagestore.server.resilience;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import java.time.Duration;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
@@ -31,6 +33,18 @@ class GuardedCallTest {
     // The one trial slot is free again: a real call can decide the breaker's state.
     CompletableFuture<String> trial = GuardedCall.run(cb, () -> CompletableFuture.completedFuture("ok"), e -> true);
     assertThat(trial).isCompletedWithValue("ok");
+    assertThat(cb.getState()).isEqualTo(CircuitBreaker.State.CLOSED);
+  }
+
+  @Test
+  void blockingCallAbandonedByItsCallerFreesTheHalfOpenSlot() throws Exception {
+    CircuitBreaker cb = halfOpenWithOnePermittedCall();
+    assertThatThrownBy(() -> GuardedCall.runBlocking(cb, () -> {
+      throw new CancellationException("caller went away");
+    }, e -> true)).isInstanceOf(CancellationException.class);
+    assertThat(cb.getState()).isEqualTo(CircuitBreaker.State.HALF_OPEN);
+
+    assertThat(GuardedCall.runBlocking(cb, () -> "ok", e -> true)).isEqualTo("ok");
     assertThat(cb.getState()).isEqualTo(CircuitBreaker.State.CLOSED);
   }
 
