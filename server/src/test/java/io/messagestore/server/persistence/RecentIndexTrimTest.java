@@ -41,8 +41,7 @@ class RecentIndexTrimTest {
     List<String> ids = index(thread, 20);
 
     // The persister committed the oldest 5 while 15 newer ones still wait; window 3.
-    new RecentIndexTrim(keys, 3).afterCommit(redis.async(), messages(thread, ids.subList(0, 5)))
-        .toCompletableFuture().get(5, TimeUnit.SECONDS);
+    trim(3, thread, ids.subList(0, 5));
 
     assertThat(indexed(thread)).containsExactlyElementsOf(ids.subList(5, 20));
   }
@@ -52,8 +51,7 @@ class RecentIndexTrimTest {
     String thread = "trim-" + UUID.randomUUID();
     List<String> ids = index(thread, 20);
 
-    new RecentIndexTrim(keys, 3).afterCommit(redis.async(), messages(thread, ids))
-        .toCompletableFuture().get(5, TimeUnit.SECONDS);
+    trim(3, thread, ids);
 
     assertThat(indexed(thread)).containsExactlyElementsOf(ids.subList(17, 20));
   }
@@ -63,10 +61,15 @@ class RecentIndexTrimTest {
     String thread = "trim-" + UUID.randomUUID();
     List<String> ids = index(thread, 3);
 
-    new RecentIndexTrim(keys, 5).afterCommit(redis.async(), messages(thread, ids))
-        .toCompletableFuture().get(5, TimeUnit.SECONDS);
+    trim(5, thread, ids);
 
     assertThat(indexed(thread)).containsExactlyElementsOf(ids);
+  }
+
+  /** What the persister does after committing {@code committed} of the thread. */
+  private void trim(int window, String thread, List<String> committed) throws Exception {
+    new RecentIndexTrim(keys, window).afterCommit(redis.async(), messages(thread, committed))
+        .toCompletableFuture().get(5, TimeUnit.SECONDS);
   }
 
   private List<String> index(String thread, int n) {

@@ -63,7 +63,19 @@ class TieredReadTest {
   void startGateway() throws Exception {
     tiers.startRedis();
     tiers.startPostgres();
-    gw = TestGateway.startWith(tiers.settings(Map.of("MESSAGESTORE_RECENT_WINDOW", Integer.toString(WINDOW))));
+    gw = TestGateway.startWith(settings(Map.of()));
+  }
+
+  static Map<String, String> settings(Map<String, String> extra) {
+    Map<String, String> s = new java.util.HashMap<>(Map.of("MESSAGESTORE_RECENT_WINDOW", Integer.toString(WINDOW)));
+    s.putAll(extra);
+    return tiers.settings(s);
+  }
+
+  /** Queries against a stalled PostgreSQL wait (for up to a minute) instead of timing out. */
+  void restartWithPatientPostgres() throws Exception {
+    gw.close();
+    gw = TestGateway.startWith(settings(Map.of("MESSAGESTORE_POSTGRES_TIMEOUT", "60s")));
   }
 
   @AfterEach
@@ -141,9 +153,7 @@ class TieredReadTest {
     List<String> coldIds = send(cold, 16);
     awaitPersisted(cold, coldIds);
     coldIds.forEach(id -> redis(c -> c.del(new RedisKeys(4).message(cold, id))));
-    // Queries against a frozen PostgreSQL wait instead of timing out while the test runs.
-    gw.close();
-    gw = TestGateway.startWith(tiers.settings(Map.of("MESSAGESTORE_POSTGRES_TIMEOUT", "60s")));
+    restartWithPatientPostgres();
 
     tiers.pausePostgres();
     try {
@@ -177,10 +187,8 @@ class TieredReadTest {
     String t = thread();
     List<String> ids = send(t, 3);
     awaitPersisted(t, ids);
-    // Only statement cancellation can end the query below: PostgreSQL's own timeouts are long.
-    gw.close();
-    gw = TestGateway.startWith(tiers.settings(Map.of("MESSAGESTORE_POSTGRES_TIMEOUT", "60s",
-        "MESSAGESTORE_RECENT_WINDOW", Integer.toString(WINDOW))));
+    // Only statement cancellation can end the query below before the test's deadline.
+    restartWithPatientPostgres();
 
     String url = "jdbc:postgresql://127.0.0.1:" + tiers.postgresPort + "/messagestore";
     try (Connection locker = java.sql.DriverManager.getConnection(url, "postgres", "");
