@@ -172,8 +172,8 @@ public final class Gateway implements AutoCloseable {
     persisters.start();
     metricsServer = new MetricsHttpServer(config.grpcHost(), config.metricsPort(), meters);
     server.start();
-    log.info("messagestore gateway listening on {}:{} (metrics on :{}), {}", config.grpcHost(), port(),
-        metricsServer.port(), config);
+    log.info("messagestore gateway listening on {}:{} (metrics on :{}, {} {} event loops), {}", config.grpcHost(),
+        port(), metricsServer.port(), eventLoops.size(), eventLoops.transport(), config);
     return this;
   }
 

@@ -163,7 +163,7 @@ public final class GatewayConfig {
   @Override
   public String toString() {
     // The JWT secret and the database password never appear in logs.
-    return "GatewayConfig{grpc=" + grpcHost + ":" + grpcPort + ", metricsPort=" + metricsPort
+    return "GatewayConfig{grpc=" + grpcHost + ":" + grpcPort + ", metricsPort=" + metricsPort + ", ioThreads=" + ioThreads
         + ", redis=" + redisUri.getHost() + ":" + redisUri.getPort()
         + ", postgres=" + postgresJdbcUrl.replaceAll("password=[^&]*", "password=***")
         + ", clickhouse=" + clickhouseUrl + "/" + clickhouseDatabase
