@@ -232,7 +232,9 @@ HEADER = ("| case | calls/s | x no-op | p50 ms | p95 ms | p99 ms | p99 x no-op |
           "| max heap MB | errors |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 HEALTH = "grpc.health.v1.Health/Check"
 SEND = "messagestore.v1.MessageStore/SendMessage"
-SEND_DATA = ('{"thread_id":"bench-w-{{randomInt 0 50}}","role":"ROLE_USER","content":"{{randomString 512}}"%s}')
+# Thread names carry the run's id: each run reads only its own data, and removes it at the end.
+RUN = str(int(time.time()))
+SEND_DATA = ('{"thread_id":"bench-w-' + RUN + '-{{randomInt 0 50}}","role":"ROLE_USER","content":"{{randomString 512}}"%s}')
 
 
 def machine():
@@ -288,7 +290,7 @@ def reads():
     gw = Gateway("reads-hot", env)
     try:
         # Populate: 50 threads x 200 messages, in batches, as user "bench".
-        batch = json.dumps({"thread_id": "bench-r-{{.RequestNumber}}", "messages": [
+        batch = json.dumps({"thread_id": f"bench-r-{RUN}-{{{{.RequestNumber}}}}", "messages": [
             {"role": "ROLE_USER", "content": "x" * 512} for _ in range(per_thread)]})
         subprocess.run(["bin/messagestore-loadtest", "--insecure", "--call", "messagestore.v1.MessageStore/SendMessageBatch",
                         "-d", batch, "-m", json.dumps({"authorization": "Bearer " + token()}), "-c", "5",
@@ -298,12 +300,12 @@ def reads():
         while gw.metric_sum("messagestore_stream_backlog") > 0 and time.time() - t0 < 60:
             time.sleep(0.2)
         ids = sh("psql -h 127.0.0.1 -U postgres -At -d messagestore -c "
-                 "\"SELECT thread_id || ' ' || message_id FROM messages WHERE thread_id LIKE 'bench-r-%' "
+                 f"\"SELECT thread_id || ' ' || message_id FROM messages WHERE thread_id LIKE 'bench-r-{RUN}-%' "
                  "AND user_id = 'bench' ORDER BY random() LIMIT 2000\"").split()
         pairs = [{"thread_id": ids[i], "message_id": ids[i + 1]} for i in range(0, len(ids), 2)]
         get_data = json.dumps(pairs)
-        hot_list = json.dumps([{"thread_id": f"bench-r-{i}", "page_size": 50, "newest_first": True} for i in range(threads)])
-        cold_list = json.dumps([{"thread_id": f"bench-r-{i}", "page_size": 50} for i in range(threads)])
+        hot_list = json.dumps([{"thread_id": f"bench-r-{RUN}-{i}", "page_size": 50, "newest_first": True} for i in range(threads)])
+        cold_list = json.dumps([{"thread_id": f"bench-r-{RUN}-{i}", "page_size": 50} for i in range(threads)])
         for _ in range(WARMUP_ROUNDS):
             for call, data in [(HEALTH, "{}"), ("messagestore.v1.MessageStore/GetMessage", get_data),
                                ("messagestore.v1.MessageStore/ListMessages", hot_list),
@@ -316,7 +318,7 @@ def reads():
     finally:
         gw.stop()
     # Cold: message keys gone from Redis and refills expiring at once, so every read goes to PostgreSQL.
-    sh("redis-cli --scan --pattern 'ms:*:t:bench-r-*:m:*' | xargs -r -n 500 redis-cli del")
+    sh(f"redis-cli --scan --pattern 'ms:*:t:bench-r-{RUN}-*:m:*' | xargs -r -n 500 redis-cli del")
     cold_gw = Gateway("reads-cold", env, {"MESSAGESTORE_MESSAGE_TTL": "1ms"})
     try:
         for _ in range(WARMUP_ROUNDS):
@@ -352,18 +354,18 @@ def quick():
     env = tier_env()
     gw = Gateway("quick", env)
     try:
-        batch = json.dumps({"thread_id": "bench-q-{{.RequestNumber}}", "messages": [
+        batch = json.dumps({"thread_id": f"bench-q-{RUN}-{{{{.RequestNumber}}}}", "messages": [
             {"role": "ROLE_USER", "content": "x" * 512} for _ in range(60)]})
         subprocess.run(["bin/messagestore-loadtest", "--insecure", "--call", "messagestore.v1.MessageStore/SendMessageBatch",
                         "-d", batch, "-m", json.dumps({"authorization": "Bearer " + token()}), "-c", "5",
                         "-n", "50", "--progress", "never", f"127.0.0.1:{gw.port}"],
                        cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-        ids = sh("redis-cli --scan --pattern 'ms:*:t:bench-q-*:m:*' | head -2000").split()
+        ids = sh(f"redis-cli --scan --pattern 'ms:*:t:bench-q-{RUN}-*:m:*' | head -2000").split()
         pairs = [{"thread_id": k.split(":t:")[1].split(":m:")[0], "message_id": k.rsplit(":m:", 1)[1]} for k in ids]
         cases = [("Health/Check (no-op baseline)", HEALTH, "{}"),
                  ("GetMessage hot (Redis)", "messagestore.v1.MessageStore/GetMessage", json.dumps(pairs)),
                  ("ListMessages 50 hot (Redis)", "messagestore.v1.MessageStore/ListMessages",
-                  json.dumps([{"thread_id": f"bench-q-{i}", "page_size": 50, "newest_first": True} for i in range(50)])),
+                  json.dumps([{"thread_id": f"bench-q-{RUN}-{i}", "page_size": 50, "newest_first": True} for i in range(50)])),
                  ("SendMessage DURABILITY_CACHE", SEND, SEND_DATA % "")]
         for _ in range(WARMUP_ROUNDS):
             for _, call, data in cases:
@@ -376,5 +378,16 @@ def quick():
         print(row(name, r, results[0][1]) if r["p50"] is not None else f"| {name} | failed: {r['errors']} |")
 
 
+def remove_run_data():
+    """This run's keys and rows: a benchmark leaves millions of messages, and Redis spends CPU
+    expiring them for an hour, which would land in the next run's numbers."""
+    sh(f"redis-cli --scan --pattern 'ms:*:t:bench-?-{RUN}-*' | xargs -r -n 1000 redis-cli unlink")
+    for table in ("messages", "threads"):
+        sh(f"psql -h 127.0.0.1 -U postgres -At -d messagestore -c \"DELETE FROM {table} WHERE thread_id LIKE 'bench-_-{RUN}-%'\"")
+
+
 if __name__ == "__main__":
-    {"writes": writes, "reads": reads, "quick": quick}[sys.argv[1] if len(sys.argv) > 1 else "writes"]()
+    try:
+        {"writes": writes, "reads": reads, "quick": quick}[sys.argv[1] if len(sys.argv) > 1 else "writes"]()
+    finally:
+        remove_run_data()

@@ -90,9 +90,7 @@ public final class RedisTier implements AutoCloseable {
         // persisters' (blocking XREADGROUP) is long.
         .timeoutOptions(TimeoutOptions.enabled())
         // A paused or unreachable Redis must fail a connect quickly too, not after 10 s.
-        .socketOptions(SocketOptions.builder()
-            .connectTimeout(commandTimeout.compareTo(MIN_CONNECT_TIMEOUT) < 0 ? MIN_CONNECT_TIMEOUT : commandTimeout)
-            .build())
+        .socketOptions(SocketOptions.builder().connectTimeout(connectTimeout()).build())
         .build();
     for (int i = 0; i < loops.size(); i++) {
       ClientResources r = DefaultClientResources.builder()
