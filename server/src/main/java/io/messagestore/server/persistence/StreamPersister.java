@@ -176,7 +176,8 @@ final class StreamPersister implements Runnable {
    * commit runs (the overlap), and once it is done the batch is topped up with what arrived
    * meanwhile. Under load a batch is therefore everything that came in during one commit,
    * which is what makes it a group commit; when idle, a short batch waits the linger for
-   * company. Returns only after {@code inFlight} is done, so commits stay in stream order.
+   * company, unless a durable send waits for one of its entries. Returns only after
+   * {@code inFlight} is done, so commits stay in stream order.
    */
   private List<Delivery> readNew(RedisCommands<String, byte[]> redis, CompletableFuture<Void> inFlight) {
     List<Delivery> batch = new ArrayList<>();
@@ -189,7 +190,9 @@ final class StreamPersister implements Runnable {
     }
     if (batch.isEmpty()) {
       read(redis, batchSize, READ_BLOCK, batch);
-      if (!batch.isEmpty() && batch.size() < batchSize && !linger.isZero()) {
+      // Lingering trades latency nobody sees for fewer commits; a durable send sees all of it.
+      boolean someoneWaits = batch.stream().anyMatch(d -> d.awaited);
+      if (!batch.isEmpty() && batch.size() < batchSize && !linger.isZero() && !someoneWaits) {
         pause(linger);
         read(redis, batchSize - batch.size(), null, batch);
       }

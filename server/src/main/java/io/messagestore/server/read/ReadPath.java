@@ -162,12 +162,18 @@ public final class ReadPath {
         if (caller.isCancelled() && mine.getNumberOfDependents() == 0) {
           checkNotCancelled(caller);
         }
-        mine.complete(belowRedis(threadId, messageId));
+        Found found = belowRedis(threadId, messageId);
+        mine.complete(found);
+        if (found.message() != null) {
+          // The lookup stays joinable (already answered) until the refill is visible to every
+          // later read; see refill.
+          refill(found.message()).whenComplete((v, e) -> inflightMisses.remove(key, mine));
+          return;
+        }
       } catch (RuntimeException e) {
         mine.completeExceptionally(e);
-      } finally {
-        inflightMisses.remove(key, mine);
       }
+      inflightMisses.remove(key, mine);
     }, blocking);
     return mine;
   }
@@ -179,7 +185,6 @@ public final class ReadPath {
       Optional<Message> m = GuardedCall.runBlocking(breakers.get(TierBreakers.POSTGRES_READ),
           () -> postgres.find(threadId, messageId), PostgresTier::isConnectivityFailure);
       if (m.isPresent()) {
-        refill(m.get());
         return new Found(m.get(), Tier.TIER_POSTGRES);
       }
     } catch (Exception e) {
@@ -190,7 +195,6 @@ public final class ReadPath {
       Optional<Message> m = GuardedCall.runBlocking(breakers.get(TierBreakers.CLICKHOUSE_READ),
           () -> archive.find(threadId, messageId), e -> !(e instanceof InterruptedException));
       if (m.isPresent()) {
-        refill(m.get());
         return new Found(m.get(), Tier.TIER_CLICKHOUSE);
       }
     } catch (Exception e) {
@@ -239,23 +243,25 @@ public final class ReadPath {
   }
 
   /**
-   * Read-through: puts a lower-tier hit back into Redis, waits for Redis to take it, then for
-   * every request-path connection to answer what was sent on it before. Waiting closes the
-   * coalescing window exactly: a GET that Redis ran before the refill missed, and its reply
-   * (which joins the shared lookup) has been handled by the time the barrier completes; a GET
-   * that Redis runs after the refill hits.
+   * Read-through: puts a lower-tier hit back into Redis, then waits for every request-path
+   * connection to answer what was sent on it before. Until then the lookup stays joinable,
+   * which closes the coalescing window exactly: a GET that Redis ran before the refill missed,
+   * and its reply (which joins the answered lookup) is handled before the barrier completes; a
+   * GET that Redis runs after the refill hits. Callers do not wait for any of this.
    */
-  private void refill(Message m) {
-    try {
-      // Through the write breaker: with Redis down, a refill must cost nothing.
-      GuardedCall.run(breakers.get(TierBreakers.REDIS_WRITE), () -> redis.async()
-              .psetex(keys.message(m.getThreadId(), m.getMessageId()), messageTtl.toMillis(), m.toByteArray()), e -> true)
-          .thenCompose(ok -> redis.requestPathBarrier())
-          .get(redis.commandTimeout().toMillis() * 2, TimeUnit.MILLISECONDS);
-    } catch (Exception e) {
-      log.debug("read-through refill skipped: {}", e.toString());
-    }
+  private CompletableFuture<Void> refill(Message m) {
+    // Through the write breaker: with Redis down, a refill must cost nothing.
+    return GuardedCall.run(breakers.get(TierBreakers.REDIS_WRITE), () -> redis.async()
+            .psetex(keys.message(m.getThreadId(), m.getMessageId()), messageTtl.toMillis(), m.toByteArray()), e -> true)
+        .thenCompose(ok -> redis.requestPathBarrier())
+        .orTimeout(redis.commandTimeout().toMillis() * 2, TimeUnit.MILLISECONDS)
+        .whenComplete((v, e) -> {
+          if (e != null) {
+            log.debug("read-through refill skipped: {}", e.toString());
+          }
+        });
   }
+
 
 
   /**

@@ -23,6 +23,7 @@ import io.messagestore.server.testing.Databases;
 import io.messagestore.server.testing.LocalTiers;
 import io.messagestore.server.testing.Poll;
 import io.messagestore.server.testing.PrivateTiers;
+import io.messagestore.server.testing.PrivateTiersExtension;
 import io.messagestore.server.testing.TestGateway;
 import io.messagestore.server.write.MessageIdGenerator;
 import java.net.URI;
@@ -37,36 +38,26 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Reads across Redis, PostgreSQL and ClickHouse, with tiers emptied and stopped for real. */
 class TieredReadTest {
   static final int WINDOW = 20;
-  static PrivateTiers tiers;
+  @RegisterExtension
+  static final PrivateTiersExtension privateTiers = new PrivateTiersExtension();
+  PrivateTiers tiers;
   TestGateway gw;
-
-  @BeforeAll
-  static void startTiers() throws Exception {
-    tiers = PrivateTiers.start();
-  }
-
-  @AfterAll
-  static void stopTiers() {
-    tiers.close();
-  }
 
   @BeforeEach
   void startGateway() throws Exception {
-    tiers.startRedis();
-    tiers.startPostgres();
+    tiers = privateTiers.get();
     gw = TestGateway.startWith(settings(Map.of()));
   }
 
-  static Map<String, String> settings(Map<String, String> extra) {
+  Map<String, String> settings(Map<String, String> extra) {
     Map<String, String> s = new java.util.HashMap<>(Map.of("MESSAGESTORE_RECENT_WINDOW", Integer.toString(WINDOW)));
     s.putAll(extra);
     return tiers.settings(s);

@@ -13,7 +13,7 @@ import io.messagestore.api.v1.SendMessageResponse;
 import io.messagestore.server.testing.Databases;
 import io.messagestore.server.testing.GatewayProcess;
 import io.messagestore.server.testing.Poll;
-import io.messagestore.server.testing.PrivateTiers;
+import io.messagestore.server.testing.PrivateTiersExtension;
 import io.messagestore.server.testing.Tokens;
 import java.time.Duration;
 import java.util.List;
@@ -24,27 +24,17 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** kill -9 of a gateway process in the middle of heavy sending. */
 class GatewayCrashTest {
-  static PrivateTiers tiers;
-
-  @BeforeAll
-  static void startTiers() throws Exception {
-    tiers = PrivateTiers.start();
-  }
-
-  @AfterAll
-  static void stopTiers() {
-    tiers.close();
-  }
+  @RegisterExtension
+  static final PrivateTiersExtension tiers = new PrivateTiersExtension();
 
   @Test
   void acknowledgedMessagesSurviveGatewayKill() throws Exception {
-    Map<String, String> settings = tiers.settings(Map.of(
+    Map<String, String> settings = tiers.get().settings(Map.of(
         "MESSAGESTORE_PENDING_CLAIM_TIMEOUT", "1s",
         // Small batches and a slow-ish commit cadence keep entries in flight at the kill.
         "MESSAGESTORE_PERSISTER_BATCH_SIZE", "50"));
@@ -102,19 +92,19 @@ class GatewayCrashTest {
     try (GatewayProcess second = GatewayProcess.startServing(settings)) {
       Poll.until(Duration.ofSeconds(60), acknowledged.size() + " acknowledged messages in postgres", () -> {
         try {
-          return Databases.rowCounts(tiers.settings(Map.of()), acknowledged).size() == acknowledged.size();
+          return Databases.rowCounts(tiers.get().settings(Map.of()), acknowledged).size() == acknowledged.size();
         } catch (Exception e) {
           throw new RuntimeException(e);
         }
       });
-      Map<String, Integer> counts = Databases.rowCounts(tiers.settings(Map.of()), acknowledged);
+      Map<String, Integer> counts = Databases.rowCounts(tiers.get().settings(Map.of()), acknowledged);
       assertThat(counts.values()).allMatch(c -> c == 1);
       // Thread counters moved once per stored row: no double insert after redelivery.
       long counted = 0;
       long stored = 0;
       for (String t : threads) {
-        counted += Databases.count(tiers.settings(Map.of()), "SELECT coalesce(max(message_count), 0) FROM threads WHERE thread_id = ?", t);
-        stored += Databases.count(tiers.settings(Map.of()), "SELECT count(*) FROM messages WHERE thread_id = ?", t);
+        counted += Databases.count(tiers.get().settings(Map.of()), "SELECT coalesce(max(message_count), 0) FROM threads WHERE thread_id = ?", t);
+        stored += Databases.count(tiers.get().settings(Map.of()), "SELECT count(*) FROM messages WHERE thread_id = ?", t);
       }
       assertThat(counted).isEqualTo(stored);
       assertThat(stored).isGreaterThanOrEqualTo(acknowledged.size());

@@ -16,6 +16,7 @@ import io.messagestore.api.v1.Tier;
 import io.messagestore.server.testing.Databases;
 import io.messagestore.server.testing.Poll;
 import io.messagestore.server.testing.PrivateTiers;
+import io.messagestore.server.testing.PrivateTiersExtension;
 import io.messagestore.server.testing.TestGateway;
 import java.sql.Connection;
 import java.sql.Statement;
@@ -24,32 +25,21 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Tier outages on the write path, caused for real on private Redis and PostgreSQL instances. */
 class WriteOutageTest {
-  static PrivateTiers tiers;
+  @RegisterExtension
+  static final PrivateTiersExtension privateTiers = new PrivateTiersExtension();
+  PrivateTiers tiers;
   TestGateway gw;
-
-  @BeforeAll
-  static void startTiers() throws Exception {
-    tiers = PrivateTiers.start();
-  }
-
-  @AfterAll
-  static void stopTiers() {
-    tiers.close();
-  }
 
   @BeforeEach
   void startGateway() throws Exception {
-    // Both tiers up at the start of every test, whatever the previous one did.
-    tiers.startRedis();
-    tiers.startPostgres();
+    tiers = privateTiers.get();
     gw = TestGateway.startWith(tiers.settings(Map.of(
         "MESSAGESTORE_PENDING_CLAIM_TIMEOUT", "300ms",
         "MESSAGESTORE_MAX_DELIVERIES", "2",
