@@ -163,13 +163,14 @@ public final class ReadPath {
           checkNotCancelled(caller);
         }
         Found found = belowRedis(threadId, messageId);
-        mine.complete(found);
         if (found.message() != null) {
-          // The lookup stays joinable (already answered) until the refill is visible to every
-          // later read; see refill.
-          refill(found.message()).whenComplete((v, e) -> inflightMisses.remove(key, mine));
+          // Answered once Redis holds the message (so the caller's next read hits), without
+          // holding this thread; joinable until every later read is sure to hit (see refill).
+          refill(found.message(), () -> mine.complete(found))
+              .whenComplete((v, e) -> inflightMisses.remove(key, mine));
           return;
         }
+        mine.complete(found);
       } catch (RuntimeException e) {
         mine.completeExceptionally(e);
       }
@@ -243,16 +244,19 @@ public final class ReadPath {
   }
 
   /**
-   * Read-through: puts a lower-tier hit back into Redis, then waits for every request-path
-   * connection to answer what was sent on it before. Until then the lookup stays joinable,
-   * which closes the coalescing window exactly: a GET that Redis ran before the refill missed,
-   * and its reply (which joins the answered lookup) is handled before the barrier completes; a
-   * GET that Redis runs after the refill hits. Callers do not wait for any of this.
+   * Read-through: puts a lower-tier hit back into Redis, runs {@code stored} once Redis has
+   * taken it (or could not), then waits for every request-path connection to answer what was
+   * sent on it before. Until that completes the shared lookup stays joinable, which closes the
+   * coalescing window exactly: a GET that Redis ran before the refill missed, and its reply
+   * (which joins the answered lookup) is handled before the barrier completes; a GET that
+   * Redis runs after the refill hits. Nothing here blocks a thread.
    */
-  private CompletableFuture<Void> refill(Message m) {
+  private CompletableFuture<Void> refill(Message m, Runnable stored) {
     // Through the write breaker: with Redis down, a refill must cost nothing.
-    return GuardedCall.run(breakers.get(TierBreakers.REDIS_WRITE), () -> redis.async()
-            .psetex(keys.message(m.getThreadId(), m.getMessageId()), messageTtl.toMillis(), m.toByteArray()), e -> true)
+    CompletableFuture<String> put = GuardedCall.run(breakers.get(TierBreakers.REDIS_WRITE), () -> redis.async()
+        .psetex(keys.message(m.getThreadId(), m.getMessageId()), messageTtl.toMillis(), m.toByteArray()), e -> true);
+    return put.orTimeout(redis.commandTimeout().toMillis(), TimeUnit.MILLISECONDS)
+        .whenComplete((v, e) -> stored.run())
         .thenCompose(ok -> redis.requestPathBarrier())
         .orTimeout(redis.commandTimeout().toMillis() * 2, TimeUnit.MILLISECONDS)
         .whenComplete((v, e) -> {
@@ -261,6 +265,7 @@ public final class ReadPath {
           }
         });
   }
+
 
 
 
