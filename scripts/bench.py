@@ -5,12 +5,17 @@
                               #          one-insert-per-message synchronous PostgreSQL baseline
     scripts/bench.py reads    # issue 5: Health/Check baseline, GetMessage hot/cold/Redis outage,
                               #          ListMessages(50) hot/cold
+    scripts/bench.py quick    # the hot cases on one gateway (no-op, GetMessage, ListMessages,
+                              #          cache send): a few minutes, for checking a change
 
 Every case runs back to back in one invocation against gateways started here, after a warm-up,
 so ratios against the Health/Check baseline of the same run hold on a noisy shared machine.
 The gateway's CPU per call is the user+system time of its threads (/proc/PID/task/*/stat) over
 the run, divided by the calls the run made; the JIT compiler threads are reported in a column of
-their own, since compiling is a one-time cost that a short run on 2 cores never finishes. Results print as a Markdown table for docs/BENCHMARKS.md.
+their own, since compiling is a one-time cost that a short run on 2 cores never finishes.
+Redis and PostgreSQL CPU per call, and the whole machine's, come from /proc the same way. Each
+run uses thread names of its own and removes its Redis keys and PostgreSQL rows at the end.
+Results print as a Markdown table for docs/BENCHMARKS.md.
 """
 import json
 import os

@@ -30,8 +30,8 @@ final class RecentIndexTrim {
    * so all its threads' indexes share a hash tag.
    */
   CompletionStage<List<Object>> afterCommit(RedisAsyncCommands<String, byte[]> cmd, List<Message> committed) {
-    // The batch holds each thread's entries in stream order, which is id order for the ids one
-    // gateway issues; the newest one bounds what may go.
+    // The newest id committed per thread bounds what may go: entries are mostly in id order in
+    // the stream, and racing senders that are not are a known limit (docs/ARCHITECTURE.md).
     Map<String, String> newest = new LinkedHashMap<>();
     for (Message m : committed) {
       newest.merge(keys.recent(m.getThreadId()), m.getMessageId(), (a, b) -> a.compareTo(b) >= 0 ? a : b);
