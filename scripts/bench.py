@@ -289,18 +289,23 @@ def writes():
           f"cache / sync-INSERT throughput: {cache['rps'] / pg['rps']:.2f}")
 
 
+def populate(gw, prefix, threads, per_thread):
+    """Threads prefix-0 .. prefix-(threads-1) with per_thread 512-byte messages each, written
+    with SendMessageBatch as user "bench"."""
+    batch = json.dumps({"thread_id": prefix + "-{{.RequestNumber}}", "messages": [
+        {"role": "ROLE_USER", "content": "x" * 512} for _ in range(per_thread)]})
+    subprocess.run(["bin/messagestore-loadtest", "--insecure", "--call", "messagestore.v1.MessageStore/SendMessageBatch",
+                    "-d", batch, "-m", json.dumps({"authorization": "Bearer " + token()}), "-c", "5",
+                    "-n", str(threads), "--progress", "never", f"127.0.0.1:{gw.port}"],
+                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+
+
 def reads():
     env = tier_env()
     threads, per_thread = 50, 200
     gw = Gateway("reads-hot", env)
     try:
-        # Populate: 50 threads x 200 messages, in batches, as user "bench".
-        batch = json.dumps({"thread_id": f"bench-r-{RUN}-{{{{.RequestNumber}}}}", "messages": [
-            {"role": "ROLE_USER", "content": "x" * 512} for _ in range(per_thread)]})
-        subprocess.run(["bin/messagestore-loadtest", "--insecure", "--call", "messagestore.v1.MessageStore/SendMessageBatch",
-                        "-d", batch, "-m", json.dumps({"authorization": "Bearer " + token()}), "-c", "5",
-                        "-n", str(threads), "--progress", "never", f"127.0.0.1:{gw.port}"],
-                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        populate(gw, f"bench-r-{RUN}", threads, per_thread)
         t0 = time.time()
         while gw.metric_sum("messagestore_stream_backlog") > 0 and time.time() - t0 < 60:
             time.sleep(0.2)
@@ -359,12 +364,7 @@ def quick():
     env = tier_env()
     gw = Gateway("quick", env)
     try:
-        batch = json.dumps({"thread_id": f"bench-q-{RUN}-{{{{.RequestNumber}}}}", "messages": [
-            {"role": "ROLE_USER", "content": "x" * 512} for _ in range(60)]})
-        subprocess.run(["bin/messagestore-loadtest", "--insecure", "--call", "messagestore.v1.MessageStore/SendMessageBatch",
-                        "-d", batch, "-m", json.dumps({"authorization": "Bearer " + token()}), "-c", "5",
-                        "-n", "50", "--progress", "never", f"127.0.0.1:{gw.port}"],
-                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        populate(gw, f"bench-q-{RUN}", 50, 60)
         ids = sh(f"redis-cli --scan --pattern 'ms:*:t:bench-q-{RUN}-*:m:*' | head -2000").split()
         pairs = [{"thread_id": k.split(":t:")[1].split(":m:")[0], "message_id": k.rsplit(":m:", 1)[1]} for k in ids]
         cases = [("Health/Check (no-op baseline)", HEALTH, "{}"),

@@ -122,15 +122,21 @@ public final class RedisTier implements AutoCloseable {
       i = (int) (Thread.currentThread().getId() % loops.size());
     }
     CompletableFuture<StatefulRedisConnection<String, byte[]>> f = requestPath.get(i);
-    if (f == null || (f.isDone() && (f.isCompletedExceptionally() || !f.join().isOpen()))) {
+    StatefulRedisConnection<String, byte[]> open = openOrNull(f);
+    if (open != null) {
+      return open.async();
+    }
+    if (f == null || f.isDone()) {
+      // Never connected, failed or closed: one connect per loop at a time.
       CompletableFuture<StatefulRedisConnection<String, byte[]>> fresh = new CompletableFuture<>();
       if (requestPath.compareAndSet(i, f, fresh)) {
         connect(i, fresh);
       }
       f = requestPath.get(i);
-    }
-    if (f.isDone() && !f.isCompletedExceptionally()) {
-      return f.join().async();
+      open = openOrNull(f);
+      if (open != null) {
+        return open.async();
+      }
     }
     if (onLoop) {
       throw new RedisConnectionException("connecting to redis at " + address() + " (connection of event loop " + i
@@ -157,12 +163,22 @@ public final class RedisTier implements AutoCloseable {
   public CompletableFuture<Void> requestPathBarrier() {
     List<CompletableFuture<String>> pings = new ArrayList<>();
     for (int i = 0; i < requestPath.length(); i++) {
-      CompletableFuture<StatefulRedisConnection<String, byte[]>> f = requestPath.get(i);
-      if (f != null && f.isDone() && !f.isCompletedExceptionally() && f.join().isOpen()) {
-        pings.add(f.join().async().ping().toCompletableFuture());
+      StatefulRedisConnection<String, byte[]> open = openOrNull(requestPath.get(i));
+      if (open != null) {
+        pings.add(open.async().ping().toCompletableFuture());
       }
     }
     return CompletableFuture.allOf(pings.toArray(new CompletableFuture[0]));
+  }
+
+  /** The connection a connect produced, if it succeeded and is still open; null otherwise. */
+  private static StatefulRedisConnection<String, byte[]> openOrNull(
+      CompletableFuture<StatefulRedisConnection<String, byte[]>> connect) {
+    if (connect == null || !connect.isDone() || connect.isCompletedExceptionally()) {
+      return null;
+    }
+    StatefulRedisConnection<String, byte[]> c = connect.join();
+    return c.isOpen() ? c : null;
   }
 
   private void connect(int i, CompletableFuture<StatefulRedisConnection<String, byte[]>> target) {
