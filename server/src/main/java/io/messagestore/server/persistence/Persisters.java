@@ -59,16 +59,20 @@ public final class Persisters implements PersistenceObserver, AutoCloseable {
     this.lag = Timer.builder("messagestore.persistence.lag")
         .description("time from acknowledgement (message creation) to PostgreSQL commit")
         .publishPercentileHistogram().register(meters);
-    this.commitTime = Timer.builder("messagestore.persistence.commit").publishPercentileHistogram().register(meters);
+    this.commitTime = Timer.builder("messagestore.persistence.commit")
+        .description("time from handing a batch in to its commit, waiting to join a group commit included")
+        .publishPercentileHistogram().register(meters);
     this.batchSizes = DistributionSummary.builder("messagestore.persistence.batch.size").register(meters);
     this.commitFailures = Counter.builder("messagestore.persistence.commit.failures").register(meters);
     // Unique per process: a restarted gateway is a new consumer, and claims the old one's entries.
     this.consumerName = ManagementFactory.getRuntimeMXBean().getName() + "-" + UUID.randomUUID().toString().substring(0, 8);
     this.readers = Executors.newFixedThreadPool(keys.shards(), named("persister"));
     this.committers = Executors.newFixedThreadPool(keys.shards(), named("persister-commit"));
+    GroupCommit groupCommit = new GroupCommit(messages -> postgres.insert(messages, null));
     for (int s = 0; s < keys.shards(); s++) {
       persisters.add(new StreamPersister(keys.stream(s), consumerName,
-          () -> redis.dedicatedConnection(Duration.ofSeconds(5)), postgresTier, postgres, deadLetters, this, committers,
+          () -> redis.dedicatedConnection(Duration.ofSeconds(5)), postgresTier, postgres, groupCommit, deadLetters,
+          this, committers,
           clock, batchSize, linger, claimTimeout, maxDeliveries));
     }
   }

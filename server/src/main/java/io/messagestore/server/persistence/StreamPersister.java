@@ -31,8 +31,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Moves one shard's persistence stream into PostgreSQL.
  *
- * <p>Reads batches through the consumer group, commits each in one statement, then XACKs and
- * XDELs the entries (so a stream's length is its backlog). While batch N commits, batch N+1 is
+ * <p>Reads batches through the consumer group, commits each in one statement (together with other
+ * shards' batches handed in meanwhile, see {@link GroupCommit}), then XACKs and XDELs the entries
+ * (so a stream's length is its backlog). While batch N commits, batch N+1 is
  * read: the commit is the slow part and the next batch grows while it runs, which is the group
  * commit for durable sends. Commits of one shard run one at a time, in stream order, which
  * keeps a thread's order.
@@ -59,6 +60,7 @@ final class StreamPersister implements Runnable {
   private StatefulRedisConnection<String, byte[]> connection;
   private final PostgresTier postgresTier;
   private final PostgresMessageStore postgres;
+  private final GroupCommit groupCommit;
   private final DeadLetters deadLetters;
   private final PersistenceObserver observer;
   private final ExecutorService commitExecutor;
@@ -75,7 +77,8 @@ final class StreamPersister implements Runnable {
   private String ownPendingCursor = "0";
 
   StreamPersister(String stream, String consumer, Supplier<StatefulRedisConnection<String, byte[]>> connect,
-      PostgresTier postgresTier, PostgresMessageStore postgres, DeadLetters deadLetters, PersistenceObserver observer,
+      PostgresTier postgresTier, PostgresMessageStore postgres, GroupCommit groupCommit, DeadLetters deadLetters,
+      PersistenceObserver observer,
       ExecutorService commitExecutor, Clock clock, int batchSize, Duration linger, Duration claimTimeout,
       int maxDeliveries) {
     this.stream = stream;
@@ -83,6 +86,7 @@ final class StreamPersister implements Runnable {
     this.connect = connect;
     this.postgresTier = postgresTier;
     this.postgres = postgres;
+    this.groupCommit = groupCommit;
     this.deadLetters = deadLetters;
     this.observer = observer;
     this.commitExecutor = commitExecutor;
@@ -285,7 +289,7 @@ final class StreamPersister implements Runnable {
     while (!messages.isEmpty()) {
       long start = System.nanoTime();
       try {
-        postgres.insert(messages, null);
+        groupCommit.commit(messages);
         long committedAt = clock.millis();
         List<String> awaited = new ArrayList<>();
         for (Delivery d : parsed) {

@@ -6,7 +6,6 @@ import io.messagestore.api.v1.Role;
 import io.messagestore.api.v1.SendMessageRequest;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * Checks requests before anything is stored; every rejection is INVALID_ARGUMENT naming the
@@ -19,7 +18,9 @@ public final class SendRequestValidator {
   public static final int MAX_METADATA_KEY_LENGTH = 256;
   public static final int MAX_METADATA_VALUE_BYTES = 64 * 1024;
   public static final int MAX_IDEMPOTENCY_KEY_LENGTH = 256;
-  private static final Pattern THREAD_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+  /** Characters a thread id may hold: {@code [A-Za-z0-9._:-]}, as bits of the ASCII code. */
+  private static final long THREAD_ID_CHARS_0_63 = bits("0123456789.:-");
+  private static final long THREAD_ID_CHARS_64_127 = bits("ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz");
 
   private final int maxContentBytes;
 
@@ -31,9 +32,30 @@ public final class SendRequestValidator {
     if (threadId.isEmpty()) {
       throw invalid(field + " is required");
     }
-    if (threadId.length() > MAX_THREAD_ID_LENGTH || !THREAD_ID.matcher(threadId).matches()) {
+    if (threadId.length() > MAX_THREAD_ID_LENGTH || !threadIdChars(threadId)) {
       throw invalid(field + " must be 1-128 characters of [A-Za-z0-9._:-]");
     }
+  }
+
+  // Every call that names a thread passes here; the regex this replaces was 5 % of a cache
+  // send's gateway CPU.
+  private static boolean threadIdChars(String threadId) {
+    for (int i = 0; i < threadId.length(); i++) {
+      char c = threadId.charAt(i);
+      long set = c < 64 ? THREAD_ID_CHARS_0_63 : c < 128 ? THREAD_ID_CHARS_64_127 : 0;
+      if ((set & (1L << (c & 63))) == 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static long bits(String chars) {
+    long set = 0;
+    for (char c : chars.toCharArray()) {
+      set |= 1L << (c & 63);
+    }
+    return set;
   }
 
   public void check(SendMessageRequest r, String prefix) {
