@@ -7,13 +7,21 @@
                               #          ListMessages(50) hot/cold
     scripts/bench.py quick    # the hot cases on one gateway (no-op, GetMessage, ListMessages,
                               #          cache send): a few minutes, for checking a change
+    scripts/bench.py ab A.jar B.jar [ROUNDS]
+                              # before/after: gateways from two builds side by side, each on a
+                              #          Redis database of its own (so each one's persisters see
+                              #          only its own streams), no-op, hot GetMessage and cache
+                              #          send interleaved for ROUNDS rounds (default 3); means
 
 Every case runs back to back in one invocation against gateways started here, after a warm-up,
 so ratios against the Health/Check baseline of the same run hold on a noisy shared machine.
 The gateway's CPU per call is the user+system time of its threads (/proc/PID/task/*/stat) over
 the run, divided by the calls the run made; the JIT compiler threads are reported in a column of
 their own, since compiling is a one-time cost that a short run on 2 cores never finishes.
-Redis and PostgreSQL CPU per call, and the whole machine's, come from /proc the same way. Each
+Redis and PostgreSQL CPU per call, and the whole machine's, come from /proc the same way; the
+load tester's own CPU from the waited-for child's rusage. The load tester's start-up (about 5 s
+of CPU outside the measured window, see tool_startup) is measured once per call and taken out of
+the load tester and machine columns. Each
 run uses thread names of its own and removes its Redis keys and PostgreSQL rows at the end.
 Results print as a Markdown table for docs/BENCHMARKS.md.
 """
@@ -63,7 +71,7 @@ def free_port():
 
 
 class Gateway:
-    def __init__(self, name, env, extra=None):
+    def __init__(self, name, env, extra=None, jar=None):
         self.name = name
         self.port = free_port()
         self.metrics_port = free_port()
@@ -74,7 +82,7 @@ class Gateway:
         e.update(extra or {})
         self.log = open(os.path.join(tempfile.gettempdir(), f"bench-gateway-{name}.log"), "w")
         jvm = os.environ.get("BENCH_JVM_OPTS", "").split()
-        jar = os.environ.get("BENCH_SERVER_JAR", "server/target/messagestore-server.jar")
+        jar = jar or os.environ.get("BENCH_SERVER_JAR", "server/target/messagestore-server.jar")
         self.proc = subprocess.Popen(["java", "-Xms512m", "-Xmx512m"] + jvm + ["-jar", jar],
                                      cwd=ROOT, env=e, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 60
@@ -127,24 +135,48 @@ def token(user="bench"):
     return sh(f"MESSAGESTORE_JWT_SECRET={SECRET} bin/messagestore-server token --sub {user} --ttl 2h").strip()
 
 
-def loadtest(gw, call, data, duration=DURATION, extra=""):
-    out = tempfile.NamedTemporaryFile(suffix=".json", delete=False).name
+def run_tool(gw, call, data, limit, extra="", out=None):
+    """One run of the load tester against gw; limit is ["-z", duration] or ["-n", calls]."""
     md = json.dumps({"authorization": "Bearer " + token()})
     data_file = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
     data_file.write(data)
     data_file.close()
+    subprocess.run(["bin/messagestore-loadtest", "--insecure", "--call", call, "-D", data_file.name, "-m", md,
+                    "-c", str(CONCURRENCY), "--progress", "never", "-O", "json"] + limit
+                   + (["-o", out] if out else []) + extra.split() + [f"127.0.0.1:{gw.port}"],
+                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+
+
+_startup = {}
+
+
+def tool_startup(gw, call, data):
+    """(machine CPU, load tester CPU) in seconds that one load tester run spends outside its
+    measured window: JVM start, JIT, its own warm-up against a local stand-in, the report. About
+    5 s on 2 cores, the same for every run whatever its length, so it is measured once per call
+    (a run of a single call) and taken out of the per-call columns: spread over a 15 s case it
+    would otherwise add 3-30 µs to every call, more to the slower cases."""
+    key = (gw.port, call)
+    if key not in _startup:
+        busy0, tool0 = machine_busy_seconds(), children_cpu_seconds()
+        run_tool(gw, call, data, ["-n", "1"])
+        _startup[key] = (machine_busy_seconds() - busy0, children_cpu_seconds() - tool0)
+    return _startup[key]
+
+
+def loadtest(gw, call, data, duration=DURATION, extra=""):
+    out = tempfile.NamedTemporaryFile(suffix=".json", delete=False).name
+    startup_machine, startup_tool = tool_startup(gw, call, data)
     heap = HeapSampler(gw)
     heap.start()
     work0, jit0 = gw.cpu_seconds()
     busy0 = machine_busy_seconds()
     tiers0 = tier_cpu_seconds()
     tool0 = children_cpu_seconds()
-    subprocess.run(["bin/messagestore-loadtest", "--insecure", "--call", call, "-D", data_file.name, "-m", md,
-                    "-c", str(CONCURRENCY), "-z", duration, "--progress", "never", "-O", "json", "-o", out]
-                   + extra.split() + [f"127.0.0.1:{gw.port}"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    tool = children_cpu_seconds() - tool0
+    run_tool(gw, call, data, ["-z", duration], extra, out)
+    tool = children_cpu_seconds() - tool0 - startup_tool
     work1, jit1 = gw.cpu_seconds()
-    busy = machine_busy_seconds() - busy0
+    busy = machine_busy_seconds() - busy0 - startup_machine
     tiers1 = tier_cpu_seconds()
     cpu, jit = work1 - work0, jit1 - jit0
     heap.stop()
@@ -395,6 +427,53 @@ def quick():
         print(row(name, r, results[0][1]) if r["p50"] is not None else f"| {name} | failed: {r['errors']} |")
 
 
+AB_DATABASES = {"A": 2, "B": 3}
+
+
+def ab():
+    """Two builds, same machine, same minutes: the only fair before/after on a noisy host."""
+    if len(sys.argv) < 4:
+        raise SystemExit("usage: scripts/bench.py ab A.jar B.jar [ROUNDS]")
+    jars = {"A": sys.argv[2], "B": sys.argv[3]}
+    rounds = int(sys.argv[4]) if len(sys.argv) > 4 else 3
+    env = tier_env()
+    gws, cases = {}, {}
+    try:
+        for k, jar in jars.items():
+            db = AB_DATABASES[k]
+            gw = gws[k] = Gateway("ab-" + k, env, {"MESSAGESTORE_REDIS_URI": env["MESSAGESTORE_REDIS_URI"].rstrip("/") + f"/{db}"},
+                                  jar=jar)
+            populate(gw, f"bench-q-{RUN}-{k}", 50, 60)
+            keys = sh(f"redis-cli -n {db} --scan --pattern 'ms:*:t:bench-q-{RUN}-{k}-*:m:*' | head -2000").split()
+            pairs = [{"thread_id": x.split(":t:")[1].split(":m:")[0], "message_id": x.rsplit(":m:", 1)[1]} for x in keys]
+            cases[k] = [("Health/Check (no-op baseline)", HEALTH, "{}"),
+                        ("GetMessage hot (Redis)", "messagestore.v1.MessageStore/GetMessage", json.dumps(pairs)),
+                        ("SendMessage DURABILITY_CACHE", SEND, SEND_DATA % "")]
+        for _ in range(WARMUP_ROUNDS):
+            for k in gws:
+                for _, call, data in cases[k]:
+                    loadtest(gws[k], call, data, duration=WARMUP)
+        results = {}
+        for r in range(rounds):
+            for k in ("A", "B") if r % 2 == 0 else ("B", "A"):
+                for name, call, data in cases[k]:
+                    results.setdefault((k, name), []).append(loadtest(gws[k], call, data))
+    finally:
+        for gw in gws.values():
+            gw.stop()
+        for db in AB_DATABASES.values():
+            sh(f"redis-cli -n {db} --scan --pattern 'ms:*:t:bench-?-{RUN}-*' | xargs -r -n 1000 redis-cli -n {db} unlink")
+            sh(f"redis-cli -n {db} --scan --pattern 'ms:{{s*}}:stream' | xargs -r redis-cli -n {db} unlink")
+    print(f"A = {jars['A']}, B = {jars['B']}; means of {rounds} interleaved rounds\n")
+    print(HEADER)
+    for k in ("A", "B"):
+        mean = {name: {key: sum(x[key] for x in results[(k, name)]) / rounds for key in results[(k, name)][0]
+                       if key != "errors"} | {"errors": {}} for name, _, _ in cases[k]}
+        base = mean[cases[k][0][0]]
+        for name, _, _ in cases[k]:
+            print(row(f"{k}: {name}", mean[name], base))
+
+
 def remove_run_data():
     """This run's keys and rows: a benchmark leaves millions of messages, and Redis spends CPU
     expiring them for an hour, which would land in the next run's numbers."""
@@ -405,6 +484,6 @@ def remove_run_data():
 
 if __name__ == "__main__":
     try:
-        {"writes": writes, "reads": reads, "quick": quick}[sys.argv[1] if len(sys.argv) > 1 else "writes"]()
+        {"writes": writes, "reads": reads, "quick": quick, "ab": ab}[sys.argv[1] if len(sys.argv) > 1 else "writes"]()
     finally:
         remove_run_data()

@@ -68,6 +68,13 @@ final class GroupCommit {
       commitGroup(group);
     } finally {
       synchronized (lock) {
+        for (Handed h : group) {
+          if (!h.done) {
+            // Only an Error gets here; a batch without an outcome must never pass for committed.
+            h.failure = new IllegalStateException("the group commit carrying this batch ended without an outcome");
+            h.done = true;
+          }
+        }
         committing = false;
         lock.notifyAll();
       }

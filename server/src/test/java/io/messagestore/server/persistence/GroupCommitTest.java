@@ -111,6 +111,32 @@ class GroupCommitTest {
     assertThat(statements).hasSize(2);
   }
 
+  @Test
+  void aBatchWhoseGroupCommitEndedWithoutAnOutcomeIsNeverReportedCommitted() throws Exception {
+    CountDownLatch releaseFirstInsert = new CountDownLatch(1);
+    GroupCommit commits = new GroupCommit(messages -> {
+      statements.add(ids(messages));
+      if (statements.size() == 1) {
+        releaseFirstInsert.await();
+        return;
+      }
+      throw new AssertionError("the committing thread died");
+    });
+
+    Future<?> first = handIn(commits, "a1");
+    Poll.until(Duration.ofSeconds(10), "the first commit to start", () -> statements.size() == 1);
+    Future<?> b = handIn(commits, "b1");
+    Future<?> c = handIn(commits, "c1");
+    waitUntilShardsWait(3);
+    releaseFirstInsert.countDown();
+
+    first.get(10, TimeUnit.SECONDS);
+    // one of them led the commit and saw the Error itself; the other must not pass for committed
+    assertThat(List.of(failureOf(b), failureOf(c)))
+        .extracting(t -> t.getClass().getSimpleName())
+        .containsExactlyInAnyOrder("AssertionError", "IllegalStateException");
+  }
+
   private Future<?> handIn(GroupCommit commits, String... ids) {
     return shards.submit(() -> {
       shardThreads.add(Thread.currentThread());
