@@ -12,6 +12,7 @@
                               #          Redis database of its own (so each one's persisters see
                               #          only its own streams), no-op, hot GetMessage and cache
                               #          send interleaved for ROUNDS rounds (default 3); means
+                              #          (BENCH_AB_CASES=get,cache,durable picks the cases)
 
 Every case runs back to back in one invocation against gateways started here, after a warm-up,
 so ratios against the Health/Check baseline of the same run hold on a noisy shared machine.
@@ -428,6 +429,8 @@ def quick():
 
 
 AB_DATABASES = {"A": 2, "B": 3}
+# Cases after the no-op baseline: any of get, cache, durable.
+AB_CASES = os.environ.get("BENCH_AB_CASES", "get,cache").split(",")
 
 
 def ab():
@@ -446,9 +449,10 @@ def ab():
             populate(gw, f"bench-q-{RUN}-{k}", 50, 60)
             keys = sh(f"redis-cli -n {db} --scan --pattern 'ms:*:t:bench-q-{RUN}-{k}-*:m:*' | head -2000").split()
             pairs = [{"thread_id": x.split(":t:")[1].split(":m:")[0], "message_id": x.rsplit(":m:", 1)[1]} for x in keys]
-            cases[k] = [("Health/Check (no-op baseline)", HEALTH, "{}"),
-                        ("GetMessage hot (Redis)", "messagestore.v1.MessageStore/GetMessage", json.dumps(pairs)),
-                        ("SendMessage DURABILITY_CACHE", SEND, SEND_DATA % "")]
+            known = {"get": ("GetMessage hot (Redis)", "messagestore.v1.MessageStore/GetMessage", json.dumps(pairs)),
+                     "cache": ("SendMessage DURABILITY_CACHE", SEND, SEND_DATA % ""),
+                     "durable": ("SendMessage DURABILITY_DURABLE", SEND, SEND_DATA % ',"durability":"DURABILITY_DURABLE"')}
+            cases[k] = [("Health/Check (no-op baseline)", HEALTH, "{}")] + [known[c] for c in AB_CASES]
         for _ in range(WARMUP_ROUNDS):
             for k in gws:
                 for _, call, data in cases[k]:
