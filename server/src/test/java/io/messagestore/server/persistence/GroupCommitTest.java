@@ -32,23 +32,13 @@ class GroupCommitTest {
 
   @Test
   void batchesHandedInWhileACommitRunsGoInTogetherAsTheNextOne() throws Exception {
-    CountDownLatch firstInsertRuns = new CountDownLatch(1);
     CountDownLatch releaseFirstInsert = new CountDownLatch(1);
-    GroupCommit commits = new GroupCommit(messages -> {
-      statements.add(ids(messages));
-      if (statements.size() == 1) {
-        firstInsertRuns.countDown();
-        releaseFirstInsert.await();
-      }
-    });
+    GroupCommit commits = firstStatementHeldUntil(releaseFirstInsert, messages -> { });
 
-    Future<?> a = handIn(commits, "a1", "a2");
-    assertThat(firstInsertRuns.await(10, TimeUnit.SECONDS)).isTrue();
-    List<Future<?>> others = List.of(handIn(commits, "b1"), handIn(commits, "c1", "c2"), handIn(commits, "d1"));
-    waitUntilShardsWait(4);
+    List<Future<?>> handed = handInBehindHeldCommit(commits,
+        List.of("a1", "a2"), List.of("b1"), List.of("c1", "c2"), List.of("d1"));
     releaseFirstInsert.countDown();
-    a.get(10, TimeUnit.SECONDS);
-    for (Future<?> f : others) {
+    for (Future<?> f : handed) {
       f.get(10, TimeUnit.SECONDS);
     }
 
@@ -60,26 +50,18 @@ class GroupCommitTest {
   @Test
   void aBatchPostgresRefusesFailsOnlyItsOwnShard() throws Exception {
     CountDownLatch releaseFirstInsert = new CountDownLatch(1);
-    GroupCommit commits = new GroupCommit(messages -> {
-      statements.add(ids(messages));
-      if (statements.size() == 1) {
-        releaseFirstInsert.await();
-      }
+    GroupCommit commits = firstStatementHeldUntil(releaseFirstInsert, messages -> {
       if (ids(messages).contains("poison")) {
         throw new SQLException("invalid byte sequence", "22021");
       }
     });
 
-    Future<?> first = handIn(commits, "a1");
-    Poll.until(Duration.ofSeconds(10), "the first commit to start", () -> statements.size() == 1);
-    Future<?> good = handIn(commits, "b1");
-    Future<?> bad = handIn(commits, "c1", "poison");
-    waitUntilShardsWait(3);
+    List<Future<?>> handed = handInBehindHeldCommit(commits, List.of("a1"), List.of("b1"), List.of("c1", "poison"));
     releaseFirstInsert.countDown();
 
-    first.get(10, TimeUnit.SECONDS);
-    good.get(10, TimeUnit.SECONDS);
-    assertThat(failureOf(bad)).isInstanceOf(SQLException.class).hasMessage("invalid byte sequence");
+    handed.get(0).get(10, TimeUnit.SECONDS);
+    handed.get(1).get(10, TimeUnit.SECONDS);
+    assertThat(failureOf(handed.get(2))).isInstanceOf(SQLException.class).hasMessage("invalid byte sequence");
     // the combined statement, then each batch on its own
     assertThat(statements).hasSize(4);
     assertThat(statements.subList(2, 4)).containsExactlyInAnyOrder(List.of("b1"), List.of("c1", "poison"));
@@ -88,25 +70,16 @@ class GroupCommitTest {
   @Test
   void whenPostgresIsUnreachableEveryBatchOfTheGroupSeesIt() throws Exception {
     CountDownLatch releaseFirstInsert = new CountDownLatch(1);
-    GroupCommit commits = new GroupCommit(messages -> {
-      statements.add(ids(messages));
-      if (statements.size() == 1) {
-        releaseFirstInsert.await();
-        return;
-      }
+    GroupCommit commits = firstStatementHeldUntil(releaseFirstInsert, messages -> {
       throw new SQLException("connection refused", "08001", new ConnectException("refused"));
     });
 
-    Future<?> first = handIn(commits, "a1");
-    Poll.until(Duration.ofSeconds(10), "the first commit to start", () -> statements.size() == 1);
-    Future<?> b = handIn(commits, "b1");
-    Future<?> c = handIn(commits, "c1");
-    waitUntilShardsWait(3);
+    List<Future<?>> handed = handInBehindHeldCommit(commits, List.of("a1"), List.of("b1"), List.of("c1"));
     releaseFirstInsert.countDown();
 
-    first.get(10, TimeUnit.SECONDS);
-    assertThat(failureOf(b)).hasMessage("connection refused");
-    assertThat(failureOf(c)).hasMessage("connection refused");
+    handed.get(0).get(10, TimeUnit.SECONDS);
+    assertThat(failureOf(handed.get(1))).hasMessage("connection refused");
+    assertThat(failureOf(handed.get(2))).hasMessage("connection refused");
     // one attempt for both: retrying is the persisters' job, each after its own back-off
     assertThat(statements).hasSize(2);
   }
@@ -114,27 +87,49 @@ class GroupCommitTest {
   @Test
   void aBatchWhoseGroupCommitEndedWithoutAnOutcomeIsNeverReportedCommitted() throws Exception {
     CountDownLatch releaseFirstInsert = new CountDownLatch(1);
-    GroupCommit commits = new GroupCommit(messages -> {
-      statements.add(ids(messages));
-      if (statements.size() == 1) {
-        releaseFirstInsert.await();
-        return;
-      }
+    GroupCommit commits = firstStatementHeldUntil(releaseFirstInsert, messages -> {
       throw new AssertionError("the committing thread died");
     });
 
-    Future<?> first = handIn(commits, "a1");
-    Poll.until(Duration.ofSeconds(10), "the first commit to start", () -> statements.size() == 1);
-    Future<?> b = handIn(commits, "b1");
-    Future<?> c = handIn(commits, "c1");
-    waitUntilShardsWait(3);
+    List<Future<?>> handed = handInBehindHeldCommit(commits, List.of("a1"), List.of("b1"), List.of("c1"));
     releaseFirstInsert.countDown();
 
-    first.get(10, TimeUnit.SECONDS);
+    handed.get(0).get(10, TimeUnit.SECONDS);
     // one of them led the commit and saw the Error itself; the other must not pass for committed
-    assertThat(List.of(failureOf(b), failureOf(c)))
+    assertThat(List.of(failureOf(handed.get(1)), failureOf(handed.get(2))))
         .extracting(t -> t.getClass().getSimpleName())
         .containsExactlyInAnyOrder("AssertionError", "IllegalStateException");
+  }
+
+  /**
+   * A group commit over a recording insert whose first statement is held until {@code release}
+   * counts down; every later statement is recorded and then handed to {@code later}.
+   */
+  private GroupCommit firstStatementHeldUntil(CountDownLatch release, GroupCommit.BatchInsert later) {
+    return new GroupCommit(messages -> {
+      statements.add(ids(messages));
+      if (statements.size() == 1) {
+        release.await();
+        return;
+      }
+      later.insert(messages);
+    });
+  }
+
+  /**
+   * Hands in {@code first}, waits until its statement is held, then hands in the others and
+   * waits until they queue behind it. Returns the futures in the order handed in.
+   */
+  @SafeVarargs
+  private List<Future<?>> handInBehindHeldCommit(GroupCommit commits, List<String> first, List<String>... others) {
+    List<Future<?>> handed = new ArrayList<>();
+    handed.add(handIn(commits, first.toArray(String[]::new)));
+    Poll.until(Duration.ofSeconds(10), "the first commit to start", () -> statements.size() == 1);
+    for (List<String> batch : others) {
+      handed.add(handIn(commits, batch.toArray(String[]::new)));
+    }
+    waitUntilShardsWait(1 + others.length);
+    return handed;
   }
 
   private Future<?> handIn(GroupCommit commits, String... ids) {
