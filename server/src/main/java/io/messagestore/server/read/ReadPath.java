@@ -208,6 +208,23 @@ public final class ReadPath {
     return new Found(null, null);
   }
 
+  /** A PostgreSQL query that can be told to stop when nobody waits for it any more. */
+  @FunctionalInterface
+  private interface CancellableQuery<T> {
+    T run(QueryCancellation cancellation) throws Exception;
+  }
+
+  /**
+   * Runs a PostgreSQL read for {@code caller} under the read breaker, cancelled in PostgreSQL
+   * when the caller goes away; a query failing because of that is a cancellation, which the
+   * breaker does not count against PostgreSQL.
+   */
+  private <T> T queryForCaller(Context caller, CancellableQuery<T> query) throws Exception {
+    return GuardedCall.runBlocking(breakers.get(TierBreakers.POSTGRES_READ),
+        () -> cancelledIfCallerLeft(caller, () -> query.run(whenCallerLeaves(caller))),
+        PostgresTier::isConnectivityFailure);
+  }
+
   /**
    * Cancels a running PostgreSQL query when its caller goes away (cancel or deadline). The
    * cancellation runs on the blocking pool: it opens a connection of its own to PostgreSQL.
@@ -265,9 +282,6 @@ public final class ReadPath {
           }
         });
   }
-
-
-
 
   /**
    * A page of a thread. Ids come from both the Redis recent index (messages not yet persisted
@@ -373,9 +387,8 @@ public final class ReadPath {
     String before = desc ? cursor : null;
     PostgresMessageStore.Page rows;
     try {
-      rows = GuardedCall.runBlocking(breakers.get(TierBreakers.POSTGRES_READ), () -> cancelledIfCallerLeft(context,
-          () -> postgres.pageWithArchiveCount(threadId, after, before, limit, desc, whenCallerLeaves(context))),
-          PostgresTier::isConnectivityFailure);
+      rows = queryForCaller(context,
+          cancellation -> postgres.pageWithArchiveCount(threadId, after, before, limit, desc, cancellation));
     } catch (CancellationException e) {
       throw Status.CANCELLED.withDescription("caller went away; the PostgreSQL page query was cancelled")
           .asRuntimeException();
@@ -452,10 +465,8 @@ public final class ReadPath {
             : CompletableFuture.supplyAsync(() -> {
               try {
                 checkNotCancelled(context);
-                PostgresThreadStore.Page page = GuardedCall.runBlocking(breakers.get(TierBreakers.POSTGRES_READ),
-                    () -> cancelledIfCallerLeft(context,
-                        () -> threads.listByUser(caller.userId(), cursor, pageSize, whenCallerLeaves(context))),
-                    PostgresTier::isConnectivityFailure);
+                PostgresThreadStore.Page page = queryForCaller(context,
+                    cancellation -> threads.listByUser(caller.userId(), cursor, pageSize, cancellation));
                 ListThreadsResponse.Builder b = ListThreadsResponse.newBuilder().addAllThreads(page.threads());
                 if (page.nextCursor() != null) {
                   b.setNextPageToken(tokens.encode(scope, true, page.nextCursor()));
