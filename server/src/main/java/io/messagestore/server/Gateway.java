@@ -1,6 +1,7 @@
 package io.messagestore.server;
 
 import com.google.common.util.concurrent.ThreadFactoryBuilder;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.NettyServerBuilder;
@@ -15,6 +16,7 @@ import io.messagestore.server.auth.JwtVerifier;
 import io.messagestore.server.clickhouse.ClickHouseMessageStore;
 import io.messagestore.server.clickhouse.ClickHouseTier;
 import io.messagestore.server.config.GatewayConfig;
+import io.messagestore.server.consistency.FailoverRepair;
 import io.messagestore.server.eventloop.EventLoops;
 import io.messagestore.server.health.TierHealthMonitor;
 import io.messagestore.server.metrics.MetricsHttpServer;
@@ -25,6 +27,7 @@ import io.messagestore.server.persistence.StreamBacklog;
 import io.messagestore.server.postgres.PostgresMessageStore;
 import io.messagestore.server.postgres.PostgresThreadStore;
 import io.messagestore.server.postgres.PostgresTier;
+import io.messagestore.server.postgres.RedisRepairRows;
 import io.messagestore.server.read.CacheRebuilder;
 import io.messagestore.server.read.PageTokens;
 import io.messagestore.server.read.ReadPath;
@@ -74,6 +77,7 @@ public final class Gateway implements AutoCloseable {
   private final TierHealthMonitor monitor;
   private final Persisters persisters;
   private final CacheRebuilder rebuilder;
+  private final FailoverRepair repairs;
   private final Server server;
   private MetricsHttpServer metricsServer;
 
@@ -116,14 +120,22 @@ public final class Gateway implements AutoCloseable {
         config.persisterBatchSize(), config.persisterLinger(), config.pendingClaimTimeout(), config.maxDeliveries(),
         config.recentWindow());
 
+    repairs = new FailoverRepair(redis, keys, messageRows, new RedisRepairRows(postgres), clock, config.messageTtl(),
+        config.idempotencyTtl(), FailoverRepair.DEFAULT_POLL_INTERVAL, meters);
+    breakers.get(TierBreakers.REDIS_WRITE).getEventPublisher().onStateTransition(e -> {
+      if (e.getStateTransition().getToState() == CircuitBreaker.State.CLOSED) {
+        repairs.redisIsBack();
+      }
+    });
     WritePath writes = new WritePath(
         new RedisMessageWriter(redis, keys, config.messageTtl(), config.idempotencyTtl(), config.maxBacklog()),
         messageRows, breakers, waiters, new MessageIdGenerator(clock),
         new SendRequestValidator(config.maxContentBytes()), blockingExecutor, config.durableTimeout(),
-        meters);
+        repairs, meters);
     PageTokens tokens = new PageTokens(cursorSecret(config));
     ReadPath reads = new ReadPath(redis, keys, messageRows, new PostgresThreadStore(postgres),
-        new ClickHouseMessageStore(clickhouse), breakers, tokens, blockingExecutor, config.messageTtl(), meters);
+        new ClickHouseMessageStore(clickhouse), breakers, tokens, blockingExecutor, config.messageTtl(), repairs,
+        meters);
 
     rebuilder = new CacheRebuilder(redis, keys, messageRows, new PostgresThreadStore(postgres), config.recentWindow(),
         config.messageTtl());
@@ -139,7 +151,7 @@ public final class Gateway implements AutoCloseable {
         .maxInboundMessageSize(config.maxInboundMessageBytes())
         .addService(new MessageStoreService(writes, reads))
         .addService(ServerInterceptors.intercept(
-            new AdminService(monitor, breakers, backlog, deadLetters, tokens, blockingExecutor, rebuilder),
+            new AdminService(monitor, breakers, backlog, deadLetters, tokens, blockingExecutor, rebuilder, repairs),
             new AdminOnlyInterceptor()))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
@@ -170,6 +182,7 @@ public final class Gateway implements AutoCloseable {
     clickhouse.ensureSchema();
     monitor.start();
     persisters.start();
+    repairs.start();
     metricsServer = new MetricsHttpServer(config.grpcHost(), config.metricsPort(), meters);
     server.start();
     log.info("messagestore gateway listening on {}:{} (metrics on :{}, {} {} event loops), {}", config.grpcHost(),
@@ -212,6 +225,7 @@ public final class Gateway implements AutoCloseable {
     persisters.close();
     monitor.close();
     rebuilder.close();
+    repairs.close();
     if (metricsServer != null) {
       metricsServer.close();
     }

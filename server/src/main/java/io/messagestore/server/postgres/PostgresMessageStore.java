@@ -6,6 +6,9 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
@@ -22,7 +25,7 @@ public final class PostgresMessageStore {
    * 500 is one round trip and one plan), duplicates are skipped, and the owning threads' counts
    * and activity move by exactly the rows that were new.
    */
-  private static final String INSERT_BATCH = """
+  private static final String INSERT_CTES = """
       WITH input AS (
         SELECT * FROM unnest(?::uuid[], ?::text[], ?::text[], ?::int2[], ?::text[], ?::text[], ?::text[], ?::int8[])
           AS t(message_id, thread_id, user_id, role, content, metadata, idempotency_key, created_ms)
@@ -40,6 +43,18 @@ public final class PostgresMessageStore {
           SET message_count = t.message_count + EXCLUDED.message_count,
               last_activity_at = greatest(t.last_activity_at, EXCLUDED.last_activity_at)
       )
+      """;
+  private static final String INSERT_BATCH = INSERT_CTES + "SELECT message_id::text FROM ins";
+  /**
+   * The same for messages that Redis does not have (failover): in the same statement, so that no
+   * such message is ever committed without its thread being marked for the Redis repair.
+   */
+  private static final String INSERT_BATCH_MARKING_REDIS_REPAIR = INSERT_CTES.stripTrailing() + """
+      , marked AS (
+        INSERT INTO redis_repairs AS r (thread_id, user_id)
+        SELECT DISTINCT thread_id, user_id FROM ins
+        ON CONFLICT (thread_id) DO UPDATE SET generation = r.generation + 1, marked_at = now()
+      )
       SELECT message_id::text FROM ins
       """;
 
@@ -54,6 +69,20 @@ public final class PostgresMessageStore {
    * idempotency key). Returns the ids that were new.
    */
   public Set<String> insert(Collection<Message> messages, Collection<String> idempotencyKeys) throws SQLException {
+    return insert(INSERT_BATCH, messages, idempotencyKeys);
+  }
+
+  /**
+   * {@link #insert} for messages that Redis could not take: their threads are marked in
+   * {@code redis_repairs} in the same statement (see {@code consistency.FailoverRepair}).
+   */
+  public Set<String> insertMissingFromRedis(Collection<Message> messages, Collection<String> idempotencyKeys)
+      throws SQLException {
+    return insert(INSERT_BATCH_MARKING_REDIS_REPAIR, messages, idempotencyKeys);
+  }
+
+  private Set<String> insert(String sql, Collection<Message> messages, Collection<String> idempotencyKeys)
+      throws SQLException {
     int n = messages.size();
     UUID[] ids = new UUID[n];
     String[] threads = new String[n];
@@ -77,7 +106,7 @@ public final class PostgresMessageStore {
       created[i] = MessageRows.createdMillis(m);
       i++;
     }
-    try (Connection c = tier.connection(); PreparedStatement ps = c.prepareStatement(INSERT_BATCH)) {
+    try (Connection c = tier.connection(); PreparedStatement ps = c.prepareStatement(sql)) {
       ps.setArray(1, c.createArrayOf("uuid", ids));
       ps.setArray(2, c.createArrayOf("text", threads));
       ps.setArray(3, c.createArrayOf("text", users));
@@ -100,6 +129,30 @@ public final class PostgresMessageStore {
   public Optional<Message> findByIdempotencyKey(String threadId, String idempotencyKey) throws SQLException {
     return queryOne("SELECT " + MessageRows.COLUMNS
         + " FROM messages WHERE thread_id = ? AND idempotency_key = ?", threadId, idempotencyKey);
+  }
+
+  /** An idempotency key recorded in PostgreSQL, with the message it stands for. */
+  public record IdempotencyKey(String key, String messageId, Instant createdAt) {}
+
+  /**
+   * The thread's idempotency keys of messages created after {@code since}. Only writes that
+   * bypassed Redis record keys in PostgreSQL, so these are the failover writes' keys.
+   */
+  public List<IdempotencyKey> idempotencyKeysSince(String threadId, Instant since) throws SQLException {
+    try (Connection c = tier.connection();
+        PreparedStatement ps = c.prepareStatement("SELECT idempotency_key, message_id::text, created_at FROM messages"
+            + " WHERE thread_id = ? AND idempotency_key IS NOT NULL AND created_at > ?")) {
+      ps.setString(1, threadId);
+      ps.setObject(2, since.atOffset(ZoneOffset.UTC));
+      List<IdempotencyKey> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(new IdempotencyKey(rs.getString(1), rs.getString(2),
+              rs.getObject(3, OffsetDateTime.class).toInstant()));
+        }
+      }
+      return out;
+    }
   }
 
   public Optional<Message> find(String threadId, String messageId) throws SQLException {

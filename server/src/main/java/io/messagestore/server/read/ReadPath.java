@@ -15,6 +15,7 @@ import io.messagestore.api.v1.ListThreadsResponse;
 import io.messagestore.api.v1.Message;
 import io.messagestore.api.v1.Tier;
 import io.messagestore.server.auth.Caller;
+import io.messagestore.server.consistency.FailoverRepair;
 import io.messagestore.server.clickhouse.ClickHouseMessageStore;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -69,10 +70,13 @@ public final class ReadPath {
   private final Counter clickhouseLookups;
   private final ConcurrentHashMap<String, CompletableFuture<Found>> inflightMisses = new ConcurrentHashMap<>();
 
+  private final FailoverRepair repairs;
+
   public ReadPath(RedisTier redis, RedisKeys keys, PostgresMessageStore postgres, PostgresThreadStore threads,
       ClickHouseMessageStore archive, TierBreakers breakers, PageTokens tokens, Executor blocking, Duration messageTtl,
-      MeterRegistry meters) {
+      FailoverRepair repairs, MeterRegistry meters) {
     this.archive = archive;
+    this.repairs = repairs;
     this.postgresLookups = Counter.builder("messagestore.read.lookups").tag("tier", "postgres")
         .description("single-message lookups below Redis (after coalescing)").register(meters);
     this.clickhouseLookups = Counter.builder("messagestore.read.lookups").tag("tier", "clickhouse")
@@ -302,7 +306,7 @@ public final class ReadPath {
         : tokens.decode(request.getPageToken(), threadId, desc);
     Context context = Context.current();
     return checkOwner(caller, threadId).thenCompose(v -> recentPage(threadId, after, pageSize, desc))
-        .thenCompose(recent -> recent.covers(after, pageSize, desc)
+        .thenCompose(recent -> recent.covers(after, pageSize, desc) && repairs.recentIndexComplete(threadId)
             // The hot path: the page lies inside the recent window, no thread hop, no PostgreSQL,
             // and the stored bytes go out as they are.
             ? CompletableFuture.completedFuture(StoredMessages.listResponse(recent.bodies(), Tier.TIER_REDIS,

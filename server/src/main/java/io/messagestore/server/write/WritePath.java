@@ -11,6 +11,7 @@ import io.messagestore.api.v1.SendMessageRequest;
 import io.messagestore.api.v1.SendMessageResponse;
 import io.messagestore.api.v1.Tier;
 import io.messagestore.server.auth.Caller;
+import io.messagestore.server.consistency.FailoverRepair;
 import io.messagestore.server.persistence.PersistenceWaiters;
 import io.messagestore.server.postgres.PostgresMessageStore;
 import io.messagestore.server.postgres.PostgresTier;
@@ -60,11 +61,12 @@ public final class WritePath {
   private final Executor blocking;
   private final Duration durableTimeout;
   private final Counter failovers;
+  private final FailoverRepair repairs;
   private final ConcurrentHashMap<String, CompletableFuture<Boolean>> claims = new ConcurrentHashMap<>();
 
   public WritePath(RedisMessageWriter redis, PostgresMessageStore postgres, TierBreakers breakers,
       PersistenceWaiters waiters, MessageIdGenerator ids, SendRequestValidator validator, Executor blocking,
-      Duration durableTimeout, MeterRegistry meters) {
+      Duration durableTimeout, FailoverRepair repairs, MeterRegistry meters) {
     this.redis = redis;
     this.postgres = postgres;
     this.breakers = breakers;
@@ -73,6 +75,7 @@ public final class WritePath {
     this.validator = validator;
     this.blocking = blocking;
     this.durableTimeout = durableTimeout;
+    this.repairs = repairs;
     this.failovers = Counter.builder("messagestore.write.failovers").tag("reason", REDIS_UNAVAILABLE)
         .description("writes acknowledged by PostgreSQL because Redis could not take them").register(meters);
   }
@@ -331,7 +334,10 @@ public final class WritePath {
         if (!owner.equals(caller.userId())) {
           throw denied(threadId, caller);
         }
-        Set<String> inserted = postgres.insert(messages, idem);
+        Set<String> inserted = postgres.insertMissingFromRedis(messages, idem);
+        if (!inserted.isEmpty()) {
+          repairs.wroteAroundRedis(threadId);
+        }
         List<SendMessageResponse> out = new ArrayList<>(messages.size());
         for (int i = 0; i < messages.size(); i++) {
           Message m = messages.get(i);

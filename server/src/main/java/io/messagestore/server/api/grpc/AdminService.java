@@ -20,6 +20,7 @@ import io.messagestore.server.health.TierHealthMonitor;
 import io.messagestore.server.health.TierSnapshot;
 import io.messagestore.server.persistence.DeadLetters;
 import io.messagestore.server.persistence.StreamBacklog;
+import io.messagestore.server.consistency.FailoverRepair;
 import io.messagestore.server.read.CacheRebuilder;
 import io.messagestore.server.read.PageTokens;
 import io.messagestore.server.write.SendRequestValidator;
@@ -41,10 +42,12 @@ public final class AdminService extends MessageStoreAdminGrpc.MessageStoreAdminI
   private final PageTokens tokens;
   private final Executor blocking;
   private final CacheRebuilder rebuilder;
+  private final FailoverRepair repairs;
 
   public AdminService(TierHealthMonitor health, TierBreakers breakers, StreamBacklog backlog, DeadLetters deadLetters,
-      PageTokens tokens, Executor blocking, CacheRebuilder rebuilder) {
+      PageTokens tokens, Executor blocking, CacheRebuilder rebuilder, FailoverRepair repairs) {
     this.rebuilder = rebuilder;
+    this.repairs = repairs;
     this.health = health;
     this.breakers = breakers;
     this.backlog = backlog;
@@ -63,6 +66,7 @@ public final class AdminService extends MessageStoreAdminGrpc.MessageStoreAdminI
         .setOldestPendingAgeMillis(backlog.oldestAgeMillis())
         .setDeadLetters(backlog.deadLetters())
         .addAllCacheRebuilds(rebuilder.statuses())
+        .setThreadsAwaitingRedisRepair(repairs.threadsAwaitingRepair())
         .build());
     observer.onCompleted();
   }

@@ -1,0 +1,239 @@
+package io.messagestore.server.consistency;
+
+import io.lettuce.core.SetArgs;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.messagestore.api.v1.Message;
+import io.messagestore.server.postgres.PostgresMessageStore;
+import io.messagestore.server.postgres.QueryCancellation;
+import io.messagestore.server.postgres.RedisRepairRows;
+import io.messagestore.server.redis.RedisKeys;
+import io.messagestore.server.redis.RedisScript;
+import io.messagestore.server.redis.RedisTier;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Brings Redis up to date with the messages written to PostgreSQL while Redis could not take
+ * them (write failover).
+ *
+ * <p>Redis never sees a failover write, so once Redis answers again a thread's recent index lacks
+ * messages that lie inside it, and a page served from the index alone would silently skip them;
+ * the idempotency keys of those writes and the owner's cached thread list are missing or stale
+ * too. The failover write marks its thread in PostgreSQL ({@code redis_repairs}, in the statement
+ * that stores the messages). Every instance polls the marks, and once Redis answers it adds the
+ * thread's messages above the index's lowest id to the index (with their bodies), sets the
+ * idempotency keys that are still within their time to live, drops the cached thread list, and
+ * clears the mark unless a newer failover write raised it again.
+ *
+ * <p>Until then {@link #recentIndexComplete} is false for the thread: at once in the instance
+ * that made the failover write, and in other instances from their next poll. The read path then
+ * merges its pages with PostgreSQL, which is slower but complete.
+ */
+public final class FailoverRepair implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(FailoverRepair.class);
+  public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(1);
+  /** Threads taken from PostgreSQL per round; the rest wait for the next round. */
+  static final int THREADS_PER_ROUND = 100;
+  /** Messages read from PostgreSQL at a time while repairing one thread. */
+  private static final int PAGE = 200;
+  /** Bodies handed to one script call; a page of large messages is split. */
+  private static final int SCRIPT_BYTES = 1 << 20;
+  private static final Duration REDIS_WAIT = Duration.ofSeconds(5);
+  private static final RedisScript SCRIPT = RedisScript.load("/redis/repair-recent.lua");
+
+  private final RedisTier redis;
+  private final RedisKeys keys;
+  private final PostgresMessageStore messages;
+  private final RedisRepairRows marks;
+  private final Clock clock;
+  private final Duration messageTtl;
+  private final Duration idempotencyTtl;
+  private final Duration pollInterval;
+  /**
+   * Threads whose pages must not come from Redis alone, each with a token that a new failover
+   * write replaces, so a repair that started before that write cannot release the thread.
+   */
+  private final Map<String, Object> awaiting = new ConcurrentHashMap<>();
+  private final Counter repaired;
+  private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "redis-repair");
+    t.setDaemon(true);
+    return t;
+  });
+
+  public FailoverRepair(RedisTier redis, RedisKeys keys, PostgresMessageStore messages, RedisRepairRows marks,
+      Clock clock, Duration messageTtl, Duration idempotencyTtl, Duration pollInterval, MeterRegistry meters) {
+    if (pollInterval.isNegative() || pollInterval.isZero()) {
+      throw new IllegalArgumentException("pollInterval must be positive, got " + pollInterval);
+    }
+    this.redis = redis;
+    this.keys = keys;
+    this.messages = messages;
+    this.marks = marks;
+    this.clock = clock;
+    this.messageTtl = messageTtl;
+    this.idempotencyTtl = idempotencyTtl;
+    this.pollInterval = pollInterval;
+    repaired = Counter.builder("messagestore.redis.repaired.threads")
+        .description("threads whose failover writes were added to Redis once it answered again").register(meters);
+    Gauge.builder("messagestore.redis.repair.awaiting.threads", awaiting, Map::size)
+        .description("threads written during a Redis outage whose Redis state is not repaired yet; "
+            + "their pages are read through PostgreSQL")
+        .register(meters);
+  }
+
+  public void start() {
+    worker.scheduleWithFixedDelay(this::round, 0, pollInterval.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** A failover write stored new messages of the thread in PostgreSQL only (and marked it there). */
+  public void wroteAroundRedis(String threadId) {
+    awaiting.put(threadId, new Object());
+  }
+
+  /** Redis takes writes again: repair now rather than at the next poll. */
+  public void redisIsBack() {
+    worker.execute(this::round);
+  }
+
+  /** False while the thread has failover writes that its Redis recent index may lack. */
+  public boolean recentIndexComplete(String threadId) {
+    return awaiting.isEmpty() || !awaiting.containsKey(threadId);
+  }
+
+  /** Threads known to wait for their repair (GetTierStatus). */
+  public long threadsAwaitingRepair() {
+    return awaiting.size();
+  }
+
+  /** One poll of the marks and repair of what they name; a tier that fails ends the round. */
+  void round() {
+    Map<String, Object> knownBefore = new HashMap<>(awaiting);
+    List<RedisRepairRows.Marked> marked;
+    try {
+      marked = marks.oldest(THREADS_PER_ROUND);
+    } catch (Exception e) {
+      log.debug("redis repair: cannot read the marks from postgres: {}", e.toString());
+      return;
+    }
+    Set<String> markedThreads = new HashSet<>();
+    for (RedisRepairRows.Marked m : marked) {
+      markedThreads.add(m.threadId());
+      // Written around Redis by another instance: this one must not trust the index either.
+      awaiting.putIfAbsent(m.threadId(), new Object());
+    }
+    if (marked.size() < THREADS_PER_ROUND) {
+      // Every mark was listed, so a thread known here but not marked any more was repaired by
+      // another instance (a failover write marks before it is known here).
+      knownBefore.forEach((thread, token) -> {
+        if (!markedThreads.contains(thread)) {
+          awaiting.remove(thread, token);
+        }
+      });
+    }
+    int done = 0;
+    try {
+      for (RedisRepairRows.Marked m : marked) {
+        Object token = awaiting.get(m.threadId());
+        long added = repair(m);
+        if (marks.clear(m) && token != null) {
+          awaiting.remove(m.threadId(), token);
+        }
+        repaired.increment();
+        done++;
+        log.debug("redis repair: thread {}, {} ids added to its recent index", m.threadId(), added);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
+      log.debug("redis repair postponed after {} of {} threads: {}", done, marked.size(), e.toString());
+    }
+    if (done > 0) {
+      log.info("redis repair: {} threads written during a Redis outage are complete in Redis again", done);
+    }
+  }
+
+  /** Returns how many ids went into the recent index. */
+  private long repair(RedisRepairRows.Marked m) throws Exception {
+    String threadId = m.threadId();
+    RedisKeys.ThreadKeys tk = keys.of(threadId);
+    RedisAsyncCommands<String, byte[]> cmd = redis.async();
+    List<byte[]> lowest = await(cmd.zrange(tk.recent(), 0, 0));
+    long added = 0;
+    if (!lowest.isEmpty()) {
+      String after = new String(lowest.get(0), StandardCharsets.US_ASCII);
+      List<Message> page;
+      do {
+        page = messages.pageWithArchiveCount(threadId, after, null, PAGE, false, QueryCancellation.NONE).messages();
+        added += addToIndex(cmd, tk, page);
+        after = page.isEmpty() ? after : page.get(page.size() - 1).getMessageId();
+      } while (page.size() == PAGE);
+    }
+    Instant now = clock.instant();
+    for (PostgresMessageStore.IdempotencyKey k : messages.idempotencyKeysSince(threadId, now.minus(idempotencyTtl))) {
+      long left = idempotencyTtl.minus(Duration.between(k.createdAt(), now)).toMillis();
+      if (left > 0) {
+        await(cmd.set(tk.idempotency(k.key()), k.messageId().getBytes(StandardCharsets.US_ASCII),
+            SetArgs.Builder.nx().px(left)));
+      }
+    }
+    // Counts and activity changed without the persisters, which are what drop this cache.
+    await(cmd.del(keys.userThreads(m.userId())));
+    return added;
+  }
+
+  private long addToIndex(RedisAsyncCommands<String, byte[]> cmd, RedisKeys.ThreadKeys tk, List<Message> page)
+      throws Exception {
+    long added = 0;
+    List<String> scriptKeys = new ArrayList<>();
+    List<byte[]> args = new ArrayList<>();
+    int bytes = 0;
+    for (int i = 0; i < page.size(); i++) {
+      Message msg = page.get(i);
+      if (scriptKeys.isEmpty()) {
+        scriptKeys.add(tk.recent());
+        args.add(Long.toString(messageTtl.toMillis()).getBytes(StandardCharsets.US_ASCII));
+      }
+      byte[] body = msg.toByteArray();
+      scriptKeys.add(tk.message(msg.getMessageId()));
+      args.add(msg.getMessageId().getBytes(StandardCharsets.US_ASCII));
+      args.add(body);
+      bytes += body.length;
+      if (bytes >= SCRIPT_BYTES || i == page.size() - 1) {
+        List<Object> reply = await(SCRIPT.run(cmd, scriptKeys.toArray(new String[0]), args.toArray(new byte[0][])));
+        added += reply.isEmpty() ? 0 : ((Number) reply.get(0)).longValue();
+        scriptKeys.clear();
+        args.clear();
+        bytes = 0;
+      }
+    }
+    return added;
+  }
+
+  private static <T> T await(CompletionStage<T> stage) throws Exception {
+    return stage.toCompletableFuture().get(REDIS_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  @Override
+  public void close() {
+    worker.shutdownNow();
+  }
+}

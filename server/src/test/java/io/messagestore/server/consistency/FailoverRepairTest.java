@@ -1,0 +1,167 @@
+package io.messagestore.server.consistency;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.messagestore.api.v1.GetTierStatusRequest;
+import io.messagestore.api.v1.ListMessagesRequest;
+import io.messagestore.api.v1.ListMessagesResponse;
+import io.messagestore.api.v1.ListThreadsRequest;
+import io.messagestore.api.v1.Message;
+import io.messagestore.api.v1.Role;
+import io.messagestore.api.v1.SendMessageRequest;
+import io.messagestore.api.v1.SendMessageResponse;
+import io.messagestore.api.v1.ThreadSummary;
+import io.messagestore.api.v1.Tier;
+import io.messagestore.server.testing.Databases;
+import io.messagestore.server.testing.Poll;
+import io.messagestore.server.testing.PrivateTiers;
+import io.messagestore.server.testing.PrivateTiersExtension;
+import io.messagestore.server.testing.TestGateway;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Messages written to PostgreSQL during a Redis outage, seen from Redis once it is back. The
+ * private Redis keeps its data across the stop (AOF), so the thread's recent index survives the
+ * outage without the failover writes: exactly the state that made pages served from Redis miss
+ * them.
+ */
+class FailoverRepairTest {
+  @RegisterExtension
+  static final PrivateTiersExtension privateTiers = new PrivateTiersExtension();
+  PrivateTiers tiers;
+  TestGateway gw;
+
+  @BeforeEach
+  void startGateway() throws Exception {
+    tiers = privateTiers.get();
+    gw = TestGateway.startWith(tiers.settings(Map.of()));
+  }
+
+  @AfterEach
+  void stopGateway() {
+    gw.close();
+  }
+
+  static SendMessageRequest msg(String thread, String content) {
+    return SendMessageRequest.newBuilder().setThreadId(thread).setRole(Role.ROLE_USER).setContent(content).build();
+  }
+
+  long awaitingRepair() {
+    return gw.admin().getTierStatus(GetTierStatusRequest.getDefaultInstance()).getThreadsAwaitingRedisRepair();
+  }
+
+  List<String> sendThroughRedis(String thread, int n) {
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      SendMessageResponse r = gw.as("alice").sendMessage(msg(thread, "redis " + i));
+      assertThat(r.getAcknowledgedBy()).isEqualTo(Tier.TIER_REDIS);
+      ids.add(r.getMessage().getMessageId());
+    }
+    return ids;
+  }
+
+  List<String> sendDuringRedisOutage(String thread, int n) {
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      SendMessageResponse r = gw.as("alice").sendMessage(msg(thread, "failover " + i));
+      assertThat(r.getFailoverReason()).isEqualTo("redis_unavailable");
+      ids.add(r.getMessage().getMessageId());
+    }
+    return ids;
+  }
+
+  ListMessagesResponse newest(String thread, int pageSize) {
+    return gw.as("alice").listMessages(ListMessagesRequest.newBuilder().setThreadId(thread).setPageSize(pageSize)
+        .setNewestFirst(true).build());
+  }
+
+  static List<String> ids(ListMessagesResponse page) {
+    return page.getMessagesList().stream().map(Message::getMessageId).toList();
+  }
+
+  static List<String> newestFirst(List<String> ids, int n) {
+    return ids.stream().sorted(Comparator.reverseOrder()).limit(n).toList();
+  }
+
+  @Test
+  void failoverWritesAppearInPagesServedFromRedisOnceItIsBack() throws Exception {
+    String t = "repair-" + UUID.randomUUID();
+    List<String> all = new ArrayList<>(sendThroughRedis(t, 10));
+    tiers.stopRedis();
+    all.addAll(sendDuringRedisOutage(t, 5));
+    tiers.startRedis();
+
+    // Right after the outage, whether or not the repair has run: never a page without them.
+    assertThat(ids(newest(t, 8))).containsExactlyElementsOf(newestFirst(all, 8));
+    Poll.until(Duration.ofSeconds(20), "the thread to be repaired", () -> awaitingRepair() == 0);
+    Poll.until(Duration.ofSeconds(20), "the page to be served from Redis again",
+        () -> newest(t, 8).getServedFrom() == Tier.TIER_REDIS);
+    assertThat(ids(newest(t, 8))).containsExactlyElementsOf(newestFirst(all, 8));
+    assertThat(ids(newest(t, 15))).containsExactlyElementsOf(newestFirst(all, 15));
+
+    // Sends through Redis carry on from there, without a gap at the failover ones.
+    all.addAll(sendThroughRedis(t, 3));
+    ListMessagesResponse page = newest(t, 10);
+    assertThat(page.getServedFrom()).isEqualTo(Tier.TIER_REDIS);
+    assertThat(ids(page)).containsExactlyElementsOf(newestFirst(all, 10));
+  }
+
+  @Test
+  void idempotencyKeyUsedDuringFailoverIsHonouredByRedisAfterwards() throws Exception {
+    String t = "repair-idem-" + UUID.randomUUID();
+    sendThroughRedis(t, 1);
+    tiers.stopRedis();
+    SendMessageRequest once = msg(t, "once").toBuilder().setIdempotencyKey("retry-me").build();
+    SendMessageResponse first = gw.as("alice").sendMessage(once);
+    assertThat(first.getFailoverReason()).isEqualTo("redis_unavailable");
+    tiers.startRedis();
+    Poll.until(Duration.ofSeconds(20), "the thread to be repaired", () -> awaitingRepair() == 0);
+
+    SendMessageResponse retry = gw.as("alice").sendMessage(once);
+    assertThat(retry.getAcknowledgedBy()).isEqualTo(Tier.TIER_REDIS);
+    assertThat(retry.getDuplicate()).isTrue();
+    assertThat(retry.getMessage().getMessageId()).isEqualTo(first.getMessage().getMessageId());
+    assertThat(retry.getMessage().getContent()).isEqualTo("once");
+    assertThat(Databases.count(tiers.settings(Map.of()),
+        "SELECT count(*) FROM messages WHERE thread_id = ? AND content = 'once'", t)).isEqualTo(1);
+  }
+
+  @Test
+  void threadListCachedBeforeTheOutageShowsFailoverWritesAfterRepair() throws Exception {
+    String t = "repair-list-" + UUID.randomUUID();
+    List<String> before = sendThroughRedis(t, 4);
+    Poll.until(Duration.ofSeconds(20), "the first messages persisted",
+        () -> persisted(before) == 4);
+    Poll.until(Duration.ofSeconds(20), "the thread list to count them", () -> countOf(t) == 4);
+    tiers.stopRedis();
+    sendDuringRedisOutage(t, 3);
+    tiers.startRedis();
+    Poll.until(Duration.ofSeconds(20), "the thread to be repaired", () -> awaitingRepair() == 0);
+
+    assertThat(countOf(t)).isEqualTo(7);
+  }
+
+  int persisted(List<String> ids) {
+    try {
+      return Databases.rowCounts(tiers.settings(Map.of()), ids).size();
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  long countOf(String thread) {
+    return gw.as("alice").listThreads(ListThreadsRequest.newBuilder().setPageSize(1000).build()).getThreadsList()
+        .stream().filter(s -> s.getThreadId().equals(thread)).mapToLong(ThreadSummary::getMessageCount)
+        .findFirst().orElse(-1);
+  }
+}
