@@ -5,7 +5,8 @@
 -- then per message i: KEYS[2+2i] message key, KEYS[3+2i] idempotency key (the message key again
 -- when there is none: every key must hash to the thread's slot, so no empty placeholder)
 -- ARGV[1] user id, ARGV[2] message ttl ms, ARGV[3] idempotency ttl ms, ARGV[4] max stream length,
--- ARGV[5] "1" when the caller may claim an unowned thread, ARGV[6] message key prefix,
+-- ARGV[5] "1" when the caller may claim an unowned thread, "2" when it may and PostgreSQL has
+-- just created the thread for it, ARGV[6] message key prefix,
 -- ARGV[7] "1" when the caller waits for the PostgreSQL commit (durable),
 -- then per message i: ARGV[5+3i] id, ARGV[6+3i] message bytes,
 -- ARGV[7+3i] "1" when the message has an idempotency key
@@ -15,7 +16,7 @@
 -- {"BACKLOG", length}.
 local owner = redis.call('GET', KEYS[1])
 if not owner then
-  if ARGV[5] ~= '1' then
+  if ARGV[5] == '0' then
     return {'NOOWNER'}
   end
 elseif owner ~= ARGV[1] then
@@ -74,6 +75,12 @@ end
 if #fresh > 0 then
   if not owner then
     redis.call('SET', KEYS[1], ARGV[1])
+    if ARGV[5] == '2' then
+      -- The thread's first message: the index holds the whole thread. The empty member sorts
+      -- before every id, so it is the first to go when the persisters trim the index, and it
+      -- expires with the index: while it is there, a short page from the index is complete.
+      redis.call('ZADD', KEYS[2], 0, '')
+    end
   end
   -- Trimming the index to the recent window is the persisters' job: only they know which
   -- messages are safely in PostgreSQL, and an unpersisted message must stay listable.

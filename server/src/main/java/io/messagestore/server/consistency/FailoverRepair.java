@@ -179,7 +179,8 @@ public final class FailoverRepair implements AutoCloseable {
     List<byte[]> lowest = await(cmd.zrange(tk.recent(), 0, 0));
     long added = 0;
     if (!lowest.isEmpty()) {
-      String after = new String(lowest.get(0), StandardCharsets.US_ASCII);
+      // The empty thread-start marker (see send.lua) means the index must hold every message.
+      String after = lowest.get(0).length == 0 ? null : new String(lowest.get(0), StandardCharsets.US_ASCII);
       List<Message> page;
       do {
         page = messages.pageWithArchiveCount(threadId, after, null, PAGE, false, QueryCancellation.NONE).messages();

@@ -176,18 +176,23 @@ public final class PostgresMessageStore {
     }
   }
 
+  /** The owner of a thread after a claim, and whether the claim created the thread. */
+  public record ThreadClaim(String owner, boolean created) {}
+
   /**
    * Records {@code userId} as the owner of a new thread, or returns who owns it already.
    * The row is written before the thread's first message so ownership survives a Redis loss.
+   * {@code created} means PostgreSQL had no row of the thread, hence none of its messages
+   * either (persisters and failover writes create the row with their first message).
    */
-  public String claimThread(String threadId, String userId) throws SQLException {
+  public ThreadClaim claimThread(String threadId, String userId) throws SQLException {
     try (Connection c = tier.connection();
         PreparedStatement ps = c.prepareStatement("""
             WITH claimed AS (
               INSERT INTO threads (thread_id, user_id) VALUES (?, ?)
               ON CONFLICT (thread_id) DO NOTHING RETURNING user_id
             )
-            SELECT user_id FROM claimed UNION ALL SELECT user_id FROM threads WHERE thread_id = ?
+            SELECT user_id, true FROM claimed UNION ALL SELECT user_id, false FROM threads WHERE thread_id = ?
             LIMIT 1
             """)) {
       ps.setString(1, threadId);
@@ -195,7 +200,7 @@ public final class PostgresMessageStore {
       ps.setString(3, threadId);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
-        return rs.getString(1);
+        return new ThreadClaim(rs.getString(1), rs.getBoolean(2));
       }
     }
   }

@@ -56,6 +56,13 @@ public final class ReadPath {
   public static final int DEFAULT_PAGE_SIZE = 50;
   public static final int MAX_PAGE_SIZE = 1000;
   static final Duration THREAD_LIST_CACHE_TTL = Duration.ofMinutes(5);
+  /**
+   * The member send.lua puts into a new thread's recent index with its first message: while the
+   * index still has it (trims remove it first, and it expires with the index), the index holds
+   * every message of the thread.
+   */
+  private static final String THREAD_START = "";
+  private static final byte[] THREAD_START_BYTES = new byte[0];
 
   private final RedisTier redis;
   private final RedisKeys keys;
@@ -322,11 +329,17 @@ public final class ReadPath {
     /**
      * The recent index is a contiguous suffix of the thread (everything from its lowest id on,
      * since persisters trim it from the oldest end): it alone answers a page that starts inside
-     * it (ascending) or that it fills (descending), provided it still has every body.
+     * it (ascending) or that it fills (descending), provided it still has every body. While it
+     * holds the whole thread (the start marker is its lowest member), it answers every page.
      */
     boolean covers(String cursor, int limit, boolean desc) {
-      return redisOk && lowestIndexed != null && bodies.stream().allMatch(StoredMessages::plausible)
-          && (desc ? ids.size() == limit : cursor != null && cursor.compareTo(lowestIndexed) >= 0);
+      if (!redisOk || lowestIndexed == null || !bodies.stream().allMatch(StoredMessages::plausible)) {
+        return false;
+      }
+      if (lowestIndexed.equals(THREAD_START)) {
+        return true;
+      }
+      return desc ? ids.size() == limit : cursor != null && cursor.compareTo(lowestIndexed) >= 0;
     }
 
     TreeMap<String, Message> byId() {
@@ -350,9 +363,11 @@ public final class ReadPath {
     RedisKeys.ThreadKeys tk = keys.of(threadId);
     return GuardedCall.run(breakers.get(TierBreakers.REDIS_READ), () -> {
       RedisAsyncCommands<String, byte[]> cmd = redis.async();
+      // Above the thread-start marker, so it is never listed.
+      Range.Boundary<byte[]> aboveStart = Range.Boundary.excluding(THREAD_START_BYTES);
       Range<byte[]> range = desc
-          ? Range.from(Range.Boundary.unbounded(), cursor == null ? Range.Boundary.unbounded() : Range.Boundary.excluding(ascii(cursor)))
-          : Range.from(cursor == null ? Range.Boundary.unbounded() : Range.Boundary.excluding(ascii(cursor)), Range.Boundary.unbounded());
+          ? Range.from(aboveStart, cursor == null ? Range.Boundary.unbounded() : Range.Boundary.excluding(ascii(cursor)))
+          : Range.from(cursor == null ? aboveStart : Range.Boundary.excluding(ascii(cursor)), Range.Boundary.unbounded());
       var listed = desc ? cmd.zrevrangebylex(tk.recent(), range, Limit.create(0, limit))
           : cmd.zrangebylex(tk.recent(), range, Limit.create(0, limit));
       var lowest = cmd.zrange(tk.recent(), 0, 0);

@@ -31,17 +31,36 @@ public final class RedisMessageWriter {
     this.maxStreamLength = ascii(Math.max(1, maxBacklog / keys.shards()));
   }
 
+  /** What the store step may do when the thread has no owner in Redis. */
+  public enum Claim {
+    /** Answer {@link StoreResult.NoOwner}: the caller must find out who owns the thread first. */
+    NOT_ALLOWED("0"),
+    /** Record the caller as owner: PostgreSQL says it owns the thread, or cannot be asked. */
+    EXISTING_THREAD("1"),
+    /**
+     * Record the caller as owner, and mark the new recent index as starting at the thread's
+     * first message: PostgreSQL just created the thread, so it has no other messages anywhere.
+     */
+    NEW_THREAD("2");
+
+    private final byte[] arg;
+
+    Claim(String arg) {
+      this.arg = arg.getBytes(StandardCharsets.US_ASCII);
+    }
+  }
+
   /** A message ready to store: its id, serialized bytes and optional idempotency key. */
   public record Pending(String messageId, byte[] bytes, String idempotencyKey) {}
 
   /**
    * Stores the messages of one thread, all or none.
    *
-   * @param mayClaim whether an unowned thread may be claimed for {@code userId}
+   * @param claim whether and how an unowned thread may be claimed for {@code userId}
    * @param durable whether the caller waits for the PostgreSQL commit (its stream entries are
    *     marked so the persister announces their commit)
    */
-  public CompletionStage<StoreResult> store(String threadId, String userId, List<Pending> messages, boolean mayClaim,
+  public CompletionStage<StoreResult> store(String threadId, String userId, List<Pending> messages, Claim claim,
       boolean durable) {
     int n = messages.size();
     String[] k = new String[3 + 2 * n];
@@ -54,7 +73,7 @@ public final class RedisMessageWriter {
     argv[1] = messageTtlMs;
     argv[2] = idempotencyTtlMs;
     argv[3] = maxStreamLength;
-    argv[4] = mayClaim ? ONE : ZERO;
+    argv[4] = claim.arg;
     argv[5] = tk.messagePrefix().getBytes(StandardCharsets.UTF_8);
     argv[6] = durable ? ONE : ZERO;
     for (int i = 0; i < n; i++) {

@@ -16,6 +16,7 @@ import io.messagestore.server.persistence.PersistenceWaiters;
 import io.messagestore.server.postgres.PostgresMessageStore;
 import io.messagestore.server.postgres.PostgresTier;
 import io.messagestore.server.redis.RedisMessageWriter;
+import io.messagestore.server.redis.RedisMessageWriter.Claim;
 import io.messagestore.server.redis.StoreResult;
 import io.messagestore.server.resilience.GuardedCall;
 import io.messagestore.server.resilience.TierBreakers;
@@ -62,7 +63,7 @@ public final class WritePath {
   private final Duration durableTimeout;
   private final Counter failovers;
   private final FailoverRepair repairs;
-  private final ConcurrentHashMap<String, CompletableFuture<Boolean>> claims = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, CompletableFuture<Optional<Claim>>> claims = new ConcurrentHashMap<>();
 
   public WritePath(RedisMessageWriter redis, PostgresMessageStore postgres, TierBreakers breakers,
       PersistenceWaiters waiters, MessageIdGenerator ids, SendRequestValidator validator, Executor blocking,
@@ -138,7 +139,8 @@ public final class WritePath {
       messages.forEach(m -> commits.put(m.getMessageId(), waiters.register(m.getMessageId())));
     }
     Duration waitLimit = timeLeft == null || timeLeft.compareTo(durableTimeout) > 0 ? durableTimeout : timeLeft;
-    CompletableFuture<List<SendMessageResponse>> result = toRedis(caller, threadId, messages, pending, false, durable)
+    CompletableFuture<List<SendMessageResponse>> result = toRedis(caller, threadId, messages, pending,
+            Claim.NOT_ALLOWED, durable)
         .thenCompose(stored -> durable ? awaitCommit(stored, commits, messages, waitLimit)
             : CompletableFuture.completedFuture(stored))
         .exceptionallyCompose(e -> {
@@ -155,11 +157,11 @@ public final class WritePath {
   }
 
   private CompletableFuture<List<SendMessageResponse>> toRedis(Caller caller, String threadId, List<Message> messages,
-      List<RedisMessageWriter.Pending> pending, boolean mayClaim, boolean durable) {
+      List<RedisMessageWriter.Pending> pending, Claim claim, boolean durable) {
     // The reply arrives on the event loop that sent the script, the one serving this call: the
     // answer is built right there, without a thread hop.
     return GuardedCall.run(breakers.get(TierBreakers.REDIS_WRITE),
-            () -> redis.store(threadId, caller.userId(), pending, mayClaim, durable), e -> true)
+            () -> redis.store(threadId, caller.userId(), pending, claim, durable), e -> true)
         .thenCompose(result -> {
           if (result instanceof StoreResult.Stored stored) {
             return answer(threadId, messages, stored);
@@ -174,7 +176,8 @@ public final class WritePath {
           }
           // No owner in Redis: a new thread, or Redis lost its keys. PostgreSQL decides.
           return claimCoalesced(threadId, caller)
-              .thenCompose(owner -> owner ? toRedis(caller, threadId, messages, pending, true, durable)
+              .thenCompose(granted -> granted.isPresent()
+                  ? toRedis(caller, threadId, messages, pending, granted.get(), durable)
                   : CompletableFuture.failedFuture(denied(threadId, caller)));
         });
   }
@@ -183,10 +186,10 @@ public final class WritePath {
    * One PostgreSQL claim per new thread however many sends race for it: a burst of first
    * messages to a thread would otherwise queue one claim each and exhaust the pool.
    */
-  private CompletableFuture<Boolean> claimCoalesced(String threadId, Caller caller) {
+  private CompletableFuture<Optional<Claim>> claimCoalesced(String threadId, Caller caller) {
     String key = threadId + '\0' + caller.userId();
-    CompletableFuture<Boolean> mine = new CompletableFuture<>();
-    CompletableFuture<Boolean> running = claims.putIfAbsent(key, mine);
+    CompletableFuture<Optional<Claim>> mine = new CompletableFuture<>();
+    CompletableFuture<Optional<Claim>> running = claims.putIfAbsent(key, mine);
     if (running != null) {
       return running;
     }
@@ -202,17 +205,23 @@ public final class WritePath {
     return mine;
   }
 
-  /** True when the caller owns (or now owns) the thread; PostgreSQL away means accept. */
-  private boolean claim(String threadId, Caller caller) {
+  /**
+   * How the store step may claim the thread for the caller; empty when another user owns it.
+   * PostgreSQL away means accept, but not as a new thread: it might have older messages.
+   */
+  private Optional<Claim> claim(String threadId, Caller caller) {
     try {
-      String owner = GuardedCall.runBlocking(breakers.get(TierBreakers.POSTGRES_WRITE),
+      PostgresMessageStore.ThreadClaim claim = GuardedCall.runBlocking(breakers.get(TierBreakers.POSTGRES_WRITE),
           () -> postgres.claimThread(threadId, caller.userId()), PostgresTier::isConnectivityFailure);
-      return owner.equals(caller.userId());
+      if (!claim.owner().equals(caller.userId())) {
+        return Optional.empty();
+      }
+      return Optional.of(claim.created() ? Claim.NEW_THREAD : Claim.EXISTING_THREAD);
     } catch (Exception e) {
       // Ownership is recorded in Redis now and in PostgreSQL by the persister later; refusing new
       // threads while PostgreSQL is down would turn its outage into a write outage.
       log.warn("postgres cannot confirm owner of new thread {}: {}", threadId, e.toString());
-      return true;
+      return Optional.of(Claim.EXISTING_THREAD);
     }
   }
 
@@ -330,8 +339,7 @@ public final class WritePath {
     requests.forEach(r -> idem.add(r.getIdempotencyKey()));
     try {
       return GuardedCall.runBlocking(breakers.get(TierBreakers.POSTGRES_WRITE), () -> {
-        String owner = postgres.claimThread(threadId, caller.userId());
-        if (!owner.equals(caller.userId())) {
+        if (!postgres.claimThread(threadId, caller.userId()).owner().equals(caller.userId())) {
           throw denied(threadId, caller);
         }
         Set<String> inserted = postgres.insertMissingFromRedis(messages, idem);

@@ -176,7 +176,8 @@ class TieredReadTest {
   @Test
   void aPageQueryIsCancelledInPostgresWhenItsCallerGivesUp() throws Exception {
     String t = thread();
-    List<String> ids = send(t, 3);
+    // Longer than the recent window, so its oldest messages are in PostgreSQL only.
+    List<String> ids = send(t, WINDOW + 5);
     awaitPersisted(t, ids);
     // Only statement cancellation can end the query below before the test's deadline.
     restartWithPatientPostgres();
@@ -188,8 +189,8 @@ class TieredReadTest {
       locker.setAutoCommit(false);
       locker.createStatement().execute("LOCK TABLE messages IN ACCESS EXCLUSIVE MODE");
 
-      // Oldest first from the start: not covered by the recent index, so PostgreSQL is asked,
-      // and the query waits for the lock.
+      // Oldest first from the start: below the recent window, so PostgreSQL is asked, and the
+      // query waits for the lock.
       ListenableFuture<ListMessagesResponse> page = gw.asyncAs("alice").withDeadlineAfter(5, TimeUnit.MINUTES)
           .listMessages(ListMessagesRequest.newBuilder().setThreadId(t).setPageSize(2).build());
       Poll.until(Duration.ofSeconds(20), "the page query waiting in PostgreSQL", () -> waitingPageQueries(observer) == 1);
@@ -348,6 +349,38 @@ class TieredReadTest {
           assertThat(e.getStatus().getDescription()).contains("postgres unavailable").contains("recent messages");
         });
     assertThat(get(t, ids.get(49)).getServedFrom()).isEqualTo(Tier.TIER_REDIS);
+  }
+
+  @Test
+  void aThreadShorterThanAPageIsListedFromRedisAlone() throws Exception {
+    String t = thread();
+    List<String> ids = send(t, 5);
+    awaitPersisted(t, ids);
+    // Without PostgreSQL, a page comes only from what Redis can prove complete.
+    tiers.stopPostgres();
+    ListMessagesResponse newest = gw.as("alice").listMessages(ListMessagesRequest.newBuilder().setThreadId(t)
+        .setNewestFirst(true).setPageSize(50).build());
+    assertThat(newest.getServedFrom()).isEqualTo(Tier.TIER_REDIS);
+    assertThat(newest.getMessagesList()).extracting(Message::getMessageId).containsExactlyElementsOf(reversed(ids));
+    assertThat(newest.getNextPageToken()).isEmpty();
+    assertThat(listAll(t, 2, false)).containsExactlyElementsOf(ids);
+    assertThat(listAll(t, 2, true)).containsExactlyElementsOf(reversed(ids));
+  }
+
+  @Test
+  void aThreadWhoseOwnerRedisLostIsNotTakenForANewOne() throws Exception {
+    String t = thread();
+    List<String> before = send(t, 5);
+    awaitPersisted(t, before);
+    redis(c -> c.flushall());
+    // The next send finds no owner in Redis; PostgreSQL knows the thread, so the new index does
+    // not claim to hold all of it.
+    List<String> all = new ArrayList<>(before);
+    all.addAll(send(t, 1));
+    ListMessagesResponse newest = gw.as("alice").listMessages(ListMessagesRequest.newBuilder().setThreadId(t)
+        .setNewestFirst(true).setPageSize(50).build());
+    assertThat(newest.getMessagesList()).extracting(Message::getMessageId).containsExactlyElementsOf(reversed(all));
+    assertThat(newest.getServedFrom()).isEqualTo(Tier.TIER_POSTGRES);
   }
 
   @Test
