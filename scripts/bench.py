@@ -4,7 +4,7 @@
     scripts/bench.py writes   # issue 4: Health/Check baseline, SendMessage cache and durable,
                               #          one-insert-per-message synchronous PostgreSQL baseline
     scripts/bench.py reads    # issue 5: Health/Check baseline, GetMessage hot/cold/Redis outage,
-                              #          ListMessages(50) hot/cold
+                              #          ListMessages(50) hot/cold and of short threads
     scripts/bench.py quick    # the hot cases on one gateway (no-op, GetMessage, ListMessages,
                               #          cache send): a few minutes, for checking a change
     scripts/bench.py ab A.jar B.jar [ROUNDS]
@@ -36,6 +36,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+import zlib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -345,12 +346,23 @@ def populate(gw, prefix, threads, per_thread):
                    cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
 
 
+SHORT_THREAD = 10
+
+
+def drop_thread_start_markers(threads, shards=4):
+    """Removes the empty member send.lua puts into a new thread's recent index (key layout as in
+    RedisKeys: shard = crc32(thread id) mod shards)."""
+    for t in threads:
+        sh(f"redis-cli ZREM 'ms:{{s{zlib.crc32(t.encode()) % shards}}}:t:{t}:recent' ''")
+
+
 def reads():
     env = tier_env()
     threads, per_thread = 50, 200
     gw = Gateway("reads-hot", env)
     try:
         populate(gw, f"bench-r-{RUN}", threads, per_thread)
+        populate(gw, f"bench-s-{RUN}", threads, SHORT_THREAD)
         t0 = time.time()
         while gw.metric_sum("messagestore_stream_backlog") > 0 and time.time() - t0 < 60:
             time.sleep(0.2)
@@ -361,15 +373,28 @@ def reads():
         get_data = json.dumps(pairs)
         hot_list = json.dumps([{"thread_id": f"bench-r-{RUN}-{i}", "page_size": 50, "newest_first": True} for i in range(threads)])
         cold_list = json.dumps([{"thread_id": f"bench-r-{RUN}-{i}", "page_size": 50} for i in range(threads)])
+        # Short threads: the first half keeps the thread-start marker its first send put into its
+        # recent index, the second half loses it (a thread older than its index, and every short
+        # thread before the marker existed), so its pages are merged with PostgreSQL.
+        short_marked = json.dumps([{"thread_id": f"bench-s-{RUN}-{i}", "page_size": 50, "newest_first": True}
+                                   for i in range(threads // 2)])
+        short_unmarked = json.dumps([{"thread_id": f"bench-s-{RUN}-{i}", "page_size": 50, "newest_first": True}
+                                     for i in range(threads // 2, threads)])
+        # The long threads' first pages must come from PostgreSQL: drop their markers too.
+        drop_thread_start_markers([f"bench-r-{RUN}-{i}" for i in range(threads)]
+                                  + [f"bench-s-{RUN}-{i}" for i in range(threads // 2, threads)])
+        list_call = "messagestore.v1.MessageStore/ListMessages"
         for _ in range(WARMUP_ROUNDS):
             for call, data in [(HEALTH, "{}"), ("messagestore.v1.MessageStore/GetMessage", get_data),
-                               ("messagestore.v1.MessageStore/ListMessages", hot_list),
-                               ("messagestore.v1.MessageStore/ListMessages", cold_list)]:
+                               (list_call, hot_list), (list_call, cold_list), (list_call, short_marked),
+                               (list_call, short_unmarked)]:
                 loadtest(gw, call, data, duration=WARMUP)
         base = loadtest(gw, HEALTH, "{}")
         hot = loadtest(gw, "messagestore.v1.MessageStore/GetMessage", get_data)
-        list_hot = loadtest(gw, "messagestore.v1.MessageStore/ListMessages", hot_list)
-        list_cold = loadtest(gw, "messagestore.v1.MessageStore/ListMessages", cold_list)
+        list_hot = loadtest(gw, list_call, hot_list)
+        list_cold = loadtest(gw, list_call, cold_list)
+        list_short = loadtest(gw, list_call, short_marked)
+        list_short_merged = loadtest(gw, list_call, short_unmarked)
     finally:
         gw.stop()
     # Cold: message keys gone from Redis and refills expiring at once, so every read goes to PostgreSQL.
@@ -401,6 +426,9 @@ def reads():
     print(row("GetMessage during Redis outage", outage, base))
     print(row("ListMessages 50 hot (Redis)", list_hot, base))
     print(row("ListMessages 50 cold (PostgreSQL)", list_cold, base))
+    print(row(f"ListMessages 50, thread of {SHORT_THREAD} (Redis alone: thread-start marker)", list_short, base))
+    print(row(f"ListMessages 50, thread of {SHORT_THREAD} without the marker (merged with PostgreSQL)",
+              list_short_merged, base))
     print(f"\nRedis-outage p99 / cold p99: {outage['p99'] / cold['p99']:.2f}")
 
 
