@@ -7,6 +7,7 @@ import io.messagestore.server.postgres.PostgresMessageStore;
 import io.messagestore.server.postgres.QueryCancellation;
 import io.messagestore.server.postgres.PostgresThreadStore;
 import io.messagestore.server.redis.RedisKeys;
+import io.messagestore.server.redis.RedisScript;
 import io.messagestore.server.redis.RedisTier;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -27,12 +28,15 @@ import org.slf4j.LoggerFactory;
 /**
  * Warms Redis from PostgreSQL after a Redis loss: for each thread, its owner and its newest
  * messages (the recent window) go back into Redis, so reads that were correct but slow (served
- * by PostgreSQL) are fast again. Runs in the background, one job at a time; progress shows in
+ * by PostgreSQL) are fast again. A thread that fits the window whole gets the thread-start
+ * marker too, so its pages need no PostgreSQL query. Runs in the background, one job at a time; progress shows in
  * GetTierStatus.
  */
 public final class CacheRebuilder implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CacheRebuilder.class);
   private static final int KEPT_JOBS = 20;
+  private static final long REDIS_WAIT_SECONDS = 5;
+  private static final RedisScript MARK_THREAD_START = RedisScript.load("/redis/mark-thread-start.lua");
 
   private final RedisTier redis;
   private final RedisKeys keys;
@@ -105,8 +109,9 @@ public final class CacheRebuilder implements AutoCloseable {
     if (owner.isEmpty()) {
       return 0;
     }
-    List<Message> newest = messages.pageWithArchiveCount(threadId, null, null, recentWindow, true,
-        QueryCancellation.NONE).messages();
+    PostgresMessageStore.Page page = messages.pageWithArchiveCount(threadId, null, null, recentWindow, true,
+        QueryCancellation.NONE);
+    List<Message> newest = page.messages();
     var cmd = redis.async();
     List<RedisFuture<?>> writes = new ArrayList<>();
     writes.add(cmd.setnx(keys.owner(threadId), owner.get().getBytes(StandardCharsets.UTF_8)));
@@ -120,7 +125,14 @@ public final class CacheRebuilder implements AutoCloseable {
       writes.add(cmd.pexpire(index, ttl));
     }
     for (RedisFuture<?> f : writes) {
-      f.get(5, TimeUnit.SECONDS);
+      f.get(REDIS_WAIT_SECONDS, TimeUnit.SECONDS);
+    }
+    if (!newest.isEmpty() && newest.size() < recentWindow && page.archivedMessages() == 0) {
+      // The whole thread fits the window: mark the index so that its short pages are served
+      // from Redis alone, as for a thread the index has held from its first message.
+      byte[] first = newest.get(newest.size() - 1).getMessageId().getBytes(StandardCharsets.US_ASCII);
+      MARK_THREAD_START.run(cmd, new String[] {index}, first).toCompletableFuture()
+          .get(REDIS_WAIT_SECONDS, TimeUnit.SECONDS);
     }
     return newest.size();
   }

@@ -15,8 +15,8 @@ import io.messagestore.api.v1.ListThreadsResponse;
 import io.messagestore.api.v1.Message;
 import io.messagestore.api.v1.Tier;
 import io.messagestore.server.auth.Caller;
-import io.messagestore.server.consistency.FailoverRepair;
 import io.messagestore.server.clickhouse.ClickHouseMessageStore;
+import io.messagestore.server.consistency.FailoverRepair;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.messagestore.server.postgres.PostgresMessageStore;
@@ -76,7 +76,6 @@ public final class ReadPath {
   private final Counter postgresLookups;
   private final Counter clickhouseLookups;
   private final ConcurrentHashMap<String, CompletableFuture<Found>> inflightMisses = new ConcurrentHashMap<>();
-
   private final FailoverRepair repairs;
 
   public ReadPath(RedisTier redis, RedisKeys keys, PostgresMessageStore postgres, PostgresThreadStore threads,

@@ -368,6 +368,23 @@ class TieredReadTest {
   }
 
   @Test
+  void rebuildCacheMakesAShortThreadListableFromRedisAloneAgain() throws Exception {
+    String t = thread();
+    List<String> ids = send(t, 5);
+    awaitPersisted(t, ids);
+    redis(c -> c.flushall());
+    String job = gw.admin().rebuildCache(RebuildCacheRequest.newBuilder().setThreadId(t).build()).getJobId();
+    Poll.until(Duration.ofSeconds(20), "rebuild job done", () -> gw.admin().getTierStatus(GetTierStatusRequest
+        .getDefaultInstance()).getCacheRebuildsList().stream().anyMatch(j -> j.getJobId().equals(job)
+            && j.getState().equals("DONE")));
+    tiers.stopPostgres();
+    ListMessagesResponse newest = gw.as("alice").listMessages(ListMessagesRequest.newBuilder().setThreadId(t)
+        .setNewestFirst(true).setPageSize(50).build());
+    assertThat(newest.getServedFrom()).isEqualTo(Tier.TIER_REDIS);
+    assertThat(newest.getMessagesList()).extracting(Message::getMessageId).containsExactlyElementsOf(reversed(ids));
+  }
+
+  @Test
   void aThreadWhoseOwnerRedisLostIsNotTakenForANewOne() throws Exception {
     String t = thread();
     List<String> before = send(t, 5);
