@@ -134,8 +134,8 @@ public final class Gateway implements AutoCloseable {
         repairs, meters);
     PageTokens tokens = new PageTokens(cursorSecret(config));
     ReadPath reads = new ReadPath(redis, keys, messageRows, new PostgresThreadStore(postgres),
-        new ClickHouseMessageStore(clickhouse), breakers, tokens, blockingExecutor, config.messageTtl(), repairs,
-        meters);
+        new ClickHouseMessageStore(clickhouse), breakers, tokens, blockingExecutor, config.messageTtl(),
+        config.recentWindow(), repairs, meters);
 
     rebuilder = new CacheRebuilder(redis, keys, messageRows, new PostgresThreadStore(postgres), config.recentWindow(),
         config.messageTtl());

@@ -24,6 +24,7 @@ import io.messagestore.server.postgres.PostgresTier;
 import io.messagestore.server.postgres.QueryCancellation;
 import io.messagestore.server.postgres.PostgresThreadStore;
 import io.messagestore.server.redis.RedisKeys;
+import io.messagestore.server.redis.RedisScript;
 import io.messagestore.server.redis.RedisTier;
 import io.messagestore.server.resilience.GuardedCall;
 import io.messagestore.server.resilience.TierBreakers;
@@ -32,6 +33,7 @@ import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -63,6 +65,7 @@ public final class ReadPath {
    */
   private static final String THREAD_START = "";
   private static final byte[] THREAD_START_BYTES = new byte[0];
+  private static final RedisScript REFILL_THREAD = RedisScript.load("/redis/refill-thread.lua");
 
   private final RedisTier redis;
   private final RedisKeys keys;
@@ -77,11 +80,13 @@ public final class ReadPath {
   private final Counter clickhouseLookups;
   private final ConcurrentHashMap<String, CompletableFuture<Found>> inflightMisses = new ConcurrentHashMap<>();
   private final FailoverRepair repairs;
+  private final int recentWindow;
 
   public ReadPath(RedisTier redis, RedisKeys keys, PostgresMessageStore postgres, PostgresThreadStore threads,
       ClickHouseMessageStore archive, TierBreakers breakers, PageTokens tokens, Executor blocking, Duration messageTtl,
-      FailoverRepair repairs, MeterRegistry meters) {
+      int recentWindow, FailoverRepair repairs, MeterRegistry meters) {
     this.archive = archive;
+    this.recentWindow = recentWindow;
     this.repairs = repairs;
     this.postgresLookups = Counter.builder("messagestore.read.lookups").tag("tier", "postgres")
         .description("single-message lookups below Redis (after coalescing)").register(meters);
@@ -335,10 +340,14 @@ public final class ReadPath {
       if (!redisOk || lowestIndexed == null || !bodies.stream().allMatch(StoredMessages::plausible)) {
         return false;
       }
-      if (lowestIndexed.equals(THREAD_START)) {
+      if (startsAtThreadStart()) {
         return true;
       }
       return desc ? ids.size() == limit : cursor != null && cursor.compareTo(lowestIndexed) >= 0;
+    }
+
+    boolean startsAtThreadStart() {
+      return THREAD_START.equals(lowestIndexed);
     }
 
     TreeMap<String, Message> byId() {
@@ -433,7 +442,39 @@ public final class ReadPath {
         throw unavailable("clickhouse", e, "thread '" + threadId + "' has archived messages");
       }
     }
+    if (cursor == null && byId.size() < Math.min(limit, recentWindow) && rows.archivedMessages() == 0
+        && recent.redisOk() && !recent.startsAtThreadStart() && !byId.isEmpty()
+        && repairs.recentIndexComplete(threadId)) {
+      refillWholeThread(threadId, byId.values());
+    }
     return respond(threadId, limit, desc, byId, source);
+  }
+
+  /**
+   * A first page that came out short holds the whole thread: give it back to the recent index,
+   * with the thread-start marker, so its next pages are served from Redis alone (read-through,
+   * as GetMessage refills single messages). Best effort, through the write breaker.
+   */
+  private void refillWholeThread(String threadId, Collection<Message> thread) {
+    RedisKeys.ThreadKeys tk = keys.of(threadId);
+    String[] scriptKeys = new String[1 + thread.size()];
+    byte[][] args = new byte[2 + 2 * thread.size()][];
+    scriptKeys[0] = tk.recent();
+    args[0] = ascii(Long.toString(messageTtl.toMillis()));
+    args[1] = ascii(Integer.toString(recentWindow));
+    int i = 0;
+    for (Message m : thread) {
+      scriptKeys[1 + i] = tk.message(m.getMessageId());
+      args[2 + 2 * i] = ascii(m.getMessageId());
+      args[3 + 2 * i] = m.toByteArray();
+      i++;
+    }
+    GuardedCall.run(breakers.get(TierBreakers.REDIS_WRITE), () -> REFILL_THREAD.run(redis.async(), scriptKeys, args),
+        e -> true).whenComplete((v, e) -> {
+          if (e != null) {
+            log.debug("thread {} not refilled into its recent index: {}", threadId, e.toString());
+          }
+        });
   }
 
   /**

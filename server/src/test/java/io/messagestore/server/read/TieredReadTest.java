@@ -385,6 +385,26 @@ class TieredReadTest {
   }
 
   @Test
+  void aShortThreadWhoseIndexExpiredIsListedFromRedisAloneAfterOneRead() throws Exception {
+    String t = thread();
+    List<String> ids = send(t, 5);
+    awaitPersisted(t, ids);
+    // As when the index expires after MESSAGE_TTL without sends.
+    redis(c -> c.del(new RedisKeys(4).recent(t)));
+    ListMessagesRequest newestFirst = ListMessagesRequest.newBuilder().setThreadId(t).setNewestFirst(true)
+        .setPageSize(50).build();
+    ListMessagesResponse merged = gw.as("alice").listMessages(newestFirst);
+    assertThat(merged.getServedFrom()).isEqualTo(Tier.TIER_POSTGRES);
+    assertThat(merged.getMessagesList()).extracting(Message::getMessageId).containsExactlyElementsOf(reversed(ids));
+
+    Poll.until(Duration.ofSeconds(20), "the thread back in its recent index",
+        () -> gw.as("alice").listMessages(newestFirst).getServedFrom() == Tier.TIER_REDIS);
+    tiers.stopPostgres();
+    assertThat(listAll(t, 2, false)).containsExactlyElementsOf(ids);
+    assertThat(listAll(t, 2, true)).containsExactlyElementsOf(reversed(ids));
+  }
+
+  @Test
   void aThreadWhoseOwnerRedisLostIsNotTakenForANewOne() throws Exception {
     String t = thread();
     List<String> before = send(t, 5);
