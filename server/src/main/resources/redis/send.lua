@@ -9,7 +9,7 @@
 -- just created the thread for it, ARGV[6] message key prefix,
 -- ARGV[7] "1" when the caller waits for the PostgreSQL commit (durable),
 -- then per message i: ARGV[5+3i] id, ARGV[6+3i] message bytes,
--- ARGV[7+3i] "1" when the message has an idempotency key
+-- ARGV[7+3i] the message's idempotency key, empty when it has none
 --
 -- Returns {"OK", s1, id1, b1, s2, id2, b2, ...} with s = "N" (stored) or "D" (duplicate of id, with
 -- the first message's bytes when Redis still has them), or {"NOOWNER"}, {"DENIED", owner},
@@ -29,7 +29,7 @@ local fresh = {}
 local seen = {}
 for i = 1, n do
   local idem = KEYS[3 + 2 * i]
-  local hasIdem = ARGV[7 + 3 * i] == '1'
+  local hasIdem = ARGV[7 + 3 * i] ~= ''
   local dup = nil
   if hasIdem then
     dup = seen[idem] or redis.call('GET', idem)
@@ -61,13 +61,20 @@ for _, i in ipairs(fresh) do
   local bytes = ARGV[6 + 3 * i]
   redis.call('SET', KEYS[2 + 2 * i], bytes, 'PX', ARGV[2])
   redis.call('ZADD', KEYS[2], 0, id)
-  if ARGV[7] == '1' then
-    -- Persisters announce commits only for entries someone waits for.
+  local key = ARGV[7 + 3 * i]
+  -- The entry carries the idempotency key so that PostgreSQL learns it too (a retry while Redis
+  -- is down is then recognised there), and 'd' when someone waits for the commit: persisters
+  -- announce commits only for those.
+  if key ~= '' and ARGV[7] == '1' then
+    redis.call('XADD', KEYS[3], '*', 'm', bytes, 'k', key, 'd', '1')
+  elseif key ~= '' then
+    redis.call('XADD', KEYS[3], '*', 'm', bytes, 'k', key)
+  elseif ARGV[7] == '1' then
     redis.call('XADD', KEYS[3], '*', 'm', bytes, 'd', '1')
   else
     redis.call('XADD', KEYS[3], '*', 'm', bytes)
   end
-  if ARGV[7 + 3 * i] == '1' then
+  if key ~= '' then
     redis.call('SET', KEYS[3 + 2 * i], id, 'PX', ARGV[3])
   end
 end

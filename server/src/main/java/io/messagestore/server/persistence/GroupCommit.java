@@ -1,6 +1,5 @@
 package io.messagestore.server.persistence;
 
-import io.messagestore.api.v1.Message;
 import io.messagestore.server.postgres.PostgresTier;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,20 +26,20 @@ import java.util.List;
  * refuses), each batch is committed on its own, so one shard's poison entry fails only that
  * shard's batch, which then isolates the entry itself.
  */
-final class GroupCommit {
+final class GroupCommit<T> {
 
-  /** Writes one list of messages in one statement and transaction. */
+  /** Writes one list of rows in one statement and transaction. */
   @FunctionalInterface
-  interface BatchInsert {
-    void insert(List<Message> messages) throws Exception;
+  interface BatchInsert<T> {
+    void insert(List<T> rows) throws Exception;
   }
 
-  private final BatchInsert insert;
+  private final BatchInsert<T> insert;
   private final Object lock = new Object();
   private List<Handed> queued = new ArrayList<>();
   private boolean committing;
 
-  GroupCommit(BatchInsert insert) {
+  GroupCommit(BatchInsert<T> insert) {
     this.insert = insert;
   }
 
@@ -48,7 +47,7 @@ final class GroupCommit {
    * Returns once {@code batch} is committed, possibly together with other shards' batches;
    * throws what the commit that carried it threw.
    */
-  void commit(List<Message> batch) throws Exception {
+  void commit(List<T> batch) throws Exception {
     Handed mine = new Handed(batch);
     List<Handed> group;
     synchronized (lock) {
@@ -87,7 +86,7 @@ final class GroupCommit {
       commitAlone(group.get(0));
       return;
     }
-    List<Message> all = new ArrayList<>();
+    List<T> all = new ArrayList<>();
     for (Handed h : group) {
       all.addAll(h.batch);
     }
@@ -125,12 +124,12 @@ final class GroupCommit {
   }
 
   /** One shard's batch and what became of it; fields guarded by {@code lock}. */
-  private static final class Handed {
-    final List<Message> batch;
+  private final class Handed {
+    final List<T> batch;
     boolean done;
     Exception failure;
 
-    Handed(List<Message> batch) {
+    Handed(List<T> batch) {
       this.batch = batch;
     }
 

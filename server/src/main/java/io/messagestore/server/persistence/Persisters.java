@@ -68,7 +68,9 @@ public final class Persisters implements PersistenceObserver, AutoCloseable {
     this.consumerName = ManagementFactory.getRuntimeMXBean().getName() + "-" + UUID.randomUUID().toString().substring(0, 8);
     this.readers = Executors.newFixedThreadPool(keys.shards(), named("persister"));
     this.committers = Executors.newFixedThreadPool(keys.shards(), named("persister-commit"));
-    GroupCommit groupCommit = new GroupCommit(messages -> postgres.insert(messages, null));
+    GroupCommit<StreamPersister.Row> groupCommit = new GroupCommit<>(rows -> postgres.insert(
+        rows.stream().map(StreamPersister.Row::message).toList(),
+        rows.stream().map(StreamPersister.Row::idempotencyKey).toList()));
     for (int s = 0; s < keys.shards(); s++) {
       persisters.add(new StreamPersister(keys.stream(s), consumerName,
           () -> redis.dedicatedConnection(Duration.ofSeconds(5)), postgresTier, postgres, groupCommit, deadLetters,

@@ -16,9 +16,11 @@ import io.lettuce.core.models.stream.ClaimedMessages;
 import io.messagestore.api.v1.Message;
 import io.messagestore.server.postgres.PostgresMessageStore;
 import io.messagestore.server.postgres.PostgresTier;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,6 +52,11 @@ final class StreamPersister implements Runnable {
   static final String GROUP = "persisters";
   /** Stream entry field set on entries of durable sends (see send.lua). */
   static final String F_DURABLE = "d";
+  /** Stream entry field holding the message's idempotency key, when it has one (see send.lua). */
+  static final String F_IDEMPOTENCY_KEY = "k";
+
+  /** What a commit writes for one entry. */
+  record Row(Message message, String idempotencyKey) {}
   private static final Duration READ_BLOCK = Duration.ofMillis(200);
   private static final Duration RETRY_MIN = Duration.ofMillis(50);
   private static final Duration RETRY_MAX = Duration.ofSeconds(1);
@@ -60,7 +67,7 @@ final class StreamPersister implements Runnable {
   private StatefulRedisConnection<String, byte[]> connection;
   private final PostgresTier postgresTier;
   private final PostgresMessageStore postgres;
-  private final GroupCommit groupCommit;
+  private final GroupCommit<Row> groupCommit;
   private final DeadLetters deadLetters;
   private final PersistenceObserver observer;
   private final ExecutorService commitExecutor;
@@ -77,7 +84,7 @@ final class StreamPersister implements Runnable {
   private String ownPendingCursor = "0";
 
   StreamPersister(String stream, String consumer, Supplier<StatefulRedisConnection<String, byte[]>> connect,
-      PostgresTier postgresTier, PostgresMessageStore postgres, GroupCommit groupCommit, DeadLetters deadLetters,
+      PostgresTier postgresTier, PostgresMessageStore postgres, GroupCommit<Row> groupCommit, DeadLetters deadLetters,
       PersistenceObserver observer,
       ExecutorService commitExecutor, Clock clock, int batchSize, Duration linger, Duration claimTimeout,
       int maxDeliveries) {
@@ -271,6 +278,7 @@ final class StreamPersister implements Runnable {
   private void commit(List<Delivery> batch) {
     List<Delivery> parsed = new ArrayList<>(batch.size());
     List<Message> messages = new ArrayList<>(batch.size());
+    List<Row> rows = new ArrayList<>(batch.size());
     List<String> done = new ArrayList<>();
     for (Delivery d : batch) {
       if (d.payload == null) {
@@ -281,6 +289,7 @@ final class StreamPersister implements Runnable {
         d.message = Message.parseFrom(d.payload);
         parsed.add(d);
         messages.add(d.message);
+        rows.add(new Row(d.message, d.idempotencyKey));
       } catch (InvalidProtocolBufferException e) {
         failed(d, "payload is not a Message: " + e.getMessage());
       }
@@ -289,7 +298,7 @@ final class StreamPersister implements Runnable {
     while (!messages.isEmpty()) {
       long start = System.nanoTime();
       try {
-        groupCommit.commit(messages);
+        groupCommit.commit(rows);
         long committedAt = clock.millis();
         List<String> awaited = new ArrayList<>();
         for (Delivery d : parsed) {
@@ -323,7 +332,7 @@ final class StreamPersister implements Runnable {
     for (Delivery d : parsed) {
       try {
         long start = System.nanoTime();
-        postgres.insert(List.of(d.message), null);
+        postgres.insert(List.of(d.message), Collections.singletonList(d.idempotencyKey));
         observer.committed(List.of(d.message), d.awaited ? List.of(d.message.getMessageId()) : List.of(),
             clock.millis(), System.nanoTime() - start);
         done.add(d.entryId);
@@ -406,23 +415,29 @@ final class StreamPersister implements Runnable {
     final String entryId;
     final byte[] payload;
     final long deliveries;
+    final String idempotencyKey;
     Message message;
     boolean deadLettered;
 
     final boolean awaited;
 
-    Delivery(String entryId, byte[] payload, long deliveries, boolean awaited) {
+    Delivery(String entryId, byte[] payload, long deliveries, boolean awaited, String idempotencyKey) {
       this.entryId = entryId;
       this.payload = payload;
       this.deliveries = deliveries;
       this.awaited = awaited;
+      this.idempotencyKey = idempotencyKey;
     }
 
     /** A claimed entry deleted meanwhile comes back with no body: nothing to do but ack it. */
     static Delivery of(StreamMessage<String, byte[]> m, long deliveries) {
       Map<String, byte[]> body = m.getBody();
-      return body == null ? new Delivery(m.getId(), null, deliveries, false)
-          : new Delivery(m.getId(), body.get(DeadLetters.F_PAYLOAD), deliveries, body.containsKey(F_DURABLE));
+      if (body == null) {
+        return new Delivery(m.getId(), null, deliveries, false, null);
+      }
+      byte[] key = body.get(F_IDEMPOTENCY_KEY);
+      return new Delivery(m.getId(), body.get(DeadLetters.F_PAYLOAD), deliveries, body.containsKey(F_DURABLE),
+          key == null ? null : new String(key, StandardCharsets.UTF_8));
     }
   }
 }

@@ -23,7 +23,8 @@ public final class PostgresMessageStore {
   /**
    * One statement per batch: the messages go in through {@code unnest} of arrays (so a batch of
    * 500 is one round trip and one plan), duplicates are skipped, and the owning threads' counts
-   * and activity move by exactly the rows that were new.
+   * and activity move by exactly the rows that were new. {@code %1$s} is the idempotency key
+   * stored, {@code %2$s} the conflict clause.
    */
   private static final String INSERT_CTES = """
       WITH input AS (
@@ -31,10 +32,10 @@ public final class PostgresMessageStore {
           AS t(message_id, thread_id, user_id, role, content, metadata, idempotency_key, created_ms)
       ), ins AS (
         INSERT INTO messages (message_id, thread_id, user_id, role, content, metadata, idempotency_key, created_at)
-        SELECT message_id, thread_id, user_id, role, content, metadata::jsonb, idempotency_key,
+        SELECT message_id, thread_id, user_id, role, content, metadata::jsonb, %1$s,
                timestamptz 'epoch' + created_ms * interval '1 millisecond'
-        FROM input
-        ON CONFLICT DO NOTHING
+        FROM input i
+        %2$s
         RETURNING message_id, thread_id, user_id, created_at
       ), counted AS (
         INSERT INTO threads AS t (thread_id, user_id, created_at, last_activity_at, message_count)
@@ -44,12 +45,26 @@ public final class PostgresMessageStore {
               last_activity_at = greatest(t.last_activity_at, EXCLUDED.last_activity_at)
       )
       """;
-  private static final String INSERT_BATCH = INSERT_CTES + "SELECT message_id::text FROM ins";
   /**
-   * The same for messages that Redis does not have (failover): in the same statement, so that no
-   * such message is ever committed without its thread being marked for the Redis repair.
+   * Messages Redis acknowledged (the persisters). Each was acknowledged as new, so it must be
+   * stored even when its idempotency key is taken already (a failover write of the same key
+   * that Redis did not know yet, or the key reused after IDEMPOTENCY_TTL): then it is stored
+   * without the key. Only a repeated id is skipped; a key taken by a concurrent statement makes
+   * this one fail (the batch is retried, and then sees that key) rather than drop the message.
    */
-  private static final String INSERT_BATCH_MARKING_REDIS_REPAIR = INSERT_CTES.stripTrailing() + """
+  private static final String INSERT_ACKNOWLEDGED = INSERT_CTES.formatted("""
+      CASE WHEN i.idempotency_key IS NULL THEN NULL
+             WHEN NOT EXISTS (SELECT 1 FROM messages m
+                              WHERE m.thread_id = i.thread_id AND m.idempotency_key = i.idempotency_key)
+             THEN i.idempotency_key END""", "ON CONFLICT (message_id) DO NOTHING")
+      + "SELECT message_id::text FROM ins";
+  /**
+   * Messages that Redis could not take (failover): a taken idempotency key makes the message a
+   * duplicate, which is skipped; and the thread is marked for the Redis repair in the same
+   * statement, so no such message is ever committed without its mark.
+   */
+  private static final String INSERT_MISSING_FROM_REDIS = INSERT_CTES.formatted("idempotency_key",
+      "ON CONFLICT DO NOTHING").stripTrailing() + """
       , marked AS (
         INSERT INTO redis_repairs AS r (thread_id, user_id)
         SELECT DISTINCT thread_id, user_id FROM ins
@@ -65,20 +80,24 @@ public final class PostgresMessageStore {
   }
 
   /**
-   * Inserts the messages, skipping ones already stored (same id, or same thread and
-   * idempotency key). Returns the ids that were new.
+   * Inserts messages that Redis acknowledged, skipping ones already stored (same id); their
+   * idempotency keys are recorded unless another message of the thread holds the key already.
+   * Returns the ids that were new.
+   *
+   * @param idempotencyKeys one per message, null or empty for none; null for no keys at all
    */
   public Set<String> insert(Collection<Message> messages, Collection<String> idempotencyKeys) throws SQLException {
-    return insert(INSERT_BATCH, messages, idempotencyKeys);
+    return insert(INSERT_ACKNOWLEDGED, messages, idempotencyKeys);
   }
 
   /**
-   * {@link #insert} for messages that Redis could not take: their threads are marked in
-   * {@code redis_repairs} in the same statement (see {@code consistency.FailoverRepair}).
+   * Inserts messages that Redis could not take, skipping ones already stored (same id, or same
+   * thread and idempotency key: a duplicate), and marks their threads in {@code redis_repairs}
+   * in the same statement (see {@code consistency.FailoverRepair}). Returns the ids that were new.
    */
   public Set<String> insertMissingFromRedis(Collection<Message> messages, Collection<String> idempotencyKeys)
       throws SQLException {
-    return insert(INSERT_BATCH_MARKING_REDIS_REPAIR, messages, idempotencyKeys);
+    return insert(INSERT_MISSING_FROM_REDIS, messages, idempotencyKeys);
   }
 
   private Set<String> insert(String sql, Collection<Message> messages, Collection<String> idempotencyKeys)

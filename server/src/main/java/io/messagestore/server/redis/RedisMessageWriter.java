@@ -11,6 +11,7 @@ public final class RedisMessageWriter {
   private static final RedisScript SCRIPT = RedisScript.load("/redis/send.lua");
   private static final byte[] ONE = "1".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] ZERO = "0".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] NONE = new byte[0];
 
   private final RedisTier redis;
   private final RedisKeys keys;
@@ -84,7 +85,7 @@ public final class RedisMessageWriter {
       k[4 + 2 * i] = idem ? tk.idempotency(p.idempotencyKey()) : messageKey;
       argv[7 + 3 * i] = p.messageId().getBytes(StandardCharsets.US_ASCII);
       argv[8 + 3 * i] = p.bytes();
-      argv[9 + 3 * i] = idem ? ONE : ZERO;
+      argv[9 + 3 * i] = idem ? p.idempotencyKey().getBytes(StandardCharsets.UTF_8) : NONE;
     }
     return SCRIPT.run(redis.async(), k, argv).thenApply(RedisMessageWriter::parse);
   }

@@ -33,7 +33,7 @@ class GroupCommitTest {
   @Test
   void batchesHandedInWhileACommitRunsGoInTogetherAsTheNextOne() throws Exception {
     CountDownLatch releaseFirstInsert = new CountDownLatch(1);
-    GroupCommit commits = firstStatementHeldUntil(releaseFirstInsert, messages -> { });
+    GroupCommit<Message> commits = firstStatementHeldUntil(releaseFirstInsert, messages -> { });
 
     List<Future<?>> handed = handInBehindHeldCommit(commits,
         List.of("a1", "a2"), List.of("b1"), List.of("c1", "c2"), List.of("d1"));
@@ -50,7 +50,7 @@ class GroupCommitTest {
   @Test
   void aBatchPostgresRefusesFailsOnlyItsOwnShard() throws Exception {
     CountDownLatch releaseFirstInsert = new CountDownLatch(1);
-    GroupCommit commits = firstStatementHeldUntil(releaseFirstInsert, messages -> {
+    GroupCommit<Message> commits = firstStatementHeldUntil(releaseFirstInsert, messages -> {
       if (ids(messages).contains("poison")) {
         throw new SQLException("invalid byte sequence", "22021");
       }
@@ -70,7 +70,7 @@ class GroupCommitTest {
   @Test
   void whenPostgresIsUnreachableEveryBatchOfTheGroupSeesIt() throws Exception {
     CountDownLatch releaseFirstInsert = new CountDownLatch(1);
-    GroupCommit commits = firstStatementHeldUntil(releaseFirstInsert, messages -> {
+    GroupCommit<Message> commits = firstStatementHeldUntil(releaseFirstInsert, messages -> {
       throw new SQLException("connection refused", "08001", new ConnectException("refused"));
     });
 
@@ -87,7 +87,7 @@ class GroupCommitTest {
   @Test
   void aBatchWhoseGroupCommitEndedWithoutAnOutcomeIsNeverReportedCommitted() throws Exception {
     CountDownLatch releaseFirstInsert = new CountDownLatch(1);
-    GroupCommit commits = firstStatementHeldUntil(releaseFirstInsert, messages -> {
+    GroupCommit<Message> commits = firstStatementHeldUntil(releaseFirstInsert, messages -> {
       throw new AssertionError("the committing thread died");
     });
 
@@ -105,8 +105,9 @@ class GroupCommitTest {
    * A group commit over a recording insert whose first statement is held until {@code release}
    * counts down; every later statement is recorded and then handed to {@code later}.
    */
-  private GroupCommit firstStatementHeldUntil(CountDownLatch release, GroupCommit.BatchInsert later) {
-    return new GroupCommit(messages -> {
+  private GroupCommit<Message> firstStatementHeldUntil(CountDownLatch release,
+      GroupCommit.BatchInsert<Message> later) {
+    return new GroupCommit<>(messages -> {
       statements.add(ids(messages));
       if (statements.size() == 1) {
         release.await();
@@ -121,7 +122,7 @@ class GroupCommitTest {
    * waits until they queue behind it. Returns the futures in the order handed in.
    */
   @SafeVarargs
-  private List<Future<?>> handInBehindHeldCommit(GroupCommit commits, List<String> first, List<String>... others) {
+  private List<Future<?>> handInBehindHeldCommit(GroupCommit<Message> commits, List<String> first, List<String>... others) {
     List<Future<?>> handed = new ArrayList<>();
     handed.add(handIn(commits, first.toArray(String[]::new)));
     Poll.until(Duration.ofSeconds(10), "the first commit to start", () -> statements.size() == 1);
@@ -132,7 +133,7 @@ class GroupCommitTest {
     return handed;
   }
 
-  private Future<?> handIn(GroupCommit commits, String... ids) {
+  private Future<?> handIn(GroupCommit<Message> commits, String... ids) {
     return shards.submit(() -> {
       shardThreads.add(Thread.currentThread());
       commits.commit(messages(ids));

@@ -135,6 +135,44 @@ class WriteOutageTest {
   }
 
   @Test
+  void idempotencyKeyAcknowledgedByRedisIsHonouredDuringFailover() throws Exception {
+    String t = "idem-redis-then-pg-" + UUID.randomUUID();
+    SendMessageRequest req = msg(t, "once").toBuilder().setIdempotencyKey("k").build();
+    SendMessageResponse first = gw.as("alice").sendMessage(req);
+    assertThat(first.getAcknowledgedBy()).isEqualTo(Tier.TIER_REDIS);
+    assertExactlyOnceInPostgres(List.of(first.getMessage().getMessageId()));
+    tiers.stopRedis();
+    SendMessageResponse retry = gw.as("alice").sendMessage(req);
+    assertThat(retry.getFailoverReason()).isEqualTo("redis_unavailable");
+    assertThat(retry.getDuplicate()).isTrue();
+    assertThat(retry.getMessage().getMessageId()).isEqualTo(first.getMessage().getMessageId());
+    assertThat(Databases.count(settings(), "SELECT count(*) FROM messages WHERE thread_id = ?", t)).isEqualTo(1);
+  }
+
+  @Test
+  void messageAcknowledgedByRedisIsPersistedEvenWhenPostgresHoldsItsKeyForAnotherMessage() throws Exception {
+    String t = "idem-taken-" + UUID.randomUUID();
+    gw.as("alice").sendMessage(msg(t, "owner"));
+    // What a failover write leaves before Redis hears of it (or the key's use more than
+    // IDEMPOTENCY_TTL ago): another message of the thread holding the key in PostgreSQL.
+    String holder = new MessageIdGenerator(java.time.Clock.systemUTC()).next().toString();
+    try (Connection c = Databases.connect(settings());
+        var ps = c.prepareStatement("INSERT INTO messages (message_id, thread_id, user_id, role, content, "
+            + "idempotency_key, created_at) VALUES (?::uuid, ?, 'alice', 1, 'earlier', 'k', now())")) {
+      ps.setString(1, holder);
+      ps.setString(2, t);
+      ps.executeUpdate();
+    }
+    SendMessageResponse acked = gw.as("alice").sendMessage(msg(t, "acknowledged").toBuilder()
+        .setIdempotencyKey("k").build());
+    assertThat(acked.getAcknowledgedBy()).isEqualTo(Tier.TIER_REDIS);
+    assertThat(acked.getDuplicate()).isFalse();
+    assertExactlyOnceInPostgres(List.of(acked.getMessage().getMessageId()));
+    assertThat(Databases.count(settings(), "SELECT count(*) FROM messages WHERE message_id = ?::uuid "
+        + "AND idempotency_key IS NULL", acked.getMessage().getMessageId())).isEqualTo(1);
+  }
+
+  @Test
   void bothTiersDownIsUnavailableAndNothingIsStored() throws Exception {
     String t = "bothdown-" + UUID.randomUUID();
     gw.as("alice").sendMessage(msg(t, "owner"));
