@@ -54,12 +54,12 @@ final class StreamPersister implements Runnable {
   static final String F_DURABLE = "d";
   /** Stream entry field holding the message's idempotency key, when it has one (see send.lua). */
   static final String F_IDEMPOTENCY_KEY = "k";
-
-  /** What a commit writes for one entry. */
-  record Row(Message message, String idempotencyKey) {}
   private static final Duration READ_BLOCK = Duration.ofMillis(200);
   private static final Duration RETRY_MIN = Duration.ofMillis(50);
   private static final Duration RETRY_MAX = Duration.ofSeconds(1);
+
+  /** What a commit writes for one entry. */
+  record Row(Message message, String idempotencyKey) {}
 
   private final String stream;
   private final String consumer;
