@@ -117,6 +117,31 @@ class FailoverRepairTest {
   }
 
   @Test
+  void anotherInstanceDoesNotServeShortPagesOfAThreadWrittenAroundRedis() throws Exception {
+    String t = "repair-other-" + UUID.randomUUID();
+    List<String> all = new ArrayList<>(sendThroughRedis(t, 10));
+    try (TestGateway other = TestGateway.startWith(tiers.settings(Map.of()))) {
+      tiers.stopRedis();
+      all.addAll(sendDuringRedisOutage(t, 5));
+      // The other instance learns of the failover writes from PostgreSQL, not from this one.
+      Poll.until(Duration.ofSeconds(20), "the other instance to know the thread awaits its repair",
+          () -> other.admin().getTierStatus(GetTierStatusRequest.getDefaultInstance())
+              .getThreadsAwaitingRedisRepair() == 1);
+      tiers.startRedis();
+      ListMessagesResponse page = other.as("alice").listMessages(ListMessagesRequest.newBuilder().setThreadId(t)
+          .setPageSize(8).setNewestFirst(true).build());
+      assertThat(ids(page)).containsExactlyElementsOf(newestFirst(all, 8));
+      Poll.until(Duration.ofSeconds(20), "both instances to see the repair done", () -> awaitingRepair() == 0
+          && other.admin().getTierStatus(GetTierStatusRequest.getDefaultInstance()).getThreadsAwaitingRedisRepair() == 0);
+      Poll.until(Duration.ofSeconds(20), "the other instance to serve the page from Redis",
+          () -> other.as("alice").listMessages(ListMessagesRequest.newBuilder().setThreadId(t).setPageSize(8)
+              .setNewestFirst(true).build()).getServedFrom() == Tier.TIER_REDIS);
+      assertThat(ids(other.as("alice").listMessages(ListMessagesRequest.newBuilder().setThreadId(t).setPageSize(8)
+          .setNewestFirst(true).build()))).containsExactlyElementsOf(newestFirst(all, 8));
+    }
+  }
+
+  @Test
   void idempotencyKeyUsedDuringFailoverIsHonouredByRedisAfterwards() throws Exception {
     String t = "repair-idem-" + UUID.randomUUID();
     sendThroughRedis(t, 1);
