@@ -29,6 +29,8 @@ public final class DeadLetters {
   static final String F_DELIVERIES = "deliveries";
   static final String F_THREAD = "thread";
   static final String F_MESSAGE = "message";
+  /** The entry's idempotency key, kept so that a replay records it in PostgreSQL too. */
+  static final String F_IDEMPOTENCY_KEY = StreamPersister.F_IDEMPOTENCY_KEY;
 
   private final RedisTier redis;
   private final RedisKeys keys;
@@ -44,10 +46,10 @@ public final class DeadLetters {
 
   /** One dead-lettered entry as stored. */
   public record Entry(String id, String stream, String threadId, String messageId, String lastError,
-      long deliveries, byte[] payload) {}
+      long deliveries, byte[] payload, byte[] idempotencyKey) {}
 
   void add(String stream, String entryId, byte[] payload, String threadId, String messageId, String error,
-      long deliveries) throws Exception {
+      long deliveries, String idempotencyKey) throws Exception {
     Map<String, byte[]> body = new LinkedHashMap<>();
     body.put(F_STREAM, utf8(stream));
     body.put(F_ENTRY, utf8(entryId));
@@ -56,6 +58,9 @@ public final class DeadLetters {
     body.put(F_MESSAGE, utf8(messageId));
     body.put(F_ERROR, utf8(error.length() > 2000 ? error.substring(0, 2000) : error));
     body.put(F_DELIVERIES, utf8(Long.toString(deliveries)));
+    if (idempotencyKey != null) {
+      body.put(F_IDEMPOTENCY_KEY, utf8(idempotencyKey));
+    }
     redis.async().xadd(keys.deadLetters(), body).get(5, TimeUnit.SECONDS);
     deadLettered.increment();
   }
@@ -71,7 +76,8 @@ public final class DeadLetters {
     for (StreamMessage<String, byte[]> m : raw) {
       Map<String, byte[]> b = m.getBody();
       out.add(new Entry(m.getId(), text(b, F_STREAM), text(b, F_THREAD), text(b, F_MESSAGE), text(b, F_ERROR),
-          Long.parseLong(text(b, F_DELIVERIES).isEmpty() ? "0" : text(b, F_DELIVERIES)), b.get(F_PAYLOAD)));
+          Long.parseLong(text(b, F_DELIVERIES).isEmpty() ? "0" : text(b, F_DELIVERIES)), b.get(F_PAYLOAD),
+          b.get(F_IDEMPOTENCY_KEY)));
     }
     return out;
   }
@@ -97,12 +103,14 @@ public final class DeadLetters {
             cmd.xrange(keys.deadLetters(), Range.create(id, id)).get(5, TimeUnit.SECONDS);
         if (!one.isEmpty()) {
           Map<String, byte[]> b = one.get(0).getBody();
-          entries.add(new Entry(id, text(b, F_STREAM), "", "", "", 0, b.get(F_PAYLOAD)));
+          entries.add(new Entry(id, text(b, F_STREAM), "", "", "", 0, b.get(F_PAYLOAD), b.get(F_IDEMPOTENCY_KEY)));
         }
       }
     }
     for (Entry e : entries) {
-      cmd.xadd(e.stream(), Map.of(F_PAYLOAD, e.payload())).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      Map<String, byte[]> fields = e.idempotencyKey() == null ? Map.of(F_PAYLOAD, e.payload())
+          : Map.of(F_PAYLOAD, e.payload(), F_IDEMPOTENCY_KEY, e.idempotencyKey());
+      cmd.xadd(e.stream(), fields).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
       cmd.xdel(keys.deadLetters(), e.id()).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
       replayed.increment();
       done++;

@@ -354,7 +354,7 @@ final class StreamPersister implements Runnable {
     try {
       String thread = d.message == null ? "" : d.message.getThreadId();
       String id = d.message == null ? "" : d.message.getMessageId();
-      deadLetters.add(stream, d.entryId, d.payload, thread, id, error, d.deliveries);
+      deadLetters.add(stream, d.entryId, d.payload, thread, id, error, d.deliveries, d.idempotencyKey);
       d.deadLettered = true;
       log.error("persister {}: entry {} dead-lettered after {} deliveries: {}", stream, d.entryId, d.deliveries, error);
       if (d.message == null) {

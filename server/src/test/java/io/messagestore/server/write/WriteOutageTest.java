@@ -257,7 +257,8 @@ class WriteOutageTest {
       s.execute("CREATE TRIGGER refuse_poison BEFORE INSERT ON messages FOR EACH ROW EXECUTE FUNCTION refuse_poison()");
     }
     try {
-      String poisonId = gw.as("alice").sendMessage(msg(t, "poison")).getMessage().getMessageId();
+      String poisonId = gw.as("alice").sendMessage(msg(t, "poison").toBuilder().setIdempotencyKey("poison-key")
+          .build()).getMessage().getMessageId();
       String goodId = gw.as("alice").sendMessage(msg(t, "good")).getMessage().getMessageId();
       // The good message next to it is not held back by the poison one.
       assertExactlyOnceInPostgres(List.of(goodId));
@@ -277,6 +278,9 @@ class WriteOutageTest {
           .addEntryIds(dead.getEntryId()).build()).getReplayed();
       assertThat(replayed).isEqualTo(1);
       assertExactlyOnceInPostgres(List.of(poisonId));
+      // The replayed entry kept its idempotency key.
+      assertThat(Databases.count(settings(), "SELECT count(*) FROM messages WHERE message_id = ?::uuid"
+          + " AND idempotency_key = 'poison-key'", poisonId)).isEqualTo(1);
       assertThat(gw.admin().listDeadLetters(ListDeadLettersRequest.getDefaultInstance()).getDeadLettersList())
           .noneMatch(d -> d.getMessageId().equals(poisonId));
     } finally {
