@@ -286,6 +286,9 @@ SEND = "messagestore.v1.MessageStore/SendMessage"
 # Thread names carry the run's id: each run reads only its own data, and removes it at the end.
 RUN = str(int(time.time()))
 SEND_DATA = ('{"thread_id":"bench-w-' + RUN + '-{{randomInt 0 50}}","role":"ROLE_USER","content":"{{randomString 512}}"%s}')
+# Every send with a key of its own: the key's Redis entry, its stream field and its PostgreSQL
+# column and index entry, without duplicates.
+KEYED_SEND_DATA = SEND_DATA % ',"idempotency_key":"{{randomString 24}}"'
 
 
 def machine():
@@ -310,6 +313,7 @@ def writes():
             time.sleep(0.1)
         drain = time.time() - t0
         durable = loadtest(gw, SEND, SEND_DATA % ',"durability":"DURABILITY_DURABLE"')
+        keyed = loadtest(gw, SEND, KEYED_SEND_DATA)
         base2 = loadtest(gw, HEALTH, "{}")
     finally:
         gw.stop()
@@ -327,11 +331,13 @@ def writes():
     print(row("Health/Check (no-op baseline)", base, base))
     print(row("SendMessage DURABILITY_CACHE", cache, base))
     print(row("SendMessage DURABILITY_DURABLE", durable, base))
+    print(row("SendMessage DURABILITY_CACHE with an idempotency key", keyed, base))
     print(row("SendMessage, sync INSERT per message (Redis down)", pg, base))
     print(row("Health/Check again (drift check)", base2, base))
     print(f"\npersistence lag p99 during the cache run: {lag_p99:.1f} ms (gateway histogram bucket bound); "
           f"backlog back to 0 {drain:.1f} s after the run")
     print(f"durable / cache throughput: {durable['rps'] / cache['rps']:.2f}; "
+          f"keyed / cache throughput: {keyed['rps'] / cache['rps']:.2f}; "
           f"cache / sync-INSERT throughput: {cache['rps'] / pg['rps']:.2f}")
 
 
@@ -450,7 +456,7 @@ def quick():
 
 
 AB_DATABASES = {"A": 2, "B": 3}
-# Cases after the no-op baseline: any of get, cache, durable.
+# Cases after the no-op baseline: any of get, cache, durable, keyed.
 AB_CASES = os.environ.get("BENCH_AB_CASES", "get,cache").split(",")
 
 
@@ -472,7 +478,8 @@ def ab():
             pairs = [{"thread_id": x.split(":t:")[1].split(":m:")[0], "message_id": x.rsplit(":m:", 1)[1]} for x in keys]
             known = {"get": ("GetMessage hot (Redis)", "messagestore.v1.MessageStore/GetMessage", json.dumps(pairs)),
                      "cache": ("SendMessage DURABILITY_CACHE", SEND, SEND_DATA % ""),
-                     "durable": ("SendMessage DURABILITY_DURABLE", SEND, SEND_DATA % ',"durability":"DURABILITY_DURABLE"')}
+                     "durable": ("SendMessage DURABILITY_DURABLE", SEND, SEND_DATA % ',"durability":"DURABILITY_DURABLE"'),
+                     "keyed": ("SendMessage DURABILITY_CACHE with an idempotency key", SEND, KEYED_SEND_DATA)}
             cases[k] = [("Health/Check (no-op baseline)", HEALTH, "{}")] + [known[c] for c in AB_CASES]
         for _ in range(WARMUP_ROUNDS):
             for k in gws:

@@ -25,6 +25,7 @@ import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -50,7 +51,7 @@ import org.slf4j.LoggerFactory;
 public final class FailoverRepair implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(FailoverRepair.class);
   public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(1);
-  /** Threads taken from PostgreSQL per round; the rest wait for the next round. */
+  /** Threads taken from PostgreSQL per round; a full round is followed by the next at once. */
   static final int THREADS_PER_ROUND = 100;
   /** Messages read from PostgreSQL at a time while repairing one thread. */
   private static final int PAGE = 200;
@@ -111,7 +112,15 @@ public final class FailoverRepair implements AutoCloseable {
 
   /** Redis takes writes again: repair now rather than at the next poll. */
   public void redisIsBack() {
-    worker.execute(this::round);
+    runSoon();
+  }
+
+  private void runSoon() {
+    try {
+      worker.execute(this::round);
+    } catch (RejectedExecutionException e) {
+      // Shutting down: nothing left to repair for.
+    }
   }
 
   /** False while the thread has failover writes that its Redis recent index may lack. */
@@ -168,6 +177,10 @@ public final class FailoverRepair implements AutoCloseable {
     }
     if (done > 0) {
       log.info("redis repair: {} threads written during a Redis outage are complete in Redis again", done);
+    }
+    if (done == THREADS_PER_ROUND) {
+      // A long outage can leave many threads: go on at once rather than 100 per poll.
+      runSoon();
     }
   }
 
