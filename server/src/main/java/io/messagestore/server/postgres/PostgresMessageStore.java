@@ -12,6 +12,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -23,8 +24,7 @@ public final class PostgresMessageStore {
   /**
    * One statement per batch: the messages go in through {@code unnest} of arrays (so a batch of
    * 500 is one round trip and one plan), duplicates are skipped, and the owning threads' counts
-   * and activity move by exactly the rows that were new. {@code %1$s} is the idempotency key
-   * stored, {@code %2$s} the conflict clause.
+   * and activity move by exactly the rows that were new.
    */
   private static final String INSERT_CTES = """
       WITH input AS (
@@ -32,10 +32,10 @@ public final class PostgresMessageStore {
           AS t(message_id, thread_id, user_id, role, content, metadata, idempotency_key, created_ms)
       ), ins AS (
         INSERT INTO messages (message_id, thread_id, user_id, role, content, metadata, idempotency_key, created_at)
-        SELECT message_id, thread_id, user_id, role, content, metadata::jsonb, %1$s,
+        SELECT message_id, thread_id, user_id, role, content, metadata::jsonb, idempotency_key,
                timestamptz 'epoch' + created_ms * interval '1 millisecond'
-        FROM input i
-        %2$s
+        FROM input
+        ON CONFLICT DO NOTHING
         RETURNING message_id, thread_id, user_id, created_at
       ), counted AS (
         INSERT INTO threads AS t (thread_id, user_id, created_at, last_activity_at, message_count)
@@ -45,26 +45,12 @@ public final class PostgresMessageStore {
               last_activity_at = greatest(t.last_activity_at, EXCLUDED.last_activity_at)
       )
       """;
+  private static final String INSERT_BATCH = INSERT_CTES + "SELECT message_id::text FROM ins";
   /**
-   * Messages Redis acknowledged (the persisters). Each was acknowledged as new, so it must be
-   * stored even when its idempotency key is taken already (a failover write of the same key
-   * that Redis did not know yet, or the key reused after IDEMPOTENCY_TTL): then it is stored
-   * without the key. Only a repeated id is skipped; a key taken by a concurrent statement makes
-   * this one fail (the batch is retried, and then sees that key) rather than drop the message.
+   * The same for messages that Redis could not take (failover), marking their threads for the
+   * Redis repair in the same statement, so no such message is ever committed without its mark.
    */
-  private static final String INSERT_ACKNOWLEDGED = INSERT_CTES.formatted("""
-      CASE WHEN i.idempotency_key IS NULL THEN NULL
-             WHEN NOT EXISTS (SELECT 1 FROM messages m
-                              WHERE m.thread_id = i.thread_id AND m.idempotency_key = i.idempotency_key)
-             THEN i.idempotency_key END""", "ON CONFLICT (message_id) DO NOTHING")
-      + "SELECT message_id::text FROM ins";
-  /**
-   * Messages that Redis could not take (failover): a taken idempotency key makes the message a
-   * duplicate, which is skipped; and the thread is marked for the Redis repair in the same
-   * statement, so no such message is ever committed without its mark.
-   */
-  private static final String INSERT_MISSING_FROM_REDIS = INSERT_CTES.formatted("idempotency_key",
-      "ON CONFLICT DO NOTHING").stripTrailing() + """
+  private static final String INSERT_BATCH_MARKING_REDIS_REPAIR = INSERT_CTES.stripTrailing() + """
       , marked AS (
         INSERT INTO redis_repairs AS r (thread_id, user_id)
         SELECT DISTINCT thread_id, user_id FROM ins
@@ -80,14 +66,38 @@ public final class PostgresMessageStore {
   }
 
   /**
-   * Inserts messages that Redis acknowledged, skipping ones already stored (same id); their
-   * idempotency keys are recorded unless another message of the thread holds the key already.
-   * Returns the ids that were new.
+   * Inserts messages that Redis acknowledged, skipping ones already stored (same id), with
+   * their idempotency keys, so that a retry that fails over to PostgreSQL while Redis is down
+   * is recognised. Each was acknowledged as new, so it is stored even when another message of
+   * its thread holds its key already (a failover write of that key Redis had not heard of, or
+   * the key reused after IDEMPOTENCY_TTL): then without the key. Returns the ids that were new.
    *
    * @param idempotencyKeys one per message, null or empty for none; null for no keys at all
    */
   public Set<String> insert(Collection<Message> messages, Collection<String> idempotencyKeys) throws SQLException {
-    return insert(INSERT_ACKNOWLEDGED, messages, idempotencyKeys);
+    Set<String> inserted = insert(INSERT_BATCH, messages, idempotencyKeys);
+    if (inserted.size() == messages.size() || idempotencyKeys == null) {
+      return inserted;
+    }
+    // Skipped: a repeated id (a redelivery, nothing to do) or a taken key. DO NOTHING waited for
+    // any concurrent insert of that key to commit, so what is still missing now lost its key.
+    List<Message> skippedWithKey = new ArrayList<>();
+    Iterator<String> keys = idempotencyKeys.iterator();
+    for (Message m : messages) {
+      String key = keys.next();
+      if (key != null && !key.isEmpty() && !inserted.contains(m.getMessageId())) {
+        skippedWithKey.add(m);
+      }
+    }
+    if (skippedWithKey.isEmpty()) {
+      return inserted;
+    }
+    Set<String> stored = existing(skippedWithKey.stream().map(Message::getMessageId).toList());
+    List<Message> keyTaken = skippedWithKey.stream().filter(m -> !stored.contains(m.getMessageId())).toList();
+    if (!keyTaken.isEmpty()) {
+      inserted.addAll(insert(INSERT_BATCH, keyTaken, null));
+    }
+    return inserted;
   }
 
   /**
@@ -97,7 +107,7 @@ public final class PostgresMessageStore {
    */
   public Set<String> insertMissingFromRedis(Collection<Message> messages, Collection<String> idempotencyKeys)
       throws SQLException {
-    return insert(INSERT_MISSING_FROM_REDIS, messages, idempotencyKeys);
+    return insert(INSERT_BATCH_MARKING_REDIS_REPAIR, messages, idempotencyKeys);
   }
 
   private Set<String> insert(String sql, Collection<Message> messages, Collection<String> idempotencyKeys)
@@ -153,10 +163,7 @@ public final class PostgresMessageStore {
   /** An idempotency key recorded in PostgreSQL, with the message it stands for. */
   public record IdempotencyKey(String key, String messageId, Instant createdAt) {}
 
-  /**
-   * The thread's idempotency keys of messages created after {@code since}. Only writes that
-   * bypassed Redis record keys in PostgreSQL, so these are the failover writes' keys.
-   */
+  /** The thread's idempotency keys of messages created after {@code since}. */
   public List<IdempotencyKey> idempotencyKeysSince(String threadId, Instant since) throws SQLException {
     try (Connection c = tier.connection();
         PreparedStatement ps = c.prepareStatement("SELECT idempotency_key, message_id::text, created_at FROM messages"
