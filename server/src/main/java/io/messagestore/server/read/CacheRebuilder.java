@@ -29,8 +29,8 @@ import org.slf4j.LoggerFactory;
  * Warms Redis from PostgreSQL after a Redis loss: for each thread, its owner and its newest
  * messages (the recent window) go back into Redis, so reads that were correct but slow (served
  * by PostgreSQL) are fast again. A thread that fits the window whole gets the thread-start
- * marker too, so its pages need no PostgreSQL query. Runs in the background, one job at a time; progress shows in
- * GetTierStatus.
+ * marker too, so its pages need no PostgreSQL query. Runs in the background, one job at a time;
+ * progress shows in GetTierStatus.
  */
 public final class CacheRebuilder implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CacheRebuilder.class);
