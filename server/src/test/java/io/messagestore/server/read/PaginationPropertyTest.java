@@ -5,9 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.messagestore.api.v1.ListMessagesRequest;
 import io.messagestore.api.v1.ListMessagesResponse;
 import io.messagestore.api.v1.Message;
-import io.messagestore.api.v1.Role;
-import io.messagestore.api.v1.SendMessageBatchRequest;
-import io.messagestore.api.v1.SendMessageRequest;
 import io.messagestore.server.testing.TestGateway;
 import java.util.ArrayList;
 import java.util.List;
@@ -81,21 +78,6 @@ class PaginationPropertyTest {
   }
 
   private static void write(String thread, Random random, List<String> written, int n) {
-    int left = n;
-    while (left > 0) {
-      int chunk = Math.min(left, 1 + random.nextInt(5));
-      if (chunk == 1) {
-        written.add(gw.as("alice").sendMessage(SendMessageRequest.newBuilder().setThreadId(thread)
-            .setRole(Role.ROLE_USER).setContent("x").build()).getMessage().getMessageId());
-      } else {
-        SendMessageBatchRequest.Builder b = SendMessageBatchRequest.newBuilder().setThreadId(thread);
-        for (int i = 0; i < chunk; i++) {
-          b.addMessages(SendMessageRequest.newBuilder().setRole(Role.ROLE_ASSISTANT).setContent("b" + i));
-        }
-        gw.as("alice").sendMessageBatch(b.build()).getResultsList()
-            .forEach(r -> written.add(r.getMessage().getMessageId()));
-      }
-      left -= chunk;
-    }
+    RandomWrites.write(gw, thread, random, written, n, 5);
   }
 }

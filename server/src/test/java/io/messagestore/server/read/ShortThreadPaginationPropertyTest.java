@@ -6,9 +6,6 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.messagestore.api.v1.ListMessagesRequest;
 import io.messagestore.api.v1.ListMessagesResponse;
-import io.messagestore.api.v1.Role;
-import io.messagestore.api.v1.SendMessageBatchRequest;
-import io.messagestore.api.v1.SendMessageRequest;
 import io.messagestore.server.redis.RedisKeys;
 import io.messagestore.server.testing.Databases;
 import io.messagestore.server.testing.LocalTiers;
@@ -111,21 +108,6 @@ class ShortThreadPaginationPropertyTest {
   }
 
   private static void write(String thread, Random random, List<String> written, int n) {
-    int left = n;
-    while (left > 0) {
-      int chunk = Math.min(left, 1 + random.nextInt(3));
-      if (chunk == 1) {
-        written.add(gw.as("alice").sendMessage(SendMessageRequest.newBuilder().setThreadId(thread)
-            .setRole(Role.ROLE_USER).setContent("x").build()).getMessage().getMessageId());
-      } else {
-        SendMessageBatchRequest.Builder b = SendMessageBatchRequest.newBuilder().setThreadId(thread);
-        for (int i = 0; i < chunk; i++) {
-          b.addMessages(SendMessageRequest.newBuilder().setRole(Role.ROLE_ASSISTANT).setContent("b" + i));
-        }
-        gw.as("alice").sendMessageBatch(b.build()).getResultsList()
-            .forEach(r -> written.add(r.getMessage().getMessageId()));
-      }
-      left -= chunk;
-    }
+    RandomWrites.write(gw, thread, random, written, n, 3);
   }
 }

@@ -328,6 +328,12 @@ class TieredReadTest {
     });
   }
 
+  /** The first page of 50, newest first: a whole thread of fewer messages. */
+  ListMessagesResponse newestPage(String t) {
+    return gw.as("alice").listMessages(ListMessagesRequest.newBuilder().setThreadId(t).setNewestFirst(true)
+        .setPageSize(50).build());
+  }
+
   @Test
   void withPostgresDownRecentPagesWorkAndOlderPagesAreUnavailable() throws Exception {
     String t = thread();
@@ -358,8 +364,7 @@ class TieredReadTest {
     awaitPersisted(t, ids);
     // Without PostgreSQL, a page comes only from what Redis can prove complete.
     tiers.stopPostgres();
-    ListMessagesResponse newest = gw.as("alice").listMessages(ListMessagesRequest.newBuilder().setThreadId(t)
-        .setNewestFirst(true).setPageSize(50).build());
+    ListMessagesResponse newest = newestPage(t);
     assertThat(newest.getServedFrom()).isEqualTo(Tier.TIER_REDIS);
     assertThat(newest.getMessagesList()).extracting(Message::getMessageId).containsExactlyElementsOf(reversed(ids));
     assertThat(newest.getNextPageToken()).isEmpty();
@@ -378,8 +383,7 @@ class TieredReadTest {
         .getDefaultInstance()).getCacheRebuildsList().stream().anyMatch(j -> j.getJobId().equals(job)
             && j.getState().equals("DONE")));
     tiers.stopPostgres();
-    ListMessagesResponse newest = gw.as("alice").listMessages(ListMessagesRequest.newBuilder().setThreadId(t)
-        .setNewestFirst(true).setPageSize(50).build());
+    ListMessagesResponse newest = newestPage(t);
     assertThat(newest.getServedFrom()).isEqualTo(Tier.TIER_REDIS);
     assertThat(newest.getMessagesList()).extracting(Message::getMessageId).containsExactlyElementsOf(reversed(ids));
   }
@@ -391,14 +395,12 @@ class TieredReadTest {
     awaitPersisted(t, ids);
     // As when the index expires after MESSAGE_TTL without sends.
     redis(c -> c.del(new RedisKeys(4).recent(t)));
-    ListMessagesRequest newestFirst = ListMessagesRequest.newBuilder().setThreadId(t).setNewestFirst(true)
-        .setPageSize(50).build();
-    ListMessagesResponse merged = gw.as("alice").listMessages(newestFirst);
+    ListMessagesResponse merged = newestPage(t);
     assertThat(merged.getServedFrom()).isEqualTo(Tier.TIER_POSTGRES);
     assertThat(merged.getMessagesList()).extracting(Message::getMessageId).containsExactlyElementsOf(reversed(ids));
 
     Poll.until(Duration.ofSeconds(20), "the thread back in its recent index",
-        () -> gw.as("alice").listMessages(newestFirst).getServedFrom() == Tier.TIER_REDIS);
+        () -> newestPage(t).getServedFrom() == Tier.TIER_REDIS);
     tiers.stopPostgres();
     assertThat(listAll(t, 2, false)).containsExactlyElementsOf(ids);
     assertThat(listAll(t, 2, true)).containsExactlyElementsOf(reversed(ids));
@@ -414,8 +416,7 @@ class TieredReadTest {
     // not claim to hold all of it.
     List<String> all = new ArrayList<>(before);
     all.addAll(send(t, 1));
-    ListMessagesResponse newest = gw.as("alice").listMessages(ListMessagesRequest.newBuilder().setThreadId(t)
-        .setNewestFirst(true).setPageSize(50).build());
+    ListMessagesResponse newest = newestPage(t);
     assertThat(newest.getMessagesList()).extracting(Message::getMessageId).containsExactlyElementsOf(reversed(all));
     assertThat(newest.getServedFrom()).isEqualTo(Tier.TIER_POSTGRES);
   }
