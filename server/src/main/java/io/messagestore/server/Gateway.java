@@ -106,7 +106,7 @@ public final class Gateway implements AutoCloseable {
     clickhouse = new ClickHouseTier(config.clickhouseUrl(), config.clickhouseDatabase(), config.clickhouseTimeout());
     RedisKeys keys = new RedisKeys(config.streamShards());
     TierBreakers breakers = new TierBreakers(config.breakers(), meters);
-    PostgresMessageStore messageRows = new PostgresMessageStore(postgres);
+    PostgresMessageStore messageRows = new PostgresMessageStore(postgres, config.idempotencyTtl());
     PersistenceWaiters waiters = new PersistenceWaiters();
     DeadLetters deadLetters = new DeadLetters(redis, keys, meters);
     StreamBacklog backlog = new StreamBacklog(redis, keys, clock, meters);
@@ -121,7 +121,7 @@ public final class Gateway implements AutoCloseable {
         config.recentWindow());
 
     repairs = new FailoverRepair(redis, keys, messageRows, new RedisRepairRows(postgres), clock, config.messageTtl(),
-        config.idempotencyTtl(), FailoverRepair.DEFAULT_POLL_INTERVAL, meters);
+        config.idempotencyTtl(), config.redisRepairInterval(), meters);
     breakers.get(TierBreakers.REDIS_WRITE).getEventPublisher().onStateTransition(e -> {
       if (e.getStateTransition().getToState() == CircuitBreaker.State.CLOSED) {
         repairs.redisIsBack();

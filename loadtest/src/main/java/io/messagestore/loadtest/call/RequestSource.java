@@ -8,11 +8,14 @@ import io.messagestore.loadtest.LoadTestException;
 import io.messagestore.loadtest.template.Template;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The serialized request of each call. Data without templates is converted to protobuf once
- * and the same bytes are sent every time; templated data is expanded from its compiled form
- * and then converted. A JSON array is sent round-robin by request number, as in ghz.
+ * and the same bytes are sent every time; templated data whose actions all stand in top-level
+ * string fields only has those fields expanded per call ({@link SplicedRequest}), other
+ * templated data is expanded from its compiled form and then converted. A JSON array is sent
+ * round-robin by request number, as in ghz.
  */
 public final class RequestSource {
 
@@ -56,7 +59,10 @@ public final class RequestSource {
                     throw new LoadTestException("-d data: " + e.getMessage());
                 }
                 JsonFormat.Parser p = parser;
-                Item item = (n, w) -> toBytes(template.expand(n, w), type, p);
+                Optional<SplicedRequest> spliced = SplicedRequest.compile(element, type, parser);
+                Item item = spliced.isPresent()
+                        ? spliced.get()::bytes
+                        : (n, w) -> toBytes(template.expand(n, w), type, p);
                 // Fail before the run, not on every call, when the expanded data does not fit.
                 item.bytes(0, "c0w0");
                 items.add(item);

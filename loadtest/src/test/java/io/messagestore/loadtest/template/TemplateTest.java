@@ -40,6 +40,20 @@ class TemplateTest {
     }
 
     @Test
+    void randomStringUsesEveryAlphanumericAboutEquallyOften() {
+        Template template = Template.compile("{{randomString 620}}");
+        java.util.Map<Character, Integer> counts = new java.util.HashMap<>();
+        for (int i = 0; i < 100; i++) {
+            for (char c : template.expand(i, "w").toCharArray()) {
+                counts.merge(c, 1, Integer::sum);
+            }
+        }
+        // 62,000 characters, 1,000 expected of each; 200 away is more than six standard deviations.
+        assertThat(counts).hasSize(62);
+        assertThat(counts.values()).allSatisfy(n -> assertThat(n).isBetween(800, 1200));
+    }
+
+    @Test
     void randomIntStaysInMinInclusiveMaxExclusiveLikeGhz() {
         Template template = Template.compile("{{randomInt 5 8}}");
         Set<String> seen = new HashSet<>();

@@ -108,6 +108,7 @@ public final class ConfigLoader {
     duration(ConfigKeys.DURABLE_TIMEOUT, b::durableTimeout);
     duration(ConfigKeys.SHUTDOWN_GRACE, b::shutdownGrace);
     duration(ConfigKeys.HEALTH_PROBE_INTERVAL, b::healthProbeInterval);
+    duration(ConfigKeys.REDIS_REPAIR_INTERVAL, b::redisRepairInterval);
     b.breakers(breakers());
     return b.build();
   }

@@ -44,6 +44,8 @@ public final class GatewayConfig {
   public static final Duration DEFAULT_DURABLE_TIMEOUT = Duration.ofSeconds(10);
   public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(20);
   public static final Duration DEFAULT_HEALTH_PROBE_INTERVAL = Duration.ofSeconds(1);
+  /** How often every instance looks for threads written around Redis (see FailoverRepair). */
+  public static final Duration DEFAULT_REDIS_REPAIR_INTERVAL = Duration.ofSeconds(1);
 
   private final String grpcHost;
   private final int grpcPort;
@@ -75,6 +77,7 @@ public final class GatewayConfig {
   private final Duration durableTimeout;
   private final Duration shutdownGrace;
   private final Duration healthProbeInterval;
+  private final Duration redisRepairInterval;
   private final BreakerSettings breakers;
 
   private GatewayConfig(Builder b) {
@@ -108,6 +111,7 @@ public final class GatewayConfig {
     durableTimeout = b.durableTimeout;
     shutdownGrace = b.shutdownGrace;
     healthProbeInterval = b.healthProbeInterval;
+    redisRepairInterval = b.redisRepairInterval;
     breakers = b.breakers;
   }
 
@@ -149,6 +153,7 @@ public final class GatewayConfig {
   public Duration durableTimeout() { return durableTimeout; }
   public Duration shutdownGrace() { return shutdownGrace; }
   public Duration healthProbeInterval() { return healthProbeInterval; }
+  public Duration redisRepairInterval() { return redisRepairInterval; }
   public BreakerSettings breakers() { return breakers; }
 
   /** True when the gRPC listener only accepts connections from this machine. */
@@ -203,6 +208,7 @@ public final class GatewayConfig {
     private Duration durableTimeout = DEFAULT_DURABLE_TIMEOUT;
     private Duration shutdownGrace = DEFAULT_SHUTDOWN_GRACE;
     private Duration healthProbeInterval = DEFAULT_HEALTH_PROBE_INTERVAL;
+    private Duration redisRepairInterval = DEFAULT_REDIS_REPAIR_INTERVAL;
     private BreakerSettings breakers = BreakerSettings.DEFAULT;
 
     private Builder() {}
@@ -238,6 +244,7 @@ public final class GatewayConfig {
       durableTimeout = c.durableTimeout;
       shutdownGrace = c.shutdownGrace;
       healthProbeInterval = c.healthProbeInterval;
+      redisRepairInterval = c.redisRepairInterval;
       breakers = c.breakers;
     }
 
@@ -272,6 +279,7 @@ public final class GatewayConfig {
     public Builder durableTimeout(Duration v) { durableTimeout = v; return this; }
     public Builder shutdownGrace(Duration v) { shutdownGrace = v; return this; }
     public Builder healthProbeInterval(Duration v) { healthProbeInterval = v; return this; }
+    public Builder redisRepairInterval(Duration v) { redisRepairInterval = v; return this; }
     public Builder breakers(BreakerSettings v) { breakers = v; return this; }
 
     /** Validates every value and returns the config; the exception names the bad setting. */
@@ -321,6 +329,7 @@ public final class GatewayConfig {
       requirePositive(ConfigKeys.DURABLE_TIMEOUT, durableTimeout);
       requirePositive(ConfigKeys.SHUTDOWN_GRACE, shutdownGrace);
       requirePositive(ConfigKeys.HEALTH_PROBE_INTERVAL, healthProbeInterval);
+      requirePositive(ConfigKeys.REDIS_REPAIR_INTERVAL, redisRepairInterval);
       Objects.requireNonNull(breakers, "breakers");
       return new GatewayConfig(this);
     }

@@ -21,6 +21,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -50,7 +51,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class FailoverRepair implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(FailoverRepair.class);
-  public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(1);
   /** Threads taken from PostgreSQL per round; a full round is followed by the next at once. */
   static final int THREADS_PER_ROUND = 100;
   /** Messages read from PostgreSQL at a time while repairing one thread. */
@@ -120,6 +120,29 @@ public final class FailoverRepair implements AutoCloseable {
       worker.execute(this::round);
     } catch (RejectedExecutionException e) {
       // Shutting down: nothing left to repair for.
+    }
+  }
+
+  /**
+   * Repairs one thread now, on the calling thread. A send with an idempotency key calls this
+   * before its script runs: a retry of a send that failed over must find the key in Redis, or it
+   * would be stored a second time.
+   *
+   * @throws Exception when PostgreSQL or Redis fails; the thread stays marked for the poll
+   */
+  public void repairNow(String threadId) throws Exception {
+    Object token = awaiting.get(threadId);
+    Optional<RedisRepairRows.Marked> mark = marks.find(threadId);
+    if (mark.isPresent()) {
+      repair(mark.get());
+      if (!marks.clear(mark.get())) {
+        return;
+      }
+      repaired.increment();
+    }
+    if (token != null) {
+      // Repaired here, or already by another instance (the mark is gone).
+      awaiting.remove(threadId, token);
     }
   }
 

@@ -6,14 +6,18 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -59,18 +63,33 @@ public final class PostgresMessageStore {
       SELECT message_id::text FROM ins
       """;
 
-  private final PostgresTier tier;
+  /**
+   * Takes the key off messages older than the time to live of a key, counted back from the
+   * message that now uses it: Redis forgets a key after that, so PostgreSQL, which keeps keys
+   * with their messages, must not answer a later use of it as a duplicate.
+   */
+  private static final String RELEASE_EXPIRED_KEYS = """
+      UPDATE messages m SET idempotency_key = NULL
+      FROM unnest(?::text[], ?::text[], ?::int8[]) AS k(thread_id, idempotency_key, used_ms)
+      WHERE m.thread_id = k.thread_id AND m.idempotency_key = k.idempotency_key
+        AND m.created_at < timestamptz 'epoch' + (k.used_ms - ?) * interval '1 millisecond'
+      """;
 
-  public PostgresMessageStore(PostgresTier tier) {
+  private final PostgresTier tier;
+  private final Duration idempotencyTtl;
+
+  public PostgresMessageStore(PostgresTier tier, Duration idempotencyTtl) {
     this.tier = tier;
+    this.idempotencyTtl = idempotencyTtl;
   }
 
   /**
    * Inserts messages that Redis acknowledged, skipping ones already stored (same id), with
    * their idempotency keys, so that a retry that fails over to PostgreSQL while Redis is down
    * is recognised. Each was acknowledged as new, so it is stored even when another message of
-   * its thread holds its key already (a failover write of that key Redis had not heard of, or
-   * the key reused after IDEMPOTENCY_TTL): then without the key. Returns the ids that were new.
+   * its thread holds its key already: a key reused after IDEMPOTENCY_TTL moves to the new
+   * message; a key still held (a failover write of it that Redis had not heard of) stays, and
+   * the new message is stored without it. Returns the ids that were new.
    *
    * @param idempotencyKeys one per message, null or empty for none; null for no keys at all
    */
@@ -81,21 +100,31 @@ public final class PostgresMessageStore {
     }
     // Skipped: a repeated id (a redelivery, nothing to do) or a taken key. DO NOTHING waited for
     // any concurrent insert of that key to commit, so what is still missing now lost its key.
-    List<Message> skippedWithKey = new ArrayList<>();
+    Map<String, Message> skipped = new LinkedHashMap<>();
+    Map<String, String> keyOf = new HashMap<>();
     Iterator<String> keys = idempotencyKeys.iterator();
     for (Message m : messages) {
       String key = keys.next();
       if (key != null && !key.isEmpty() && !inserted.contains(m.getMessageId())) {
-        skippedWithKey.add(m);
+        skipped.put(m.getMessageId(), m);
+        keyOf.put(m.getMessageId(), key);
       }
     }
-    if (skippedWithKey.isEmpty()) {
+    if (skipped.isEmpty()) {
       return inserted;
     }
-    Set<String> stored = existing(skippedWithKey.stream().map(Message::getMessageId).toList());
-    List<Message> keyTaken = skippedWithKey.stream().filter(m -> !stored.contains(m.getMessageId())).toList();
-    if (!keyTaken.isEmpty()) {
-      inserted.addAll(insert(INSERT_BATCH, keyTaken, null));
+    skipped.keySet().removeAll(existing(List.copyOf(skipped.keySet())));
+    if (skipped.isEmpty()) {
+      return inserted;
+    }
+    List<Message> keyTaken = List.copyOf(skipped.values());
+    List<String> takenKeys = keyTaken.stream().map(m -> keyOf.get(m.getMessageId())).toList();
+    if (releaseExpiredKeys(keyTaken, takenKeys) > 0) {
+      inserted.addAll(insert(INSERT_BATCH, keyTaken, takenKeys));
+    }
+    List<Message> stillTaken = keyTaken.stream().filter(m -> !inserted.contains(m.getMessageId())).toList();
+    if (!stillTaken.isEmpty()) {
+      inserted.addAll(insert(INSERT_BATCH, stillTaken, null));
     }
     return inserted;
   }
@@ -107,7 +136,35 @@ public final class PostgresMessageStore {
    */
   public Set<String> insertMissingFromRedis(Collection<Message> messages, Collection<String> idempotencyKeys)
       throws SQLException {
+    releaseExpiredKeys(messages, idempotencyKeys);
     return insert(INSERT_BATCH_MARKING_REDIS_REPAIR, messages, idempotencyKeys);
+  }
+
+  /** See {@link #RELEASE_EXPIRED_KEYS}; returns how many messages lost their key. */
+  private int releaseExpiredKeys(Collection<Message> messages, Collection<String> idempotencyKeys)
+      throws SQLException {
+    List<String> threads = new ArrayList<>();
+    List<String> keys = new ArrayList<>();
+    List<Long> usedAt = new ArrayList<>();
+    Iterator<String> key = idempotencyKeys.iterator();
+    for (Message m : messages) {
+      String k = key.next();
+      if (k != null && !k.isEmpty()) {
+        threads.add(m.getThreadId());
+        keys.add(k);
+        usedAt.add(MessageRows.createdMillis(m));
+      }
+    }
+    if (keys.isEmpty()) {
+      return 0;
+    }
+    try (Connection c = tier.connection(); PreparedStatement ps = c.prepareStatement(RELEASE_EXPIRED_KEYS)) {
+      ps.setArray(1, c.createArrayOf("text", threads.toArray()));
+      ps.setArray(2, c.createArrayOf("text", keys.toArray()));
+      ps.setArray(3, c.createArrayOf("int8", usedAt.toArray()));
+      ps.setLong(4, idempotencyTtl.toMillis());
+      return ps.executeUpdate();
+    }
   }
 
   private Set<String> insert(String sql, Collection<Message> messages, Collection<String> idempotencyKeys)

@@ -6,6 +6,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The {@code redis_repairs} table: threads written to PostgreSQL while Redis could not take the
@@ -35,6 +36,18 @@ public final class RedisRepairRows {
         }
       }
       return out;
+    }
+  }
+
+  /** The mark of one thread, if it has one. */
+  public Optional<Marked> find(String threadId) throws SQLException {
+    try (Connection c = tier.connection();
+        PreparedStatement ps = c.prepareStatement(
+            "SELECT thread_id, user_id, generation FROM redis_repairs WHERE thread_id = ?")) {
+      ps.setString(1, threadId);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(new Marked(rs.getString(1), rs.getString(2), rs.getLong(3))) : Optional.empty();
+      }
     }
   }
 

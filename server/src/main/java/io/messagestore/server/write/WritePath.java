@@ -139,8 +139,8 @@ public final class WritePath {
       messages.forEach(m -> commits.put(m.getMessageId(), waiters.register(m.getMessageId())));
     }
     Duration waitLimit = timeLeft == null || timeLeft.compareTo(durableTimeout) > 0 ? durableTimeout : timeLeft;
-    CompletableFuture<List<SendMessageResponse>> result = toRedis(caller, threadId, messages, pending,
-            Claim.NOT_ALLOWED, durable)
+    CompletableFuture<List<SendMessageResponse>> result = repairedIfKeyed(threadId, requests)
+        .thenCompose(ready -> toRedis(caller, threadId, messages, pending, Claim.NOT_ALLOWED, durable))
         .thenCompose(stored -> durable ? awaitCommit(stored, commits, messages, waitLimit)
             : CompletableFuture.completedFuture(stored))
         .exceptionallyCompose(e -> {
@@ -154,6 +154,32 @@ public final class WritePath {
       result.whenComplete((r, e) -> messages.forEach(m -> waiters.forget(m.getMessageId())));
     }
     return result;
+  }
+
+  /**
+   * Done at once, but for a send with an idempotency key to a thread written during a Redis
+   * outage whose Redis state is not repaired yet: the keys of those failover writes are only in
+   * PostgreSQL then, and a retry of one of them would be stored again. The thread is repaired
+   * first (the keys go into Redis); should that fail, the send goes on, and fails over to
+   * PostgreSQL, where the key is checked, if Redis is what failed.
+   */
+  private CompletableFuture<Void> repairedIfKeyed(String threadId, List<SendMessageRequest> requests) {
+    if (repairs.recentIndexComplete(threadId)
+        || requests.stream().allMatch(r -> r.getIdempotencyKey().isEmpty())
+        || !breakers.get(TierBreakers.REDIS_WRITE).tryAcquirePermission()) {
+      return CompletableFuture.completedFuture(null);
+    }
+    // Only a look: the send's own call through the breaker is the one that counts.
+    breakers.get(TierBreakers.REDIS_WRITE).releasePermission();
+    return CompletableFuture.runAsync(() -> {
+      try {
+        repairs.repairNow(threadId);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (Exception e) {
+        log.debug("repair of thread {} before a keyed send failed: {}", threadId, e.toString());
+      }
+    }, blocking);
   }
 
   private CompletableFuture<List<SendMessageResponse>> toRedis(Caller caller, String threadId, List<Message> messages,

@@ -97,4 +97,17 @@ class GatewayBootTest {
         .contains("method=\"Check\"").contains("statusCode=\"OK\"")
         .contains("resilience4j_circuitbreaker_state");
   }
+
+  @Test
+  void metricsEndpointAnswersOnlyTheFamiliesNamed() throws Exception {
+    HttpResponse<String> r = HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gw.gateway().metricsPort()
+            + "/metrics?name%5B%5D=jvm_memory_used_bytes&name[]=jvm_threads_live_threads")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).contains("jvm_memory_used_bytes{area=\"heap\"")
+        .contains("jvm_threads_live_threads")
+        .doesNotContain("grpc_server_processing_duration_seconds")
+        .doesNotContain("resilience4j_circuitbreaker_state");
+  }
 }

@@ -168,6 +168,40 @@ class FailoverRepairTest {
   }
 
   @Test
+  void keyedRetryReachingRedisBeforeAnyRepairRoundIsStillADuplicate() throws Exception {
+    // No poll during the test, and a breaker that never opens, so no closing breaker starts a
+    // round either: only the keyed send itself can put the key into Redis in time.
+    gw.close();
+    gw = TestGateway.startWith(tiers.settings(Map.of("MESSAGESTORE_REDIS_REPAIR_INTERVAL", "1h",
+        "MESSAGESTORE_BREAKER_MINIMUM_CALLS", "1000", "MESSAGESTORE_BREAKER_WINDOW", "1000")));
+    String t = "repair-idem-early-" + UUID.randomUUID();
+    sendThroughRedis(t, 1);
+    tiers.stopRedis();
+    SendMessageRequest once = msg(t, "once").toBuilder().setIdempotencyKey("retry-early").build();
+    SendMessageResponse first = gw.as("alice").sendMessage(once);
+    assertThat(first.getFailoverReason()).isEqualTo("redis_unavailable");
+    tiers.startRedis();
+    assertThat(awaitingRepair()).isEqualTo(1);
+
+    List<SendMessageResponse> retries = new ArrayList<>();
+    Poll.until(Duration.ofSeconds(20), "a retry answered by redis", () -> {
+      retries.add(gw.as("alice").sendMessage(once));
+      return retries.get(retries.size() - 1).getAcknowledgedBy() == Tier.TIER_REDIS;
+    });
+    assertThat(retries).allSatisfy(retry -> {
+      assertThat(retry.getDuplicate()).isTrue();
+      assertThat(retry.getMessage().getMessageId()).isEqualTo(first.getMessage().getMessageId());
+      assertThat(retry.getMessage().getContent()).isEqualTo("once");
+    });
+    assertThat(awaitingRepair()).isZero();
+    Poll.until(Duration.ofSeconds(20), "the stream to be drained", () -> gw.admin()
+        .getTierStatus(GetTierStatusRequest.getDefaultInstance()).getStreamBacklog() == 0);
+    assertThat(Databases.count(tiers.settings(Map.of()),
+        "SELECT count(*) FROM messages WHERE thread_id = ? AND content = 'once'", t)).isEqualTo(1);
+    assertThat(newest(t, 10).getMessagesList()).filteredOn(m -> m.getContent().equals("once")).hasSize(1);
+  }
+
+  @Test
   void threadListCachedBeforeTheOutageShowsFailoverWritesAfterRepair() throws Exception {
     String t = "repair-list-" + UUID.randomUUID();
     List<String> before = sendThroughRedis(t, 4);

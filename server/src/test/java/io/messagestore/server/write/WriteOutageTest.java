@@ -172,6 +172,75 @@ class WriteOutageTest {
         + "AND idempotency_key IS NULL", acked.getMessage().getMessageId())).isEqualTo(1);
   }
 
+  /** A message of the thread that used {@code key} {@code hoursAgo} hours ago; returns its id. */
+  String earlierUseOfKey(String thread, String key, int hoursAgo) throws Exception {
+    String holder = UUID.randomUUID().toString();
+    try (Connection c = Databases.connect(settings());
+        var ps = c.prepareStatement("INSERT INTO messages (message_id, thread_id, user_id, role, content, "
+            + "idempotency_key, created_at) VALUES (?::uuid, ?, 'alice', 1, 'long ago', ?, now() - ? * interval '1 hour')")) {
+      ps.setString(1, holder);
+      ps.setString(2, thread);
+      ps.setString(3, key);
+      ps.setInt(4, hoursAgo);
+      ps.executeUpdate();
+    }
+    return holder;
+  }
+
+  String holderOfKey(String thread, String key) throws Exception {
+    try (Connection c = Databases.connect(settings());
+        var ps = c.prepareStatement("SELECT message_id::text FROM messages WHERE thread_id = ? AND idempotency_key = ?")) {
+      ps.setString(1, thread);
+      ps.setString(2, key);
+      try (var rs = ps.executeQuery()) {
+        return rs.next() ? rs.getString(1) : null;
+      }
+    }
+  }
+
+  @Test
+  void keyReusedAfterItsTimeToLiveMovesToTheNewMessageInPostgres() throws Exception {
+    String t = "idem-expired-redis-" + UUID.randomUUID();
+    gw.as("alice").sendMessage(msg(t, "owner"));
+    earlierUseOfKey(t, "k", 25);
+
+    SendMessageResponse reuse = gw.as("alice").sendMessage(msg(t, "a day later").toBuilder().setIdempotencyKey("k").build());
+    assertThat(reuse.getAcknowledgedBy()).isEqualTo(Tier.TIER_REDIS);
+    assertThat(reuse.getDuplicate()).isFalse();
+    assertExactlyOnceInPostgres(List.of(reuse.getMessage().getMessageId()));
+
+    // Redis forgets the new use after the time to live, so a retry in a Redis outage meets the
+    // key in PostgreSQL, where it must name the new message, not the old one.
+    assertThat(holderOfKey(t, "k")).isEqualTo(reuse.getMessage().getMessageId());
+    tiers.stopRedis();
+    SendMessageResponse retry = gw.as("alice").sendMessage(msg(t, "a day later").toBuilder().setIdempotencyKey("k").build());
+    assertThat(retry.getFailoverReason()).isEqualTo("redis_unavailable");
+    assertThat(retry.getDuplicate()).isTrue();
+    assertThat(retry.getMessage().getMessageId()).isEqualTo(reuse.getMessage().getMessageId());
+  }
+
+  @Test
+  void keyReusedAfterItsTimeToLiveDuringARedisOutageStoresANewMessage() throws Exception {
+    String t = "idem-expired-failover-" + UUID.randomUUID();
+    gw.as("alice").sendMessage(msg(t, "owner"));
+    String old = earlierUseOfKey(t, "k", 25);
+    tiers.stopRedis();
+
+    SendMessageRequest reuse = msg(t, "a day later").toBuilder().setIdempotencyKey("k").build();
+    SendMessageResponse first = gw.as("alice").sendMessage(reuse);
+    SendMessageResponse retry = gw.as("alice").sendMessage(reuse);
+
+    assertThat(first.getFailoverReason()).isEqualTo("redis_unavailable");
+    assertThat(first.getDuplicate()).isFalse();
+    assertThat(first.getMessage().getMessageId()).isNotEqualTo(old);
+    assertThat(first.getMessage().getContent()).isEqualTo("a day later");
+    assertThat(retry.getDuplicate()).isTrue();
+    assertThat(retry.getMessage().getMessageId()).isEqualTo(first.getMessage().getMessageId());
+    assertThat(Databases.count(settings(), "SELECT count(*) FROM messages WHERE thread_id = ? AND content = 'a day later'",
+        t)).isEqualTo(1);
+    assertThat(holderOfKey(t, "k")).isEqualTo(first.getMessage().getMessageId());
+  }
+
   @Test
   void bothTiersDownIsUnavailableAndNothingIsStored() throws Exception {
     String t = "bothdown-" + UUID.randomUUID();
