@@ -7,6 +7,10 @@
                               #          ListMessages(50) hot/cold and of short threads
     scripts/bench.py quick    # the hot cases on one gateway (no-op, GetMessage, ListMessages,
                               #          cache send): a few minutes, for checking a change
+    scripts/bench.py profile [noop|get|list|send ...]
+                              # where the gateway's CPU goes per hot call type: async-profiler
+                              #          (from Maven Central) attached after the warm-up,
+                              #          collapsed stacks and the heaviest frames
     scripts/bench.py ab A.jar B.jar [ROUNDS]
                               # before/after: gateways from two builds side by side, each on a
                               #          Redis database of its own (so each one's persisters see
@@ -509,6 +513,83 @@ def ab():
             print(row(f"{k}: {name}", mean[name], base))
 
 
+ASYNC_PROFILER = "tools.profiler:async-profiler:4.1"
+# Loads the profiler into a running JVM with its options intact (jcmd's JVMTI.agent_load splits
+# them at '=').
+ATTACH_SOURCE = """
+import com.sun.tools.attach.VirtualMachine;
+public class Attach {
+  public static void main(String[] a) throws Exception {
+    VirtualMachine vm = VirtualMachine.attach(a[0]);
+    try { vm.loadAgentPath(a[1], a[2]); } finally { vm.detach(); }
+  }
+}
+"""
+
+
+def profiler_library():
+    """libasyncProfiler.so from Maven Central's async-profiler jar (fetched once into ~/.m2)."""
+    group, artifact, version = ASYNC_PROFILER.split(":")
+    jar = os.path.expanduser(f"~/.m2/repository/{group.replace('.', '/')}/{artifact}/{version}/{artifact}-{version}.jar")
+    if not os.path.exists(jar):
+        sh(f"mvn -B -q dependency:get -Dartifact={ASYNC_PROFILER}")
+    out = os.path.join(tempfile.gettempdir(), f"async-profiler-{version}")
+    lib = os.path.join(out, "linux-x64", "libasyncProfiler.so")
+    if not os.path.exists(lib):
+        sh(f"unzip -o -q {jar} 'linux-x64/*' -d {out}")
+    return lib
+
+
+def profile():
+    """CPU profile of the gateway per hot call type, after a warm-up: where a call's time goes.
+    Writes collapsed stacks (flame graph input) and prints the heaviest frames of each."""
+    names = sys.argv[2:] or ["noop", "get", "send"]
+    lib = profiler_library()
+    attach = os.path.join(tempfile.gettempdir(), "Attach.java")
+    with open(attach, "w") as f:
+        f.write(ATTACH_SOURCE)
+    env = tier_env()
+    gw = Gateway("profile", env)
+    try:
+        populate(gw, f"bench-q-{RUN}", 50, 60)
+        ids = sh(f"redis-cli --scan --pattern 'ms:*:t:bench-q-{RUN}-*:m:*' | head -2000").split()
+        pairs = [{"thread_id": k.split(":t:")[1].split(":m:")[0], "message_id": k.rsplit(":m:", 1)[1]} for k in ids]
+        cases = {"noop": (HEALTH, "{}"), "get": ("messagestore.v1.MessageStore/GetMessage", json.dumps(pairs)),
+                 "list": ("messagestore.v1.MessageStore/ListMessages",
+                          json.dumps([{"thread_id": f"bench-q-{RUN}-{i}", "page_size": 50, "newest_first": True}
+                                      for i in range(50)])),
+                 "send": (SEND, SEND_DATA % "")}
+        for _ in range(WARMUP_ROUNDS):
+            for name in names:
+                loadtest(gw, *cases[name], duration=WARMUP)
+        for name in names:
+            out = os.path.join(tempfile.gettempdir(), f"profile-{name}.collapsed")
+            sh(f"java {attach} {gw.proc.pid} {lib} start,event=itimer,interval=1ms")
+            r = loadtest(gw, *cases[name])
+            sh(f"java {attach} {gw.proc.pid} {lib} stop,collapsed,file={out}")
+            print(f"\n{name}: {r['rps']:.0f} calls/s, gateway {r['cpu_us']:.0f} µs/call; stacks in {out}")
+            print_heaviest(out)
+    finally:
+        gw.stop()
+
+
+def print_heaviest(collapsed, top=25):
+    """The frames most samples were in (self) and passed through (total), in percent."""
+    total, own, through = 0, {}, {}
+    for line in open(collapsed):
+        stack, n = line.rsplit(" ", 1)
+        n = int(n)
+        total += n
+        frames = stack.split(";")
+        own[frames[-1]] = own.get(frames[-1], 0) + n
+        for frame in set(frames):
+            through[frame] = through.get(frame, 0) + n
+    for title, counts in (("self", own), ("total", through)):
+        print(f"  {title}:")
+        for frame, n in sorted(counts.items(), key=lambda x: -x[1])[:top]:
+            print(f"    {100 * n / max(1, total):5.1f}% {frame[:120]}")
+
+
 def remove_run_data():
     """This run's keys and rows: a benchmark leaves millions of messages, and Redis spends CPU
     expiring them for an hour, which would land in the next run's numbers."""
@@ -519,6 +600,7 @@ def remove_run_data():
 
 if __name__ == "__main__":
     try:
-        {"writes": writes, "reads": reads, "quick": quick, "ab": ab}[sys.argv[1] if len(sys.argv) > 1 else "writes"]()
+        {"writes": writes, "reads": reads, "quick": quick, "ab": ab,
+         "profile": profile}[sys.argv[1] if len(sys.argv) > 1 else "writes"]()
     finally:
         remove_run_data()

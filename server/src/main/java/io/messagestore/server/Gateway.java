@@ -27,6 +27,7 @@ import io.messagestore.server.persistence.StreamBacklog;
 import io.messagestore.server.postgres.PostgresMessageStore;
 import io.messagestore.server.postgres.PostgresThreadStore;
 import io.messagestore.server.postgres.PostgresTier;
+import io.messagestore.server.postgres.RedisRepairNotifications;
 import io.messagestore.server.postgres.RedisRepairRows;
 import io.messagestore.server.read.CacheRebuilder;
 import io.messagestore.server.read.PageTokens;
@@ -78,6 +79,7 @@ public final class Gateway implements AutoCloseable {
   private final Persisters persisters;
   private final CacheRebuilder rebuilder;
   private final FailoverRepair repairs;
+  private final RedisRepairNotifications repairMarks;
   private final Server server;
   private MetricsHttpServer metricsServer;
 
@@ -122,6 +124,7 @@ public final class Gateway implements AutoCloseable {
 
     repairs = new FailoverRepair(redis, keys, messageRows, new RedisRepairRows(postgres), clock, config.messageTtl(),
         config.idempotencyTtl(), config.redisRepairInterval(), meters);
+    repairMarks = new RedisRepairNotifications(postgres, repairs::markedInPostgres, repairs::pollNow);
     breakers.get(TierBreakers.REDIS_WRITE).getEventPublisher().onStateTransition(e -> {
       if (e.getStateTransition().getToState() == CircuitBreaker.State.CLOSED) {
         repairs.redisIsBack();
@@ -183,6 +186,7 @@ public final class Gateway implements AutoCloseable {
     monitor.start();
     persisters.start();
     repairs.start();
+    repairMarks.start();
     metricsServer = new MetricsHttpServer(config.grpcHost(), config.metricsPort(), meters);
     server.start();
     log.info("messagestore gateway listening on {}:{} (metrics on :{}, {} {} event loops), {}", config.grpcHost(),
@@ -225,6 +229,7 @@ public final class Gateway implements AutoCloseable {
     persisters.close();
     monitor.close();
     rebuilder.close();
+    repairMarks.close();
     repairs.close();
     if (metricsServer != null) {
       metricsServer.close();

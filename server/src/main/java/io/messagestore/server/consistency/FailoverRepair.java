@@ -46,8 +46,9 @@ import org.slf4j.LoggerFactory;
  * clears the mark unless a newer failover write raised it again.
  *
  * <p>Until then {@link #recentIndexComplete} is false for the thread: at once in the instance
- * that made the failover write, and in other instances from their next poll. The read path then
- * merges its pages with PostgreSQL, which is slower but complete.
+ * that made the failover write, and in other instances as soon as PostgreSQL's notification of
+ * the mark reaches them ({@link #markedInPostgres}), or else from their next poll. The read path
+ * then merges its pages with PostgreSQL, which is slower but complete.
  */
 public final class FailoverRepair implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(FailoverRepair.class);
@@ -108,6 +109,19 @@ public final class FailoverRepair implements AutoCloseable {
   /** A failover write stored new messages of the thread in PostgreSQL only (and marked it there). */
   public void wroteAroundRedis(String threadId) {
     awaiting.put(threadId, new Object());
+  }
+
+  /**
+   * A thread was marked in PostgreSQL, by this instance or another one (a notification): its
+   * pages must not come from Redis alone from now on, not only from the next poll.
+   */
+  public void markedInPostgres(String threadId) {
+    awaiting.putIfAbsent(threadId, new Object());
+  }
+
+  /** Looks at the marks now rather than at the next poll (notifications may have been missed). */
+  public void pollNow() {
+    runSoon();
   }
 
   /** Redis takes writes again: repair now rather than at the next poll. */

@@ -3,8 +3,10 @@ package io.messagestore.server.postgres;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.Properties;
 import java.util.concurrent.atomic.AtomicBoolean;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
@@ -21,9 +23,11 @@ public final class PostgresTier implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PostgresTier.class);
 
   private final HikariDataSource dataSource;
+  private final String jdbcUrl;
   private final AtomicBoolean migrated = new AtomicBoolean();
 
   public PostgresTier(String jdbcUrl, String user, String password, int poolSize, Duration timeout) {
+    this.jdbcUrl = jdbcUrl;
     HikariConfig hc = new HikariConfig();
     hc.setPoolName("messagestore-postgres");
     hc.setJdbcUrl(jdbcUrl);
@@ -52,6 +56,21 @@ public final class PostgresTier implements AutoCloseable {
 
   public Connection connection() throws SQLException {
     return dataSource.getConnection();
+  }
+
+  /**
+   * A connection of its own, outside the pool and with the pool's settings, for a caller that
+   * keeps it for long (a LISTEN): it must not take one of the pool's few connections away from
+   * the request and persistence paths. The caller closes it.
+   */
+  public Connection dedicatedConnection() throws SQLException {
+    Properties props = new Properties();
+    props.putAll(dataSource.getDataSourceProperties());
+    props.setProperty("user", dataSource.getUsername());
+    if (dataSource.getPassword() != null) {
+      props.setProperty("password", dataSource.getPassword());
+    }
+    return DriverManager.getConnection(jdbcUrl, props);
   }
 
   /** Runs pending migrations once; returns false (and logs) when the database is unreachable. */

@@ -142,6 +142,49 @@ class FailoverRepairTest {
   }
 
   @Test
+  void anotherInstanceLearnsOfAFailoverWriteWhenItCommitsNotAtItsNextPoll() throws Exception {
+    String t = "repair-notified-" + UUID.randomUUID();
+    List<String> all = new ArrayList<>(sendThroughRedis(t, 10));
+    try (TestGateway other = TestGateway.startWith(tiers.settings(Map.of("MESSAGESTORE_REDIS_REPAIR_INTERVAL", "1h")))) {
+      tiers.stopRedis();
+      all.addAll(sendDuringRedisOutage(t, 5));
+      // Its poll is an hour away: only PostgreSQL's notification can tell it in time.
+      Poll.until(Duration.ofSeconds(10), "the other instance to know the thread awaits its repair",
+          () -> other.admin().getTierStatus(GetTierStatusRequest.getDefaultInstance())
+              .getThreadsAwaitingRedisRepair() == 1);
+      tiers.startRedis();
+      ListMessagesResponse page = other.as("alice").listMessages(ListMessagesRequest.newBuilder().setThreadId(t)
+          .setPageSize(8).setNewestFirst(true).build());
+      assertThat(ids(page)).containsExactlyElementsOf(newestFirst(all, 8));
+    }
+    Poll.until(Duration.ofSeconds(20), "the thread to be repaired", () -> awaitingRepair() == 0);
+  }
+
+  @Test
+  void notificationsOfFailoverWritesResumeAfterPostgresRestarts() throws Exception {
+    String t = "repair-notified-restart-" + UUID.randomUUID();
+    sendThroughRedis(t, 3);
+    try (TestGateway other = TestGateway.startWith(tiers.settings(Map.of("MESSAGESTORE_REDIS_REPAIR_INTERVAL", "1h")))) {
+      tiers.stopPostgres();
+      tiers.startPostgres();
+      tiers.stopRedis();
+      // The first failover writes may meet pool connections that died with the old server.
+      Poll.until(Duration.ofSeconds(20), "a failover write to succeed", () -> {
+        try {
+          return gw.as("alice").sendMessage(msg(t, "after restart")).getFailoverReason().equals("redis_unavailable");
+        } catch (io.grpc.StatusRuntimeException e) {
+          return false;
+        }
+      });
+      Poll.until(Duration.ofSeconds(10), "the other instance to hear of it over its new listening connection",
+          () -> other.admin().getTierStatus(GetTierStatusRequest.getDefaultInstance())
+              .getThreadsAwaitingRedisRepair() == 1);
+      tiers.startRedis();
+    }
+    Poll.until(Duration.ofSeconds(20), "the thread to be repaired", () -> awaitingRepair() == 0);
+  }
+
+  @Test
   void idempotencyKeyUsedDuringFailoverIsHonouredByRedisAfterwards() throws Exception {
     String t = "repair-idem-" + UUID.randomUUID();
     sendThroughRedis(t, 1);
