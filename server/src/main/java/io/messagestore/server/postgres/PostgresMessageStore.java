@@ -143,6 +143,9 @@ public final class PostgresMessageStore {
   /** See {@link #RELEASE_EXPIRED_KEYS}; returns how many messages lost their key. */
   private int releaseExpiredKeys(Collection<Message> messages, Collection<String> idempotencyKeys)
       throws SQLException {
+    if (idempotencyKeys == null) {
+      return 0;
+    }
     List<String> threads = new ArrayList<>();
     List<String> keys = new ArrayList<>();
     List<Long> usedAt = new ArrayList<>();

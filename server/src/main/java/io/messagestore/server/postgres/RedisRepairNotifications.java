@@ -26,6 +26,11 @@ public final class RedisRepairNotifications implements AutoCloseable {
   /** How long one wait for notifications lasts; also how soon close() is noticed. */
   private static final int WAIT_MILLIS = 500;
   private static final Duration RECONNECT_DELAY = Duration.ofSeconds(1);
+  /**
+   * A quiet connection is asked whether it still answers this often: a server that went away
+   * without closing it (a partition, a paused host) would otherwise leave the listener deaf.
+   */
+  private static final Duration LIVENESS_CHECK = Duration.ofSeconds(10);
 
   private final PostgresTier tier;
   private final Consumer<String> marked;
@@ -56,12 +61,19 @@ public final class RedisRepairNotifications implements AutoCloseable {
         PGConnection pg = c.unwrap(PGConnection.class);
         log.debug("listening for redis repair marks");
         listening.run();
+        long checkAt = System.nanoTime() + LIVENESS_CHECK.toNanos();
         while (running) {
           PGNotification[] notifications = pg.getNotifications(WAIT_MILLIS);
-          if (notifications != null) {
+          if (notifications != null && notifications.length > 0) {
             for (PGNotification n : notifications) {
               marked.accept(n.getParameter());
             }
+            checkAt = System.nanoTime() + LIVENESS_CHECK.toNanos();
+          } else if (System.nanoTime() - checkAt > 0) {
+            if (!c.isValid((int) LIVENESS_CHECK.toSeconds())) {
+              throw new SQLException("the listening connection no longer answers");
+            }
+            checkAt = System.nanoTime() + LIVENESS_CHECK.toNanos();
           }
         }
       } catch (SQLException e) {
