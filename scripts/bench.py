@@ -438,14 +438,20 @@ def reads():
     print(f"\nRedis-outage p99 / cold p99: {outage['p99'] / cold['p99']:.2f}")
 
 
+def populate_hot(gw, prefix, db=0):
+    """50 threads of 60 messages for the hot cases; returns up to 2,000 of their (thread, id)
+    pairs as found in Redis database db, the GetMessage requests."""
+    populate(gw, prefix, 50, 60)
+    keys = sh(f"redis-cli -n {db} --scan --pattern 'ms:*:t:{prefix}-*:m:*' | head -2000").split()
+    return [{"thread_id": k.split(":t:")[1].split(":m:")[0], "message_id": k.rsplit(":m:", 1)[1]} for k in keys]
+
+
 def quick():
     """The hot cases only, on one gateway: for checking a change before a full run."""
     env = tier_env()
     gw = Gateway("quick", env)
     try:
-        populate(gw, f"bench-q-{RUN}", 50, 60)
-        ids = sh(f"redis-cli --scan --pattern 'ms:*:t:bench-q-{RUN}-*:m:*' | head -2000").split()
-        pairs = [{"thread_id": k.split(":t:")[1].split(":m:")[0], "message_id": k.rsplit(":m:", 1)[1]} for k in ids]
+        pairs = populate_hot(gw, f"bench-q-{RUN}")
         cases = [("Health/Check (no-op baseline)", HEALTH, "{}"),
                  ("GetMessage hot (Redis)", "messagestore.v1.MessageStore/GetMessage", json.dumps(pairs)),
                  ("ListMessages 50 hot (Redis)", "messagestore.v1.MessageStore/ListMessages",
@@ -480,9 +486,7 @@ def ab():
             db = AB_DATABASES[k]
             gw = gws[k] = Gateway("ab-" + k, env, {"MESSAGESTORE_REDIS_URI": env["MESSAGESTORE_REDIS_URI"].rstrip("/") + f"/{db}"},
                                   jar=jar)
-            populate(gw, f"bench-q-{RUN}-{k}", 50, 60)
-            keys = sh(f"redis-cli -n {db} --scan --pattern 'ms:*:t:bench-q-{RUN}-{k}-*:m:*' | head -2000").split()
-            pairs = [{"thread_id": x.split(":t:")[1].split(":m:")[0], "message_id": x.rsplit(":m:", 1)[1]} for x in keys]
+            pairs = populate_hot(gw, f"bench-q-{RUN}-{k}", db)
             known = {"get": ("GetMessage hot (Redis)", "messagestore.v1.MessageStore/GetMessage", json.dumps(pairs)),
                      "cache": ("SendMessage DURABILITY_CACHE", SEND, SEND_DATA % ""),
                      "durable": ("SendMessage DURABILITY_DURABLE", SEND, SEND_DATA % ',"durability":"DURABILITY_DURABLE"'),
@@ -551,9 +555,7 @@ def profile():
     env = tier_env()
     gw = Gateway("profile", env)
     try:
-        populate(gw, f"bench-q-{RUN}", 50, 60)
-        ids = sh(f"redis-cli --scan --pattern 'ms:*:t:bench-q-{RUN}-*:m:*' | head -2000").split()
-        pairs = [{"thread_id": k.split(":t:")[1].split(":m:")[0], "message_id": k.rsplit(":m:", 1)[1]} for k in ids]
+        pairs = populate_hot(gw, f"bench-q-{RUN}")
         cases = {"noop": (HEALTH, "{}"), "get": ("messagestore.v1.MessageStore/GetMessage", json.dumps(pairs)),
                  "list": ("messagestore.v1.MessageStore/ListMessages",
                           json.dumps([{"thread_id": f"bench-q-{RUN}-{i}", "page_size": 50, "newest_first": True}

@@ -9,7 +9,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A ghz-style text template compiled once into literal and placeholder segments, so that
+ * A ghz-style text template compiled once into literal and action segments, so that
  * expanding it per call is a single pass of appends (no parsing on the hot path).
  *
  * <p>Supported actions (the ones ghz users write most): {@code {{.RequestNumber}}},

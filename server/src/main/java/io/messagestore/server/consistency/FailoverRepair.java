@@ -148,14 +148,9 @@ public final class FailoverRepair implements AutoCloseable {
     Object token = awaiting.get(threadId);
     Optional<RedisRepairRows.Marked> mark = marks.find(threadId);
     if (mark.isPresent()) {
-      repair(mark.get());
-      if (!marks.clear(mark.get())) {
-        return;
-      }
-      repaired.increment();
-    }
-    if (token != null) {
-      // Repaired here, or already by another instance (the mark is gone).
+      repairAndRelease(mark.get(), token);
+    } else if (token != null) {
+      // Already repaired by another instance: the mark is gone.
       awaiting.remove(threadId, token);
     }
   }
@@ -198,12 +193,7 @@ public final class FailoverRepair implements AutoCloseable {
     int done = 0;
     try {
       for (RedisRepairRows.Marked m : marked) {
-        Object token = awaiting.get(m.threadId());
-        long added = repair(m);
-        if (marks.clear(m) && token != null) {
-          awaiting.remove(m.threadId(), token);
-        }
-        repaired.increment();
+        long added = repairAndRelease(m, awaiting.get(m.threadId()));
         done++;
         log.debug("redis repair: thread {}, {} ids added to its recent index", m.threadId(), added);
       }
@@ -219,6 +209,20 @@ public final class FailoverRepair implements AutoCloseable {
       // A long outage can leave many threads: go on at once rather than 100 per poll.
       runSoon();
     }
+  }
+
+  /**
+   * Repairs the thread and clears its mark; the thread stops awaiting its repair unless a newer
+   * failover write replaced {@code token} or raised the mark meanwhile. Returns how many ids
+   * went into the recent index.
+   */
+  private long repairAndRelease(RedisRepairRows.Marked m, Object token) throws Exception {
+    long added = repair(m);
+    if (marks.clear(m) && token != null) {
+      awaiting.remove(m.threadId(), token);
+    }
+    repaired.increment();
+    return added;
   }
 
   /** Returns how many ids went into the recent index. */

@@ -57,7 +57,11 @@ class FailoverRepairTest {
   }
 
   long awaitingRepair() {
-    return gw.admin().getTierStatus(GetTierStatusRequest.getDefaultInstance()).getThreadsAwaitingRedisRepair();
+    return awaitingRepairOn(gw);
+  }
+
+  static long awaitingRepairOn(TestGateway gateway) {
+    return gateway.admin().getTierStatus(GetTierStatusRequest.getDefaultInstance()).getThreadsAwaitingRedisRepair();
   }
 
   List<String> sendThroughRedis(String thread, int n) {
@@ -81,7 +85,11 @@ class FailoverRepairTest {
   }
 
   ListMessagesResponse newest(String thread, int pageSize) {
-    return gw.as("alice").listMessages(ListMessagesRequest.newBuilder().setThreadId(thread).setPageSize(pageSize)
+    return newestOn(gw, thread, pageSize);
+  }
+
+  static ListMessagesResponse newestOn(TestGateway gateway, String thread, int pageSize) {
+    return gateway.as("alice").listMessages(ListMessagesRequest.newBuilder().setThreadId(thread).setPageSize(pageSize)
         .setNewestFirst(true).build());
   }
 
@@ -125,19 +133,14 @@ class FailoverRepairTest {
       all.addAll(sendDuringRedisOutage(t, 5));
       // The other instance learns of the failover writes from PostgreSQL, not from this one.
       Poll.until(Duration.ofSeconds(20), "the other instance to know the thread awaits its repair",
-          () -> other.admin().getTierStatus(GetTierStatusRequest.getDefaultInstance())
-              .getThreadsAwaitingRedisRepair() == 1);
+          () -> awaitingRepairOn(other) == 1);
       tiers.startRedis();
-      ListMessagesResponse page = other.as("alice").listMessages(ListMessagesRequest.newBuilder().setThreadId(t)
-          .setPageSize(8).setNewestFirst(true).build());
-      assertThat(ids(page)).containsExactlyElementsOf(newestFirst(all, 8));
-      Poll.until(Duration.ofSeconds(20), "both instances to see the repair done", () -> awaitingRepair() == 0
-          && other.admin().getTierStatus(GetTierStatusRequest.getDefaultInstance()).getThreadsAwaitingRedisRepair() == 0);
+      assertThat(ids(newestOn(other, t, 8))).containsExactlyElementsOf(newestFirst(all, 8));
+      Poll.until(Duration.ofSeconds(20), "both instances to see the repair done",
+          () -> awaitingRepair() == 0 && awaitingRepairOn(other) == 0);
       Poll.until(Duration.ofSeconds(20), "the other instance to serve the page from Redis",
-          () -> other.as("alice").listMessages(ListMessagesRequest.newBuilder().setThreadId(t).setPageSize(8)
-              .setNewestFirst(true).build()).getServedFrom() == Tier.TIER_REDIS);
-      assertThat(ids(other.as("alice").listMessages(ListMessagesRequest.newBuilder().setThreadId(t).setPageSize(8)
-          .setNewestFirst(true).build()))).containsExactlyElementsOf(newestFirst(all, 8));
+          () -> newestOn(other, t, 8).getServedFrom() == Tier.TIER_REDIS);
+      assertThat(ids(newestOn(other, t, 8))).containsExactlyElementsOf(newestFirst(all, 8));
     }
   }
 
@@ -150,12 +153,9 @@ class FailoverRepairTest {
       all.addAll(sendDuringRedisOutage(t, 5));
       // Its poll is an hour away: only PostgreSQL's notification can tell it in time.
       Poll.until(Duration.ofSeconds(10), "the other instance to know the thread awaits its repair",
-          () -> other.admin().getTierStatus(GetTierStatusRequest.getDefaultInstance())
-              .getThreadsAwaitingRedisRepair() == 1);
+          () -> awaitingRepairOn(other) == 1);
       tiers.startRedis();
-      ListMessagesResponse page = other.as("alice").listMessages(ListMessagesRequest.newBuilder().setThreadId(t)
-          .setPageSize(8).setNewestFirst(true).build());
-      assertThat(ids(page)).containsExactlyElementsOf(newestFirst(all, 8));
+      assertThat(ids(newestOn(other, t, 8))).containsExactlyElementsOf(newestFirst(all, 8));
     }
     Poll.until(Duration.ofSeconds(20), "the thread to be repaired", () -> awaitingRepair() == 0);
   }
@@ -177,8 +177,7 @@ class FailoverRepairTest {
         }
       });
       Poll.until(Duration.ofSeconds(10), "the other instance to hear of it over its new listening connection",
-          () -> other.admin().getTierStatus(GetTierStatusRequest.getDefaultInstance())
-              .getThreadsAwaitingRedisRepair() == 1);
+          () -> awaitingRepairOn(other) == 1);
       tiers.startRedis();
     }
     Poll.until(Duration.ofSeconds(20), "the thread to be repaired", () -> awaitingRepair() == 0);
