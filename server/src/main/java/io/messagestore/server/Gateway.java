@@ -32,6 +32,7 @@ import io.messagestore.server.postgres.RedisRepairRows;
 import io.messagestore.server.read.CacheRebuilder;
 import io.messagestore.server.read.PageTokens;
 import io.messagestore.server.read.ReadPath;
+import io.messagestore.server.redis.NearCache;
 import io.messagestore.server.redis.RedisKeys;
 import io.messagestore.server.redis.RedisMessageWriter;
 import io.messagestore.server.redis.RedisTier;
@@ -70,6 +71,7 @@ public final class Gateway implements AutoCloseable {
   private final GatewayConfig config;
   private final PrometheusMeterRegistry meters;
   private final RedisTier redis;
+  private final NearCache nearCache;
   private final PostgresTier postgres;
   private final ClickHouseTier clickhouse;
   private final EventLoops eventLoops;
@@ -136,7 +138,8 @@ public final class Gateway implements AutoCloseable {
         new SendRequestValidator(config.maxContentBytes()), blockingExecutor, config.durableTimeout(),
         repairs, meters);
     PageTokens tokens = new PageTokens(cursorSecret(config));
-    ReadPath reads = new ReadPath(redis, keys, messageRows, new PostgresThreadStore(postgres),
+    nearCache = new NearCache(redis, config.nearCacheBytes(), config.messageTtl(), meters);
+    ReadPath reads = new ReadPath(redis, nearCache, keys, messageRows, new PostgresThreadStore(postgres),
         new ClickHouseMessageStore(clickhouse), breakers, tokens, blockingExecutor, config.messageTtl(),
         config.recentWindow(), repairs, meters);
 
@@ -184,6 +187,7 @@ public final class Gateway implements AutoCloseable {
     postgres.ensureSchema();
     clickhouse.ensureSchema();
     monitor.start();
+    nearCache.start();
     persisters.start();
     repairs.start();
     repairMarks.start();
@@ -204,6 +208,11 @@ public final class Gateway implements AutoCloseable {
 
   public PrometheusMeterRegistry meters() {
     return meters;
+  }
+
+  /** The copies of hot Redis values this gateway keeps (see {@link NearCache}). */
+  public NearCache nearCache() {
+    return nearCache;
   }
 
   /**

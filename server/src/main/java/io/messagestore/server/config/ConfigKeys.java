@@ -25,6 +25,7 @@ public final class ConfigKeys {
   public static final String PENDING_CLAIM_TIMEOUT = "MESSAGESTORE_PENDING_CLAIM_TIMEOUT";
   public static final String MAX_DELIVERIES = "MESSAGESTORE_MAX_DELIVERIES";
   public static final String MAX_BACKLOG = "MESSAGESTORE_MAX_BACKLOG";
+  public static final String NEAR_CACHE_BYTES = "MESSAGESTORE_NEAR_CACHE_BYTES";
   public static final String REDIS_TIMEOUT = "MESSAGESTORE_REDIS_TIMEOUT";
   public static final String POSTGRES_TIMEOUT = "MESSAGESTORE_POSTGRES_TIMEOUT";
   public static final String POSTGRES_POOL_SIZE = "MESSAGESTORE_POSTGRES_POOL_SIZE";

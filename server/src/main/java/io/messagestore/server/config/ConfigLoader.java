@@ -22,6 +22,7 @@ import java.util.regex.Pattern;
  */
 public final class ConfigLoader {
   private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
+  private static final Pattern BYTES = Pattern.compile("(\\d+)\\s*(kib|mib|gib|k|m|g|b)?");
 
   private final Map<String, String> values;
 
@@ -101,6 +102,7 @@ public final class ConfigLoader {
     duration(ConfigKeys.PENDING_CLAIM_TIMEOUT, b::pendingClaimTimeout);
     integer(ConfigKeys.MAX_DELIVERIES, b::maxDeliveries);
     parse(ConfigKeys.MAX_BACKLOG, s -> Long.parseLong(s.replace("_", "")), b::maxBacklog);
+    parse(ConfigKeys.NEAR_CACHE_BYTES, ConfigLoader::parseBytes, b::nearCacheBytes);
     duration(ConfigKeys.REDIS_TIMEOUT, b::redisTimeout);
     duration(ConfigKeys.POSTGRES_TIMEOUT, b::postgresTimeout);
     integer(ConfigKeys.POSTGRES_POOL_SIZE, b::postgresPoolSize);
@@ -143,6 +145,22 @@ public final class ConfigLoader {
       return Duration.parse(s.trim().toUpperCase(Locale.ROOT));
     }
     throw new IllegalArgumentException("must be a duration such as 250ms, 5s, 2m, 1h or PT5S");
+  }
+
+  /** Parses a size in bytes: {@code 1048576}, {@code 512KiB}, {@code 64MiB}, {@code 1GiB} (k, m, g too). */
+  public static long parseBytes(String s) {
+    Matcher m = BYTES.matcher(s.trim().replace("_", "").toLowerCase(Locale.ROOT));
+    if (!m.matches()) {
+      throw new IllegalArgumentException("must be a size such as 67108864, 512KiB, 64MiB or 1GiB");
+    }
+    long n = Long.parseLong(m.group(1));
+    String unit = m.group(2) == null ? "b" : m.group(2).substring(0, 1);
+    switch (unit) {
+      case "k": return Math.multiplyExact(n, 1024L);
+      case "m": return Math.multiplyExact(n, 1024L * 1024);
+      case "g": return Math.multiplyExact(n, 1024L * 1024 * 1024);
+      default: return n;
+    }
   }
 
   private void str(String key, java.util.function.Consumer<String> setter) {

@@ -37,6 +37,8 @@ public final class GatewayConfig {
   public static final Duration DEFAULT_PENDING_CLAIM_TIMEOUT = Duration.ofSeconds(30);
   public static final int DEFAULT_MAX_DELIVERIES = 5;
   public static final long DEFAULT_MAX_BACKLOG = 1_000_000L;
+  /** Hot messages and thread owners copied from Redis into the heap (see NearCache); 0 = off. */
+  public static final long DEFAULT_NEAR_CACHE_BYTES = 64L * 1024 * 1024;
   public static final Duration DEFAULT_REDIS_TIMEOUT = Duration.ofMillis(100);
   public static final Duration DEFAULT_POSTGRES_TIMEOUT = Duration.ofSeconds(2);
   public static final int DEFAULT_POSTGRES_POOL_SIZE = 8;
@@ -70,6 +72,7 @@ public final class GatewayConfig {
   private final Duration pendingClaimTimeout;
   private final int maxDeliveries;
   private final long maxBacklog;
+  private final long nearCacheBytes;
   private final Duration redisTimeout;
   private final Duration postgresTimeout;
   private final int postgresPoolSize;
@@ -104,6 +107,7 @@ public final class GatewayConfig {
     pendingClaimTimeout = b.pendingClaimTimeout;
     maxDeliveries = b.maxDeliveries;
     maxBacklog = b.maxBacklog;
+    nearCacheBytes = b.nearCacheBytes;
     redisTimeout = b.redisTimeout;
     postgresTimeout = b.postgresTimeout;
     postgresPoolSize = b.postgresPoolSize;
@@ -146,6 +150,7 @@ public final class GatewayConfig {
   public Duration pendingClaimTimeout() { return pendingClaimTimeout; }
   public int maxDeliveries() { return maxDeliveries; }
   public long maxBacklog() { return maxBacklog; }
+  public long nearCacheBytes() { return nearCacheBytes; }
   public Duration redisTimeout() { return redisTimeout; }
   public Duration postgresTimeout() { return postgresTimeout; }
   public int postgresPoolSize() { return postgresPoolSize; }
@@ -173,7 +178,8 @@ public final class GatewayConfig {
         + ", postgres=" + postgresJdbcUrl.replaceAll("password=[^&]*", "password=***")
         + ", clickhouse=" + clickhouseUrl + "/" + clickhouseDatabase
         + ", auth=" + authMode + ", shards=" + streamShards + ", batch=" + persisterBatchSize
-        + ", linger=" + persisterLinger + ", maxBacklog=" + maxBacklog + "}";
+        + ", linger=" + persisterLinger + ", maxBacklog=" + maxBacklog
+        + ", nearCacheBytes=" + nearCacheBytes + "}";
   }
 
   /** Builder; every setter takes the value as typed, {@link #build()} validates all of them. */
@@ -201,6 +207,7 @@ public final class GatewayConfig {
     private Duration pendingClaimTimeout = DEFAULT_PENDING_CLAIM_TIMEOUT;
     private int maxDeliveries = DEFAULT_MAX_DELIVERIES;
     private long maxBacklog = DEFAULT_MAX_BACKLOG;
+    private long nearCacheBytes = DEFAULT_NEAR_CACHE_BYTES;
     private Duration redisTimeout = DEFAULT_REDIS_TIMEOUT;
     private Duration postgresTimeout = DEFAULT_POSTGRES_TIMEOUT;
     private int postgresPoolSize = DEFAULT_POSTGRES_POOL_SIZE;
@@ -237,6 +244,7 @@ public final class GatewayConfig {
       pendingClaimTimeout = c.pendingClaimTimeout;
       maxDeliveries = c.maxDeliveries;
       maxBacklog = c.maxBacklog;
+      nearCacheBytes = c.nearCacheBytes;
       redisTimeout = c.redisTimeout;
       postgresTimeout = c.postgresTimeout;
       postgresPoolSize = c.postgresPoolSize;
@@ -272,6 +280,7 @@ public final class GatewayConfig {
     public Builder pendingClaimTimeout(Duration v) { pendingClaimTimeout = v; return this; }
     public Builder maxDeliveries(int v) { maxDeliveries = v; return this; }
     public Builder maxBacklog(long v) { maxBacklog = v; return this; }
+    public Builder nearCacheBytes(long v) { nearCacheBytes = v; return this; }
     public Builder redisTimeout(Duration v) { redisTimeout = v; return this; }
     public Builder postgresTimeout(Duration v) { postgresTimeout = v; return this; }
     public Builder postgresPoolSize(int v) { postgresPoolSize = v; return this; }
@@ -321,6 +330,7 @@ public final class GatewayConfig {
       requirePositive(ConfigKeys.PENDING_CLAIM_TIMEOUT, pendingClaimTimeout);
       require(maxDeliveries >= 1, ConfigKeys.MAX_DELIVERIES, maxDeliveries, "must be positive");
       require(maxBacklog >= 1, ConfigKeys.MAX_BACKLOG, maxBacklog, "must be positive");
+      require(nearCacheBytes >= 0, ConfigKeys.NEAR_CACHE_BYTES, nearCacheBytes, "must be 0 (off) or more");
       requirePositive(ConfigKeys.REDIS_TIMEOUT, redisTimeout);
       requirePositive(ConfigKeys.POSTGRES_TIMEOUT, postgresTimeout);
       require(postgresPoolSize >= 2 && postgresPoolSize <= 200, ConfigKeys.POSTGRES_POOL_SIZE,

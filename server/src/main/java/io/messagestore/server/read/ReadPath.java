@@ -1,6 +1,7 @@
 package io.messagestore.server.read;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -23,6 +24,7 @@ import io.messagestore.server.postgres.PostgresMessageStore;
 import io.messagestore.server.postgres.PostgresTier;
 import io.messagestore.server.postgres.QueryCancellation;
 import io.messagestore.server.postgres.PostgresThreadStore;
+import io.messagestore.server.redis.NearCache;
 import io.messagestore.server.redis.RedisKeys;
 import io.messagestore.server.redis.RedisScript;
 import io.messagestore.server.redis.RedisTier;
@@ -33,6 +35,7 @@ import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -68,6 +71,7 @@ public final class ReadPath {
   private static final RedisScript REFILL_THREAD = RedisScript.load("/redis/refill-thread.lua");
 
   private final RedisTier redis;
+  private final NearCache nearCache;
   private final RedisKeys keys;
   private final PostgresMessageStore postgres;
   private final PostgresThreadStore threads;
@@ -82,7 +86,7 @@ public final class ReadPath {
   private final FailoverRepair repairs;
   private final int recentWindow;
 
-  public ReadPath(RedisTier redis, RedisKeys keys, PostgresMessageStore postgres, PostgresThreadStore threads,
+  public ReadPath(RedisTier redis, NearCache nearCache, RedisKeys keys, PostgresMessageStore postgres, PostgresThreadStore threads,
       ClickHouseMessageStore archive, TierBreakers breakers, PageTokens tokens, Executor blocking, Duration messageTtl,
       int recentWindow, FailoverRepair repairs, MeterRegistry meters) {
     this.archive = archive;
@@ -93,6 +97,7 @@ public final class ReadPath {
     this.clickhouseLookups = Counter.builder("messagestore.read.lookups").tag("tier", "clickhouse")
         .description("single-message lookups below Redis (after coalescing)").register(meters);
     this.redis = redis;
+    this.nearCache = nearCache;
     this.keys = keys;
     this.postgres = postgres;
     this.threads = threads;
@@ -111,18 +116,15 @@ public final class ReadPath {
     }
     String canonical = UUID.fromString(messageId).toString();
     RedisKeys.ThreadKeys tk = keys.of(threadId);
-    // The hot path is one MGET of owner and message (same slot): one round trip, no hop, and the
-    // stored bytes go out as they are.
-    return GuardedCall.run(breakers.get(TierBreakers.REDIS_READ),
-            () -> redis.async().mget(tk.owner(), tk.message(canonical)), e -> true)
+    // Owner and message (same slot): copies from the near cache, else one MGET, one round trip
+    // with no hop; the stored bytes go out as they are.
+    return redisValues(tk.owner(), tk.message(canonical))
         .handle((values, e) -> e == null ? values : null)
         .thenCompose(values -> {
-          boolean ownerKnown = values != null && values.get(0).hasValue();
-          if (ownerKnown) {
-            requireOwner(caller, threadId, new String(values.get(0).getValue(), StandardCharsets.UTF_8));
-            byte[] stored = values.get(1).getValueOrElse(null);
-            if (StoredMessages.plausible(stored)) {
-              return CompletableFuture.completedFuture(StoredMessages.getResponse(stored, Tier.TIER_REDIS));
+          if (values != null && values[0] != null) {
+            requireOwner(caller, threadId, new String(values[0], StandardCharsets.UTF_8));
+            if (StoredMessages.plausible(values[1])) {
+              return CompletableFuture.completedFuture(StoredMessages.getResponse(values[1], Tier.TIER_REDIS));
             }
             return answerBelowRedis(threadId, canonical);
           }
@@ -144,13 +146,50 @@ public final class ReadPath {
   }
 
   /**
+   * What Redis holds under {@code keys} (null where nothing): the near cache's copies where it
+   * has them, the rest in one MGET through it (which copies what it finds). Copies are used only
+   * while the {@code redis-read} breaker is closed, so that a caller is never told Redis served
+   * it while Redis is failing; a read answered from copies alone is no call to Redis and is not
+   * recorded by the breaker.
+   */
+  private CompletableFuture<byte[][]> redisValues(String... keys) {
+    CircuitBreaker redisReads = breakers.get(TierBreakers.REDIS_READ);
+    byte[][] values = new byte[keys.length][];
+    int missing = keys.length;
+    if (redisReads.getState() == CircuitBreaker.State.CLOSED) {
+      for (int i = 0; i < keys.length; i++) {
+        values[i] = nearCache.get(keys[i]);
+        if (values[i] != null) {
+          missing--;
+        }
+      }
+    }
+    if (missing == 0) {
+      return CompletableFuture.completedFuture(values);
+    }
+    String[] toRead = new String[missing];
+    int[] at = new int[missing];
+    for (int i = 0, j = 0; i < keys.length; i++) {
+      if (values[i] == null) {
+        toRead[j] = keys[i];
+        at[j++] = i;
+      }
+    }
+    return GuardedCall.run(redisReads, () -> nearCache.mget(toRead), e -> true).thenApply(found -> {
+      for (int j = 0; j < at.length; j++) {
+        values[at[j]] = found.get(j).getValueOrElse(null);
+      }
+      return values;
+    });
+  }
+
+  /**
    * The stored message, or null on a miss, on an open breaker and on a Redis failure alike: the
    * next tier decides.
    */
   private CompletableFuture<byte[]> fromRedis(String threadId, String messageId) {
-    return GuardedCall.run(breakers.get(TierBreakers.REDIS_READ),
-            () -> redis.async().get(keys.message(threadId, messageId)), e -> true)
-        .handle((bytes, e) -> e == null && StoredMessages.plausible(bytes) ? bytes : null);
+    return redisValues(keys.message(threadId, messageId))
+        .handle((values, e) -> e == null && StoredMessages.plausible(values[0]) ? values[0] : null);
   }
 
   /** A lower-tier lookup's answer: the message and where it was, or a miss (null message). */
@@ -277,8 +316,8 @@ public final class ReadPath {
 
   /**
    * Read-through: puts a lower-tier hit back into Redis, runs {@code stored} once Redis has
-   * taken it (or could not), then waits for every request-path connection to answer what was
-   * sent on it before. Until that completes the shared lookup stays joinable, which closes the
+   * taken it (or could not), then waits for every request-path and near-cache connection to
+   * answer what was sent on it before. Until that completes the shared lookup stays joinable, which closes the
    * coalescing window exactly: a GET that Redis ran before the refill missed, and its reply
    * (which joins the answered lookup) is handled before the barrier completes; a GET that
    * Redis runs after the refill hits. Nothing here blocks a thread.
@@ -289,7 +328,7 @@ public final class ReadPath {
         .psetex(keys.message(m.getThreadId(), m.getMessageId()), messageTtl.toMillis(), m.toByteArray()), e -> true);
     return put.orTimeout(redis.commandTimeout().toMillis(), TimeUnit.MILLISECONDS)
         .whenComplete((v, e) -> stored.run())
-        .thenCompose(ok -> redis.requestPathBarrier())
+        .thenCompose(ok -> redis.requestPathBarrier().thenCombine(nearCache.barrier(), (a, b) -> b))
         .orTimeout(redis.commandTimeout().toMillis() * 2, TimeUnit.MILLISECONDS)
         .whenComplete((v, e) -> {
           if (e != null) {
@@ -362,10 +401,11 @@ public final class ReadPath {
   }
 
   /**
-   * Two round trips: the ids and the index's lowest id (pipelined), then the bodies. One Lua
-   * script could do it in one, but copying fifty bodies through Lua costs Redis several times
-   * the CPU of the plain commands (measured: about 100 µs against 30 µs per page of fifty 512-byte
-   * messages), and Redis is the one thread every call shares.
+   * Two round trips: the ids and the index's lowest id (pipelined), then the bodies the near
+   * cache has no copies of (none for a hot page: one round trip). One Lua script could do it in
+   * one, but copying fifty bodies through Lua costs Redis several times the CPU of the plain
+   * commands (measured: about 100 µs against 30 µs per page of fifty 512-byte messages), and
+   * Redis is the one thread every call shares.
    */
   private CompletableFuture<RecentPage> recentPage(String threadId, String cursor, int limit, boolean desc) {
     RedisKeys.ThreadKeys tk = keys.of(threadId);
@@ -382,22 +422,20 @@ public final class ReadPath {
       return listed.thenCombine(lowest, (idBytes, low) -> {
         List<String> ids = new ArrayList<>(idBytes.size());
         idBytes.forEach(b -> ids.add(new String(b, StandardCharsets.US_ASCII)));
-        return new RecentPage(ids, null, low.isEmpty() ? null : new String(low.get(0), StandardCharsets.US_ASCII), true);
-      }).thenCompose(page -> {
-        if (page.ids().isEmpty()) {
-          return CompletableFuture.completedFuture(new RecentPage(List.of(), List.of(), page.lowestIndexed(), true));
-        }
-        String[] bodyKeys = new String[page.ids().size()];
-        for (int i = 0; i < bodyKeys.length; i++) {
-          bodyKeys[i] = tk.message(page.ids().get(i));
-        }
-        return cmd.mget(bodyKeys).thenApply(values -> {
-          List<byte[]> bodies = new ArrayList<>(values.size());
-          values.forEach(kv -> bodies.add(kv.getValueOrElse(null)));
-          return new RecentPage(page.ids(), bodies, page.lowestIndexed(), true);
-        });
+        return new RecentPage(ids, List.of(), low.isEmpty() ? null : new String(low.get(0), StandardCharsets.US_ASCII), true);
       });
-    }, e -> true).exceptionally(e -> new RecentPage(List.of(), List.of(), null, false));
+    }, e -> true).thenCompose(page -> {
+      if (page.ids().isEmpty()) {
+        return CompletableFuture.completedFuture(page);
+      }
+      String[] bodyKeys = new String[page.ids().size()];
+      for (int i = 0; i < bodyKeys.length; i++) {
+        bodyKeys[i] = tk.message(page.ids().get(i));
+      }
+      // Bodies never change: the near cache's copies serve, only the others are read.
+      return redisValues(bodyKeys)
+          .thenApply(bodies -> new RecentPage(page.ids(), Arrays.asList(bodies), page.lowestIndexed(), true));
+    }).exceptionally(e -> new RecentPage(List.of(), List.of(), null, false));
   }
 
   /**
@@ -558,8 +596,8 @@ public final class ReadPath {
    * empty (NOT_FOUND for single messages), so probing reveals nothing about others' threads.
    */
   private CompletableFuture<Void> checkOwner(Caller caller, String threadId) {
-    return GuardedCall.run(breakers.get(TierBreakers.REDIS_READ), () -> redis.async().get(keys.owner(threadId)), e -> true)
-        .handle((bytes, e) -> bytes == null ? null : new String(bytes, StandardCharsets.UTF_8))
+    return redisValues(keys.owner(threadId))
+        .handle((values, e) -> values == null || values[0] == null ? null : new String(values[0], StandardCharsets.UTF_8))
         .thenCompose(owner -> owner != null ? CompletableFuture.completedFuture(Optional.of(owner))
             : CompletableFuture.supplyAsync(() -> {
               try {

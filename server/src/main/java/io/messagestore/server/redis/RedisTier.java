@@ -1,6 +1,8 @@
 package io.messagestore.server.redis;
 
 import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisChannelHandler;
+import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisConnectionException;
 import io.lettuce.core.RedisURI;
@@ -28,7 +30,10 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,8 +45,7 @@ import org.slf4j.LoggerFactory;
  * {@link EventLoops}). Lettuce pipelines all calls of a loop on its connection.
  *
  * <p>Connections are opened lazily and re-opened after a failure, so the gateway starts while
- * Redis is down and uses it once it answers. An event loop never waits for a connect: while one
- * is in progress its calls fail at once (and fail over) instead. Commands issued while
+ * Redis is down and uses it once it answers (see {@link LoopConnections}). Commands issued while
  * disconnected are rejected at once instead of queued: a queued send would wait for a
  * reconnect instead of failing over to PostgreSQL within the time limit.
  */
@@ -72,7 +76,7 @@ public final class RedisTier implements AutoCloseable {
   private final RedisURI uri;
   private final Duration commandTimeout;
   private final List<StatefulConnection<?, ?>> opened = new CopyOnWriteArrayList<>();
-  private final AtomicReferenceArray<CompletableFuture<StatefulRedisConnection<String, byte[]>>> requestPath;
+  private final LoopConnections requestPath;
 
   public RedisTier(URI redisUri, Duration commandTimeout, EventLoops loops) {
     this.loops = loops;
@@ -103,7 +107,7 @@ public final class RedisTier implements AutoCloseable {
       resources.add(r);
       clients.add(client);
     }
-    this.requestPath = new AtomicReferenceArray<>(loops.size());
+    this.requestPath = loopConnections("request-path", c -> CompletableFuture.completedFuture(null));
   }
 
   /**
@@ -115,42 +119,7 @@ public final class RedisTier implements AutoCloseable {
    *     the connect
    */
   public RedisAsyncCommands<String, byte[]> async() {
-    int i = loops.currentIndex();
-    boolean onLoop = i >= 0;
-    if (!onLoop) {
-      i = (int) (Thread.currentThread().getId() % loops.size());
-    }
-    CompletableFuture<StatefulRedisConnection<String, byte[]>> f = requestPath.get(i);
-    StatefulRedisConnection<String, byte[]> open = openOrNull(f);
-    if (open != null) {
-      return open.async();
-    }
-    if (f == null || f.isDone()) {
-      // Never connected, failed or closed: one connect per loop at a time.
-      CompletableFuture<StatefulRedisConnection<String, byte[]>> fresh = new CompletableFuture<>();
-      if (requestPath.compareAndSet(i, f, fresh)) {
-        connect(i, fresh);
-      }
-      f = requestPath.get(i);
-      open = openOrNull(f);
-      if (open != null) {
-        return open.async();
-      }
-    }
-    if (onLoop) {
-      throw new RedisConnectionException("connecting to redis at " + address() + " (connection of event loop " + i
-          + " not open yet)");
-    }
-    try {
-      return f.get(connectTimeout().toMillis() + commandTimeout.toMillis(), TimeUnit.MILLISECONDS).async();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new RedisConnectionException("interrupted while connecting to redis at " + address(), e);
-    } catch (Exception e) {
-      Throwable c = e.getCause() == null ? e : e.getCause();
-      throw c instanceof RedisConnectionException rce ? rce
-          : new RedisConnectionException("cannot connect to redis at " + address() + ": " + c, c);
-    }
+    return requestPath.current().async();
   }
 
   /**
@@ -160,34 +129,51 @@ public final class RedisTier implements AutoCloseable {
    * order.
    */
   public CompletableFuture<Void> requestPathBarrier() {
+    return barrier(requestPath);
+  }
+
+  static CompletableFuture<Void> barrier(LoopConnections connections) {
     List<CompletableFuture<String>> pings = new ArrayList<>();
-    for (int i = 0; i < requestPath.length(); i++) {
-      StatefulRedisConnection<String, byte[]> open = openOrNull(requestPath.get(i));
-      if (open != null) {
-        pings.add(open.async().ping().toCompletableFuture());
-      }
+    for (StatefulRedisConnection<String, byte[]> c : connections.open()) {
+      pings.add(c.async().ping().toCompletableFuture());
     }
     return CompletableFuture.allOf(pings.toArray(new CompletableFuture[0]));
   }
 
-  /** The connection a connect produced, if it succeeded and is still open; null otherwise. */
-  private static StatefulRedisConnection<String, byte[]> openOrNull(
-      CompletableFuture<StatefulRedisConnection<String, byte[]>> connect) {
-    if (connect == null || !connect.isDone() || connect.isCompletedExceptionally()) {
-      return null;
-    }
-    StatefulRedisConnection<String, byte[]> c = connect.join();
-    return c.isOpen() ? c : null;
+  /**
+   * Another set of per-loop connections, for a purpose of their own: each is handed to
+   * {@code prepare} once connected and used only after that completes (a failed preparation
+   * closes it; the next use connects again).
+   */
+  LoopConnections loopConnections(String purpose,
+      Function<StatefulRedisConnection<String, byte[]>, CompletionStage<?>> prepare) {
+    return new LoopConnections(purpose, address(), loops.size(), loops::currentIndex,
+        i -> connect(i).thenCompose(c -> prepare.apply(c).handle((v, e) -> {
+          if (e != null) {
+            c.closeAsync();
+            throw e instanceof CompletionException ce ? ce : new CompletionException(e);
+          }
+          return c;
+        })),
+        connectTimeout().plus(commandTimeout));
   }
 
-  private void connect(int i, CompletableFuture<StatefulRedisConnection<String, byte[]>> target) {
-    clients.get(i).connectAsync(CODEC, uri).whenComplete((c, e) -> {
-      if (e != null) {
-        target.completeExceptionally(e);
-      } else {
-        opened.add(c);
-        target.complete(c);
-      }
+  /** Tells {@code listener} of every connection of this tier that lost its server. */
+  void onDisconnected(Consumer<RedisChannelHandler<?, ?>> listener) {
+    for (RedisClient client : clients) {
+      client.addListener(new RedisConnectionStateListener() {
+        @Override
+        public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
+          listener.accept(connection);
+        }
+      });
+    }
+  }
+
+  private CompletableFuture<StatefulRedisConnection<String, byte[]>> connect(int loop) {
+    return clients.get(loop).connectAsync(CODEC, uri).toCompletableFuture().thenApply(c -> {
+      opened.add(c);
+      return c;
     });
   }
 

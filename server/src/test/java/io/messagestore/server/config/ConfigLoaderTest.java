@@ -24,6 +24,22 @@ class ConfigLoaderTest {
     assertThat(c.maxContentBytes()).isEqualTo(1024 * 1024);
     assertThat(c.messageTtl()).isEqualTo(Duration.ofHours(1));
     assertThat(c.maxBacklog()).isEqualTo(1_000_000L);
+    assertThat(c.nearCacheBytes()).isEqualTo(64L * 1024 * 1024);
+  }
+
+  @Test
+  void nearCacheSizeTakesBinaryUnitsAndZeroTurnsItOff() {
+    assertThat(withNearCache("512KiB").nearCacheBytes()).isEqualTo(512L * 1024);
+    assertThat(withNearCache("1g").nearCacheBytes()).isEqualTo(1024L * 1024 * 1024);
+    assertThat(withNearCache("1_048_576").nearCacheBytes()).isEqualTo(1024L * 1024);
+    assertThat(withNearCache("0").nearCacheBytes()).isZero();
+    assertThatThrownBy(() -> withNearCache("lots"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("MESSAGESTORE_NEAR_CACHE_BYTES=lots");
+  }
+
+  private static GatewayConfig withNearCache(String size) {
+    return ConfigLoader.load(null, Map.of("MESSAGESTORE_JWT_SECRET", SECRET, "MESSAGESTORE_NEAR_CACHE_BYTES", size),
+        Map.of());
   }
 
   @Test

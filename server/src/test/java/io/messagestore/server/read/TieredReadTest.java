@@ -103,9 +103,17 @@ class TieredReadTest {
     return gw.as("alice").getMessage(GetMessageRequest.newBuilder().setThreadId(thread).setMessageId(id).build());
   }
 
+  /**
+   * Runs {@code f} against the gateway's Redis, then waits until the gateway has applied the
+   * invalidations it caused (its near cache must not answer from a copy of what f changed).
+   */
   <T> T redis(java.util.function.Function<io.lettuce.core.api.sync.RedisCommands<String, String>, T> f) {
     try (RedisClient client = RedisClient.create("redis://127.0.0.1:" + tiers.redisPort); var c = client.connect()) {
-      return f.apply(c.sync());
+      T result = f.apply(c.sync());
+      gw.gateway().nearCache().barrier().get(10, TimeUnit.SECONDS);
+      return result;
+    } catch (Exception e) {
+      throw e instanceof RuntimeException r ? r : new RuntimeException(e);
     }
   }
 
@@ -134,6 +142,36 @@ class TieredReadTest {
     assertThatThrownBy(() -> get(t, UUID.randomUUID().toString()))
         .isInstanceOfSatisfying(StatusRuntimeException.class,
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
+  }
+
+  long redisCalls(String command) {
+    String stats = redis(c -> c.info("commandstats"));
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("cmdstat_" + command + ":calls=(\\d+)").matcher(stats);
+    return m.find() ? Long.parseLong(m.group(1)) : 0;
+  }
+
+  @Test
+  void aHotMessageIsReadFromRedisOnceThenFromTheGatewaysCopyUntilRedisChangesIt() throws Exception {
+    String t = thread();
+    List<String> ids = send(t, 2);
+    long before = redisCalls("mget");
+
+    for (int i = 0; i < 5; i++) {
+      GetMessageResponse r = get(t, ids.get(1));
+      assertThat(r.getServedFrom()).isEqualTo(Tier.TIER_REDIS);
+      assertThat(r.getMessage().getContent()).isEqualTo("m1");
+    }
+    assertThat(redisCalls("mget") - before).isEqualTo(1);
+
+    // Another user is refused from the copy just as from Redis.
+    assertThatThrownBy(() -> gw.as("mallory").getMessage(
+        GetMessageRequest.newBuilder().setThreadId(t).setMessageId(ids.get(1)).build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
+
+    awaitPersisted(t, ids);
+    redis(c -> c.del(new RedisKeys(4).message(t, ids.get(1))));
+    assertThat(get(t, ids.get(1)).getServedFrom()).isEqualTo(Tier.TIER_POSTGRES);
   }
 
   @Test
