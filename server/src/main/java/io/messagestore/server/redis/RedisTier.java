@@ -73,6 +73,13 @@ public final class RedisTier implements AutoCloseable {
   private final List<ClientResources> resources = new ArrayList<>();
   /** One client per event loop: lettuce places all connections of a client on its loop. */
   private final List<RedisClient> clients = new ArrayList<>();
+  /**
+   * Connections of background work (persisters' blocking reads, pub/sub) live on an I/O thread
+   * of their own: decoding a batch of hundreds of stream entries on an event loop would hold up
+   * every call queued behind it on that loop.
+   */
+  private final ClientResources backgroundResources;
+  private final RedisClient background;
   private final RedisURI uri;
   private final Duration commandTimeout;
   private final List<StatefulConnection<?, ?>> opened = new CopyOnWriteArrayList<>();
@@ -107,6 +114,13 @@ public final class RedisTier implements AutoCloseable {
       resources.add(r);
       clients.add(client);
     }
+    this.backgroundResources = DefaultClientResources.builder()
+        .ioThreadPoolSize(1)
+        .eventExecutorGroup(lettuceTasks)
+        .timer(timer)
+        .build();
+    this.background = RedisClient.create(backgroundResources);
+    background.setOptions(options);
     this.requestPath = loopConnections("request-path", c -> CompletableFuture.completedFuture(null));
   }
 
@@ -189,7 +203,7 @@ public final class RedisTier implements AutoCloseable {
   public StatefulRedisConnection<String, byte[]> dedicatedConnection(Duration timeout) {
     RedisURI own = RedisURI.create(uri.toURI());
     own.setTimeout(timeout);
-    StatefulRedisConnection<String, byte[]> c = anyClient().connect(CODEC, own);
+    StatefulRedisConnection<String, byte[]> c = background.connect(CODEC, own);
     c.setTimeout(timeout);
     opened.add(c);
     return c;
@@ -197,13 +211,9 @@ public final class RedisTier implements AutoCloseable {
 
   /** A pub/sub connection. Never call it from an event loop. */
   public StatefulRedisPubSubConnection<String, String> pubSubConnection() {
-    StatefulRedisPubSubConnection<String, String> c = anyClient().connectPubSub(StringCodec.UTF8, uri);
+    StatefulRedisPubSubConnection<String, String> c = background.connectPubSub(StringCodec.UTF8, uri);
     opened.add(c);
     return c;
-  }
-
-  private RedisClient anyClient() {
-    return clients.get((int) (Thread.currentThread().getId() % clients.size()));
   }
 
   public Duration commandTimeout() {
@@ -229,9 +239,11 @@ public final class RedisTier implements AutoCloseable {
     for (RedisClient client : clients) {
       client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
     }
+    background.shutdown(Duration.ZERO, Duration.ofSeconds(2));
     for (ClientResources r : resources) {
       r.shutdown(0, 2, TimeUnit.SECONDS);
     }
+    backgroundResources.shutdown(0, 2, TimeUnit.SECONDS);
     lettuceTasks.shutdownGracefully(0, 2, TimeUnit.SECONDS);
     timer.stop();
   }
