@@ -175,6 +175,34 @@ class TieredReadTest {
   }
 
   @Test
+  void aCopiedMessageIsNotServedAsRedisWhileTheRedisReadBreakerIsOpen() throws Exception {
+    // Calls to a frozen Redis fail by their time limit: a short one opens the breaker sooner.
+    gw.close();
+    gw = TestGateway.startWith(settings(Map.of("MESSAGESTORE_REDIS_TIMEOUT", "300ms")));
+    String t = thread();
+    List<String> ids = send(t, 2);
+    awaitPersisted(t, ids);
+    assertThat(get(t, ids.get(0)).getServedFrom()).isEqualTo(Tier.TIER_REDIS); // now copied
+
+    // Redis stops answering while every connection stays open: no invalidation, no loss.
+    tiers.pauseRedis();
+    try {
+      // Reads of a message without a copy time out against Redis until the breaker opens.
+      Poll.until(Duration.ofSeconds(60), "redis read breaker open", () -> {
+        get(t, ids.get(1));
+        return gw.admin().getTierStatus(GetTierStatusRequest.getDefaultInstance()).getTiers(0)
+            .getReadBreakerState().equals("OPEN");
+      });
+
+      GetMessageResponse r = get(t, ids.get(0));
+      assertThat(r.getServedFrom()).isEqualTo(Tier.TIER_POSTGRES);
+      assertThat(r.getMessage().getContent()).isEqualTo("m0");
+    } finally {
+      tiers.resumeRedis();
+    }
+  }
+
+  @Test
   void hotReadsAreAnsweredWhilePostgresHangs() throws Exception {
     String hot = thread();
     String cold = thread();

@@ -48,10 +48,12 @@ public final class PrivateTiers implements AutoCloseable {
   }
 
   private void resumeQuietly() {
-    try {
-      resumePostgres();
-    } catch (RuntimeException e) {
-      // not running, or not paused: nothing to resume
+    for (Runnable resume : List.<Runnable>of(this::resumePostgres, this::resumeRedis)) {
+      try {
+        resume.run();
+      } catch (RuntimeException e) {
+        // not running, or not paused: nothing to resume
+      }
     }
   }
 
@@ -67,11 +69,41 @@ public final class PrivateTiers implements AutoCloseable {
     signalPostgres("-CONT");
   }
 
+  /**
+   * Freezes Redis (SIGSTOP): connections stay open and commands hang, so nothing the gateway
+   * holds is dropped or invalidated; unlike CLIENT PAUSE, it ends when the test says so.
+   */
+  public void pauseRedis() {
+    signal("-STOP", redisPid());
+  }
+
+  public void resumeRedis() {
+    signal("-CONT", redisPid());
+  }
+
+  private List<Long> redisPid() {
+    try {
+      return List.of(Long.parseLong(Files.readAllLines(redisDir.resolve("redis.pid")).get(0).trim()));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   private void signalPostgres(String signal) {
     try {
       long postmaster = Long.parseLong(Files.readAllLines(postgresDir.resolve("postmaster.pid")).get(0).trim());
-      List<String> cmd = new ArrayList<>(List.of("kill", signal, Long.toString(postmaster)));
-      ProcessHandle.of(postmaster).orElseThrow().descendants().forEach(p -> cmd.add(Long.toString(p.pid())));
+      List<Long> pids = new ArrayList<>(List.of(postmaster));
+      ProcessHandle.of(postmaster).orElseThrow().descendants().forEach(p -> pids.add(p.pid()));
+      signal(signal, pids);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void signal(String signal, List<Long> pids) {
+    try {
+      List<String> cmd = new ArrayList<>(List.of("kill", signal));
+      pids.forEach(p -> cmd.add(Long.toString(p)));
       Process kill = new ProcessBuilder(cmd).inheritIO().start();
       if (kill.waitFor() != 0) {
         throw new IllegalStateException(String.join(" ", cmd) + " failed");
