@@ -331,6 +331,11 @@ public final class GatewayConfig {
       require(maxDeliveries >= 1, ConfigKeys.MAX_DELIVERIES, maxDeliveries, "must be positive");
       require(maxBacklog >= 1, ConfigKeys.MAX_BACKLOG, maxBacklog, "must be positive");
       require(nearCacheBytes >= 0, ConfigKeys.NEAR_CACHE_BYTES, nearCacheBytes, "must be 0 (off) or more");
+      long heap = Runtime.getRuntime().maxMemory();
+      // The copies live in the heap next to everything else: more than half of it is a crash
+      // (OutOfMemoryError) waiting for a busy hour, better refused at start-up.
+      require(nearCacheBytes <= heap / 2, ConfigKeys.NEAR_CACHE_BYTES, nearCacheBytes,
+          "must be at most half the maximum heap (" + heap / 2 + " bytes here; raise -Xmx to allow more)");
       requirePositive(ConfigKeys.REDIS_TIMEOUT, redisTimeout);
       requirePositive(ConfigKeys.POSTGRES_TIMEOUT, postgresTimeout);
       require(postgresPoolSize >= 2 && postgresPoolSize <= 200, ConfigKeys.POSTGRES_POOL_SIZE,

@@ -86,8 +86,8 @@ public final class ReadPath {
   private final FailoverRepair repairs;
   private final int recentWindow;
 
-  public ReadPath(RedisTier redis, NearCache nearCache, RedisKeys keys, PostgresMessageStore postgres, PostgresThreadStore threads,
-      ClickHouseMessageStore archive, TierBreakers breakers, PageTokens tokens, Executor blocking, Duration messageTtl,
+  public ReadPath(RedisTier redis, NearCache nearCache, RedisKeys keys, PostgresMessageStore postgres,
+      PostgresThreadStore threads, ClickHouseMessageStore archive, TierBreakers breakers, PageTokens tokens, Executor blocking, Duration messageTtl,
       int recentWindow, FailoverRepair repairs, MeterRegistry meters) {
     this.archive = archive;
     this.recentWindow = recentWindow;
@@ -316,9 +316,9 @@ public final class ReadPath {
 
   /**
    * Read-through: puts a lower-tier hit back into Redis, runs {@code stored} once Redis has
-   * taken it (or could not), then waits for every request-path and near-cache connection to
-   * answer what was sent on it before. Until that completes the shared lookup stays joinable, which closes the
-   * coalescing window exactly: a GET that Redis ran before the refill missed, and its reply
+   * taken it (or could not), then waits for every connection that carries message reads to
+   * answer what was sent on it before ({@link NearCache#barrier}). Until that completes the shared lookup stays joinable,
+   * which closes the coalescing window exactly: a GET that Redis ran before the refill missed, and its reply
    * (which joins the answered lookup) is handled before the barrier completes; a GET that
    * Redis runs after the refill hits. Nothing here blocks a thread.
    */
@@ -328,7 +328,7 @@ public final class ReadPath {
         .psetex(keys.message(m.getThreadId(), m.getMessageId()), messageTtl.toMillis(), m.toByteArray()), e -> true);
     return put.orTimeout(redis.commandTimeout().toMillis(), TimeUnit.MILLISECONDS)
         .whenComplete((v, e) -> stored.run())
-        .thenCompose(ok -> redis.requestPathBarrier().thenCombine(nearCache.barrier(), (a, b) -> b))
+        .thenCompose(ok -> nearCache.barrier())
         .orTimeout(redis.commandTimeout().toMillis() * 2, TimeUnit.MILLISECONDS)
         .whenComplete((v, e) -> {
           if (e != null) {

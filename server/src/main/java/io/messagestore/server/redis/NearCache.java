@@ -19,6 +19,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,6 +59,11 @@ public final class NearCache {
    * processed meanwhile (it was counted after the read was sent) does not fill the cache.
    */
   private final AtomicLong invalidations = new AtomicLong();
+  /**
+   * When a read last went through the request path because its tracking connection was not
+   * open: the request path needs a barrier too until every such read has been answered.
+   */
+  private volatile long lastFallbackNanos = System.nanoTime() - TimeUnit.HOURS.toNanos(1);
   private final Counter invalidatedKeys;
   private final Counter clears;
 
@@ -123,6 +129,7 @@ public final class NearCache {
       c = tracked.current();
     } catch (RedisConnectionException e) {
       // Still (re)connecting: the read need not wait for a copy to be possible.
+      lastFallbackNanos = System.nanoTime();
       return redis.async().mget(keys);
     }
     long before = invalidations.get();
@@ -145,12 +152,21 @@ public final class NearCache {
   }
 
   /**
-   * Completes once every invalidation Redis sent for commands it ran before this call has been
-   * applied, and every read sent on a tracking connection before it has been answered: a PING on
-   * each tracking connection, whose reply comes after both.
+   * Completes once every read sent through this cache before this call has been answered, and
+   * every invalidation Redis sent for commands it ran before it has been applied: a PING on each
+   * tracking connection, whose reply comes after both; on the request path too while reads may
+   * still be on their way there (the cache is off, or a read fell back to it less than twice the
+   * command timeout ago: an older one has been answered or has timed out).
    */
   public CompletableFuture<Void> barrier() {
-    return tracked == null ? CompletableFuture.completedFuture(null) : RedisTier.barrier(tracked);
+    if (tracked == null) {
+      return redis.requestPathBarrier();
+    }
+    CompletableFuture<Void> tracking = RedisTier.barrier(tracked);
+    if (System.nanoTime() - lastFallbackNanos < 2 * redis.commandTimeout().toNanos()) {
+      return tracking.thenCombine(redis.requestPathBarrier(), (a, b) -> b);
+    }
+    return tracking;
   }
 
   private CompletionStage<?> startTracking(StatefulRedisConnection<String, byte[]> c) {

@@ -35,6 +35,10 @@ class ConfigLoaderTest {
     assertThat(withNearCache("0").nearCacheBytes()).isZero();
     assertThatThrownBy(() -> withNearCache("lots"))
         .isInstanceOf(ConfigException.class).hasMessageContaining("MESSAGESTORE_NEAR_CACHE_BYTES=lots");
+    String allOfTheHeap = Long.toString(Runtime.getRuntime().maxMemory());
+    assertThatThrownBy(() -> withNearCache(allOfTheHeap))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("MESSAGESTORE_NEAR_CACHE_BYTES=" + allOfTheHeap)
+        .hasMessageContaining("half the maximum heap");
   }
 
   private static GatewayConfig withNearCache(String size) {
