@@ -37,9 +37,10 @@ import org.slf4j.LoggerFactory;
  * once written, so that delay can only make a hit outlive its key by moments. Deleting a
  * message must delete its Redis key: that is what reaches the copies of every gateway.
  *
- * <p>Only {@link #mget} fills the cache, and only callers that read values by key go through
- * it (GetMessage's owner and message): keys that change on every write, such as a thread's
- * recent index, are never read on a tracking connection, so writes cause no invalidations.
+ * <p>Only {@link #mget} fills the cache, and only reads of values by key go through it (thread
+ * owners, and message bodies for GetMessage and for pages): keys that change on every write,
+ * such as a thread's recent index, are never read on a tracking connection, so writes cause no
+ * invalidations.
  *
  * <p>With a size of zero the cache is off: {@link #get} always misses and {@link #mget} reads
  * through the request path.
