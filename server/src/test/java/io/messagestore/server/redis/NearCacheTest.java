@@ -3,9 +3,12 @@ package io.messagestore.server.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.lettuce.core.AclSetuserArgs;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.protocol.CommandKeyword;
+import io.lettuce.core.protocol.CommandType;
 import io.messagestore.server.eventloop.EventLoops;
 import io.messagestore.server.testing.FreePorts;
 import io.messagestore.server.testing.LocalTiers;
@@ -177,6 +180,26 @@ class NearCacheTest {
     other().set(k, "changed");
     barrier(cache);
     assertThat(cache.get(k)).isNull();
+  }
+
+  @Test
+  void aRedisThatRefusesTrackingStillAnswersAndNothingIsCopied() throws Exception {
+    // As a managed Redis may: every command allowed but CLIENT TRACKING.
+    other().aclSetuser("no-tracking", AclSetuserArgs.Builder.on().addPassword("pw")
+        .allKeys().allChannels().allCommands().removeCommand(CommandType.CLIENT, CommandKeyword.TRACKING));
+    RedisTier restricted = new RedisTier(URI.create("redis://no-tracking:pw@127.0.0.1:" + PORT), Duration.ofSeconds(2),
+        loops);
+    try {
+      NearCache cache = new NearCache(restricted, 1 << 20, Duration.ofHours(1), meters);
+      String k = key();
+      other().set(k, "v");
+
+      assertThat(read(cache, k)).containsExactly("v");
+      assertThat(read(cache, k)).containsExactly("v");
+      assertThat(cache.get(k)).isNull();
+    } finally {
+      restricted.close();
+    }
   }
 
   @Test
