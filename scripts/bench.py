@@ -16,7 +16,7 @@
                               #          Redis database of its own (so each one's persisters see
                               #          only its own streams), no-op, hot GetMessage and cache
                               #          send interleaved for ROUNDS rounds (default 3); means
-                              #          (BENCH_AB_CASES=get,cache,durable picks the cases)
+                              #          (BENCH_AB_CASES=get,list,cache,durable,keyed picks the cases)
 
 Every case runs back to back in one invocation against gateways started here, after a warm-up,
 so ratios against the Health/Check baseline of the same run hold on a noisy shared machine.
@@ -478,7 +478,7 @@ def quick():
 
 
 AB_DATABASES = {"A": 2, "B": 3}
-# Cases after the no-op baseline: any of get, cache, durable, keyed.
+# Cases after the no-op baseline: any of get, list, cache, durable, keyed.
 AB_CASES = os.environ.get("BENCH_AB_CASES", "get,cache").split(",")
 
 
@@ -496,7 +496,10 @@ def ab():
             gw = gws[k] = Gateway("ab-" + k, env, {"MESSAGESTORE_REDIS_URI": env["MESSAGESTORE_REDIS_URI"].rstrip("/") + f"/{db}"},
                                   jar=jar)
             pairs = populate_hot(gw, f"bench-q-{RUN}-{k}", db)
+            hot_pages = [{"thread_id": f"bench-q-{RUN}-{k}-{i}", "page_size": 50, "newest_first": True} for i in range(50)]
             known = {"get": ("GetMessage hot (Redis)", "messagestore.v1.MessageStore/GetMessage", json.dumps(pairs)),
+                     "list": ("ListMessages 50 hot (Redis)", "messagestore.v1.MessageStore/ListMessages",
+                              json.dumps(hot_pages)),
                      "cache": ("SendMessage DURABILITY_CACHE", SEND, SEND_DATA % ""),
                      "durable": ("SendMessage DURABILITY_DURABLE", SEND, SEND_DATA % ',"durability":"DURABILITY_DURABLE"'),
                      "keyed": ("SendMessage DURABILITY_CACHE with an idempotency key", SEND, KEYED_SEND_DATA)}
