@@ -14,8 +14,8 @@
     scripts/bench.py ab A.jar B.jar [ROUNDS]
                               # before/after: gateways from two builds side by side, each on a
                               #          Redis database of its own (so each one's persisters see
-                              #          only its own streams), no-op, hot GetMessage and cache
-                              #          send interleaved for ROUNDS rounds (default 3); means
+                              #          only its own streams), the no-op and the chosen cases
+                              #          interleaved for ROUNDS rounds (default 3); means
                               #          (BENCH_AB_CASES=get,list,cache,durable,keyed picks the cases)
 
 Every case runs back to back in one invocation against gateways started here, after a warm-up,
@@ -105,9 +105,9 @@ class Gateway:
     def cpu_seconds(self):
         """(CPU of all threads but the JIT compilers, CPU of the JIT compilers, CPU of the event
         loops), in seconds. The event loops (io-loop-*) run every call, and also the Redis I/O
-        of every connection (the persisters' reads, acknowledgements and trims included); the
-        persister threads, the blocking pool, lettuce's helpers and the GC are the rest of the
-        first number."""
+        of the request-path and near-cache connections (the persisters' follow-up trims
+        included; their stream reads have an I/O thread of their own); the persister threads,
+        the blocking pool, lettuce's helpers and the GC are the rest of the first number."""
         work = jit = loops = 0
         for tid in os.listdir(f"/proc/{self.proc.pid}/task"):
             try:
