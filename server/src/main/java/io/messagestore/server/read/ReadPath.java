@@ -128,8 +128,11 @@ public final class ReadPath {
             }
             return answerBelowRedis(threadId, canonical);
           }
-          return checkOwner(caller, threadId).thenCompose(v -> fromRedis(threadId, canonical))
-              .thenCompose(stored -> stored != null
+          // Redis has no owner (or did not answer): the owner comes from below, and the message
+          // from what that same MGET found, not from a second read of what it just read.
+          byte[] stored = values == null ? null : values[1];
+          return ownerBelowRedis(caller, threadId)
+              .thenCompose(v -> StoredMessages.plausible(stored)
                   ? CompletableFuture.completedFuture(StoredMessages.getResponse(stored, Tier.TIER_REDIS))
                   : answerBelowRedis(threadId, canonical));
         });
@@ -181,15 +184,6 @@ public final class ReadPath {
       }
       return values;
     });
-  }
-
-  /**
-   * The stored message, or null on a miss, on an open breaker and on a Redis failure alike: the
-   * next tier decides.
-   */
-  private CompletableFuture<byte[]> fromRedis(String threadId, String messageId) {
-    return redisValues(keys.message(threadId, messageId))
-        .handle((values, e) -> e == null && StoredMessages.plausible(values[0]) ? values[0] : null);
   }
 
   /** A lower-tier lookup's answer: the message and where it was, or a miss (null message). */
@@ -598,20 +592,29 @@ public final class ReadPath {
   private CompletableFuture<Void> checkOwner(Caller caller, String threadId) {
     return redisValues(keys.owner(threadId))
         .handle((values, e) -> values == null || values[0] == null ? null : new String(values[0], StandardCharsets.UTF_8))
-        .thenCompose(owner -> owner != null ? CompletableFuture.completedFuture(Optional.of(owner))
-            : CompletableFuture.supplyAsync(() -> {
-              try {
-                Optional<String> recorded = GuardedCall.runBlocking(breakers.get(TierBreakers.POSTGRES_READ),
-                    () -> postgres.owner(threadId), PostgresTier::isConnectivityFailure);
-                // Redis lost it (flush, restart): put it back so the next read stays in Redis.
-                recorded.ifPresent(o -> GuardedCall.run(breakers.get(TierBreakers.REDIS_WRITE),
-                    () -> redis.async().setnx(keys.owner(threadId), o.getBytes(StandardCharsets.UTF_8)), e -> true));
-                return recorded;
-              } catch (Exception ex) {
-                throw unavailable("postgres", ex, "the owner of thread '" + threadId + "' is not in Redis");
-              }
-            }, blocking))
-        .thenAccept(owner -> owner.ifPresent(o -> requireOwner(caller, threadId, o)));
+        .thenCompose(owner -> {
+          if (owner == null) {
+            return ownerBelowRedis(caller, threadId);
+          }
+          requireOwner(caller, threadId, owner);
+          return CompletableFuture.completedFuture(null);
+        });
+  }
+
+  /** The ownership check when Redis has no owner key or could not be asked: PostgreSQL decides. */
+  private CompletableFuture<Void> ownerBelowRedis(Caller caller, String threadId) {
+    return CompletableFuture.supplyAsync(() -> {
+      try {
+        Optional<String> recorded = GuardedCall.runBlocking(breakers.get(TierBreakers.POSTGRES_READ),
+            () -> postgres.owner(threadId), PostgresTier::isConnectivityFailure);
+        // Redis lost it (flush, restart): put it back so the next read stays in Redis.
+        recorded.ifPresent(o -> GuardedCall.run(breakers.get(TierBreakers.REDIS_WRITE),
+            () -> redis.async().setnx(keys.owner(threadId), o.getBytes(StandardCharsets.UTF_8)), e -> true));
+        return recorded;
+      } catch (Exception ex) {
+        throw unavailable("postgres", ex, "the owner of thread '" + threadId + "' is not in Redis");
+      }
+    }, blocking).thenAccept(owner -> owner.ifPresent(o -> requireOwner(caller, threadId, o)));
   }
 
   private static void requireOwner(Caller caller, String threadId, String owner) {
