@@ -132,13 +132,14 @@ public final class Gateway implements AutoCloseable {
         repairs.redisIsBack();
       }
     });
+    nearCache = new NearCache(redis, config.nearCacheBytes(), config.messageTtl(), meters);
     WritePath writes = new WritePath(
-        new RedisMessageWriter(redis, keys, config.messageTtl(), config.idempotencyTtl(), config.maxBacklog()),
+        new RedisMessageWriter(redis, nearCache, keys, config.messageTtl(), config.idempotencyTtl(),
+            config.maxBacklog()),
         messageRows, breakers, waiters, new MessageIdGenerator(clock),
         new SendRequestValidator(config.maxContentBytes()), blockingExecutor, config.durableTimeout(),
         repairs, meters);
     PageTokens tokens = new PageTokens(cursorSecret(config));
-    nearCache = new NearCache(redis, config.nearCacheBytes(), config.messageTtl(), meters);
     ReadPath reads = new ReadPath(redis, nearCache, keys, messageRows, new PostgresThreadStore(postgres),
         new ClickHouseMessageStore(clickhouse), breakers, tokens, blockingExecutor, config.messageTtl(),
         config.recentWindow(), repairs, meters);

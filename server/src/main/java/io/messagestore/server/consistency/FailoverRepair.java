@@ -29,6 +29,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,6 +75,8 @@ public final class FailoverRepair implements AutoCloseable {
    * write replaces, so a repair that started before that write cannot release the thread.
    */
   private final Map<String, Object> awaiting = new ConcurrentHashMap<>();
+  /** Counts the threads that started to await a repair: see {@link #epoch}. */
+  private final AtomicLong awaited = new AtomicLong();
   private final Counter repaired;
   private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "redis-repair");
@@ -109,6 +112,7 @@ public final class FailoverRepair implements AutoCloseable {
   /** A failover write stored new messages of the thread in PostgreSQL only (and marked it there). */
   public void wroteAroundRedis(String threadId) {
     awaiting.put(threadId, new Object());
+    awaited.incrementAndGet();
   }
 
   /**
@@ -116,7 +120,13 @@ public final class FailoverRepair implements AutoCloseable {
    * pages must not come from Redis alone from now on, not only from the next poll.
    */
   public void markedInPostgres(String threadId) {
-    awaiting.putIfAbsent(threadId, new Object());
+    await(threadId);
+  }
+
+  private void await(String threadId) {
+    if (awaiting.putIfAbsent(threadId, new Object()) == null) {
+      awaited.incrementAndGet();
+    }
   }
 
   /** Looks at the marks now rather than at the next poll (notifications may have been missed). */
@@ -160,6 +170,18 @@ public final class FailoverRepair implements AutoCloseable {
     return awaiting.isEmpty() || !awaiting.containsKey(threadId);
   }
 
+  /**
+   * Moves whenever a thread starts to await its repair. Something derived from a recent index
+   * while the epoch was the same as now lacks no failover write: a thread written around Redis
+   * since then moved it, and stays {@linkplain #recentIndexComplete incomplete} until its
+   * repair, after which the index has the writes. Whatever was derived before is stale then,
+   * even once the repair is done: the repair's change of the index may reach a copy of it later
+   * than the release.
+   */
+  public long epoch() {
+    return awaited.get();
+  }
+
   /** Threads known to wait for their repair (GetTierStatus). */
   public long threadsAwaitingRepair() {
     return awaiting.size();
@@ -179,7 +201,7 @@ public final class FailoverRepair implements AutoCloseable {
     for (RedisRepairRows.Marked m : marked) {
       markedThreads.add(m.threadId());
       // Written around Redis by another instance: this one must not trust the index either.
-      awaiting.putIfAbsent(m.threadId(), new Object());
+      await(m.threadId());
     }
     if (marked.size() < THREADS_PER_ROUND) {
       // Every mark was listed, so a thread known here but not marked any more was repaired by

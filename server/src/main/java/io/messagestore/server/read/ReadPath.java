@@ -47,6 +47,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -349,13 +350,56 @@ public final class ReadPath {
     String after = request.getPageToken().isEmpty() ? null
         : tokens.decode(request.getPageToken(), threadId, desc);
     Context context = Context.current();
-    return checkOwner(caller, threadId).thenCompose(v -> recentPage(threadId, after, pageSize, desc))
-        .thenCompose(recent -> recent.covers(after, pageSize, desc) && repairs.recentIndexComplete(threadId)
-            // The hot path: the page lies inside the recent window, no thread hop, no PostgreSQL,
-            // and the stored bytes go out as they are.
-            ? CompletableFuture.completedFuture(StoredMessages.listResponse(recent.bodies(), Tier.TIER_REDIS,
-                recent.ids().size() == pageSize ? tokens.encode(threadId, desc, recent.ids().get(pageSize - 1)) : ""))
-            : CompletableFuture.supplyAsync(() -> merge(threadId, after, pageSize, desc, recent, context), blocking));
+    String index = keys.of(threadId).recent();
+    FirstPage firstPage = after == null ? new FirstPage(desc, pageSize) : null;
+    return checkOwner(caller, threadId).thenCompose(v -> {
+      ListMessagesResponse copy = firstPage == null ? null : firstPageCopy(threadId, index, firstPage);
+      if (copy != null) {
+        return CompletableFuture.completedFuture(copy);
+      }
+      long repairEpoch = repairs.epoch();
+      // A first page is read where Redis tracks the index, so that it can be kept until the
+      // index changes: it is what a thread's readers ask for again and again.
+      NearCache.TrackedRead read = firstPage == null ? null : nearCache.track(index);
+      return recentPage(threadId, read == null ? redis::async : read::commands, after, pageSize, desc)
+          .thenCompose(recent -> {
+            if (!recent.covers(after, pageSize, desc) || !repairs.recentIndexComplete(threadId)) {
+              return CompletableFuture.supplyAsync(() -> merge(threadId, after, pageSize, desc, recent, context),
+                  blocking);
+            }
+            // The hot path: the page lies inside the recent window, no thread hop, no
+            // PostgreSQL, and the stored bytes go out as they are.
+            ListMessagesResponse page = StoredMessages.listResponse(recent.bodies(), Tier.TIER_REDIS,
+                recent.ids().size() == pageSize ? tokens.encode(threadId, desc, recent.ids().get(pageSize - 1)) : "");
+            if (read != null) {
+              nearCache.keepView(read, firstPage, new PageCopy(page, repairEpoch), page.getSerializedSize());
+            }
+            return CompletableFuture.completedFuture(page);
+          });
+    });
+  }
+
+  /** The first page of a thread in one direction and size: a view of its recent index. */
+  private record FirstPage(boolean newestFirst, int pageSize) {}
+
+  /**
+   * A first page as it was served from Redis, kept by the near cache until the recent index
+   * changes (the bodies in it never do), and the repair epoch it was built in.
+   */
+  private record PageCopy(ListMessagesResponse page, long repairEpoch) {}
+
+  /**
+   * The kept copy of a first page, while it is still what Redis would answer: the index has not
+   * changed (the near cache drops the copy when it does), no write around Redis has happened
+   * since it was built ({@link FailoverRepair#epoch}), and, as with every copy, Redis reads
+   * are not failing.
+   */
+  private ListMessagesResponse firstPageCopy(String threadId, String index, FirstPage shape) {
+    if (breakers.get(TierBreakers.REDIS_READ).getState() != CircuitBreaker.State.CLOSED) {
+      return null;
+    }
+    return nearCache.view(index, shape) instanceof PageCopy c && c.repairEpoch() == repairs.epoch()
+        && repairs.recentIndexComplete(threadId) ? c.page() : null;
   }
 
   /**
@@ -396,15 +440,17 @@ public final class ReadPath {
 
   /**
    * Two round trips: the ids and the index's lowest id (pipelined), then the bodies the near
-   * cache has no copies of (none for a hot page: one round trip). One Lua script could do it in
+   * cache has no copies of (none for a hot page: one round trip; none at all for a first page
+   * the near cache kept, see {@link #list}). One Lua script could do it in
    * one, but copying fifty bodies through Lua costs Redis several times the CPU of the plain
    * commands (measured: about 100 µs against 30 µs per page of fifty 512-byte messages), and
    * Redis is the one thread every call shares.
    */
-  private CompletableFuture<RecentPage> recentPage(String threadId, String cursor, int limit, boolean desc) {
+  private CompletableFuture<RecentPage> recentPage(String threadId,
+      Supplier<RedisAsyncCommands<String, byte[]>> connection, String cursor, int limit, boolean desc) {
     RedisKeys.ThreadKeys tk = keys.of(threadId);
     return GuardedCall.run(breakers.get(TierBreakers.REDIS_READ), () -> {
-      RedisAsyncCommands<String, byte[]> cmd = redis.async();
+      RedisAsyncCommands<String, byte[]> cmd = connection.get();
       // Above the thread-start marker, so it is never listed.
       Range.Boundary<byte[]> aboveStart = Range.Boundary.excluding(THREAD_START_BYTES);
       Range<byte[]> range = desc

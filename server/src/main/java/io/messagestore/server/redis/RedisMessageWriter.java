@@ -14,6 +14,7 @@ public final class RedisMessageWriter {
   private static final byte[] NONE = new byte[0];
 
   private final RedisTier redis;
+  private final NearCache nearCache;
   private final RedisKeys keys;
   private final byte[] messageTtlMs;
   private final byte[] idempotencyTtlMs;
@@ -23,9 +24,10 @@ public final class RedisMessageWriter {
    * @param maxBacklog bound of all shards together; each shard takes its share, since a thread
    *     only ever fills its own shard
    */
-  public RedisMessageWriter(RedisTier redis, RedisKeys keys, Duration messageTtl, Duration idempotencyTtl,
-      long maxBacklog) {
+  public RedisMessageWriter(RedisTier redis, NearCache nearCache, RedisKeys keys, Duration messageTtl,
+      Duration idempotencyTtl, long maxBacklog) {
     this.redis = redis;
+    this.nearCache = nearCache;
     this.keys = keys;
     this.messageTtlMs = ascii(messageTtl.toMillis());
     this.idempotencyTtlMs = ascii(idempotencyTtl.toMillis());
@@ -87,7 +89,11 @@ public final class RedisMessageWriter {
       argv[8 + 3 * i] = p.bytes();
       argv[9 + 3 * i] = idem ? p.idempotencyKey().getBytes(StandardCharsets.UTF_8) : NONE;
     }
-    return SCRIPT.run(redis.async(), k, argv).thenApply(RedisMessageWriter::parse);
+    return SCRIPT.run(redis.async(), k, argv).thenApply(reply -> {
+      // Before the caller hears of the new messages: its next page read here must include them.
+      nearCache.invalidate(tk.recent());
+      return parse(reply);
+    });
   }
 
   private static StoreResult parse(List<Object> reply) {

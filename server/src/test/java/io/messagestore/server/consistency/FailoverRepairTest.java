@@ -125,6 +125,28 @@ class FailoverRepairTest {
   }
 
   @Test
+  void aFirstPageKeptBeforeWritesAroundAFrozenRedisIsNotServedAfterThem() throws Exception {
+    String t = "repair-frozen-" + UUID.randomUUID();
+    List<String> all = new ArrayList<>(sendThroughRedis(t, 10));
+    assertThat(ids(newest(t, 8))).containsExactlyElementsOf(newestFirst(all, 8));
+    assertThat(newest(t, 8).getServedFrom()).isEqualTo(Tier.TIER_REDIS); // kept by the near cache
+
+    // Frozen, not stopped: every connection stays open, so no copy goes with a lost connection.
+    tiers.pauseRedis();
+    try {
+      all.addAll(sendDuringRedisOutage(t, 3));
+    } finally {
+      tiers.resumeRedis();
+    }
+
+    assertThat(ids(newest(t, 8))).containsExactlyElementsOf(newestFirst(all, 8));
+    Poll.until(Duration.ofSeconds(20), "the thread to be repaired", () -> awaitingRepair() == 0);
+    Poll.until(Duration.ofSeconds(20), "the page to be served from Redis again",
+        () -> newest(t, 8).getServedFrom() == Tier.TIER_REDIS);
+    assertThat(ids(newest(t, 8))).containsExactlyElementsOf(newestFirst(all, 8));
+  }
+
+  @Test
   void anotherInstanceDoesNotServeShortPagesOfAThreadWrittenAroundRedis() throws Exception {
     String t = "repair-other-" + UUID.randomUUID();
     List<String> all = new ArrayList<>(sendThroughRedis(t, 10));

@@ -175,6 +175,33 @@ class TieredReadTest {
   }
 
   @Test
+  void aFirstPageIsServedFromTheGatewaysCopyUntilItsThreadChanges() throws Exception {
+    String t = thread();
+    List<String> ids = send(t, 3);
+    assertThat(newestPage(t).getMessagesList()).extracting(Message::getMessageId)
+        .containsExactlyElementsOf(reversed(ids));
+    long before = redisCalls("zrevrangebylex");
+
+    for (int i = 0; i < 5; i++) {
+      ListMessagesResponse page = newestPage(t);
+      assertThat(page.getServedFrom()).isEqualTo(Tier.TIER_REDIS);
+      assertThat(page.getMessagesList()).extracting(Message::getMessageId).containsExactlyElementsOf(reversed(ids));
+    }
+    assertThat(redisCalls("zrevrangebylex") - before).isZero();
+
+    // The owner is still checked on every read.
+    assertThatThrownBy(() -> gw.as("mallory").listMessages(
+        ListMessagesRequest.newBuilder().setThreadId(t).setNewestFirst(true).build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
+
+    // A change to the index made by anyone reaches the copy through Redis.
+    redis(c -> c.zrem(new RedisKeys(4).recent(t), ids.get(2)));
+    assertThat(newestPage(t).getMessagesList()).extracting(Message::getMessageId)
+        .containsExactly(ids.get(1), ids.get(0));
+  }
+
+  @Test
   void aCopiedMessageIsNotServedAsRedisWhileTheRedisReadBreakerIsOpen() throws Exception {
     // Calls to a frozen Redis fail by their time limit: a short one opens the breaker sooner.
     gw.close();

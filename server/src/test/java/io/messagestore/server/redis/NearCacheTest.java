@@ -233,6 +233,115 @@ class NearCacheTest {
     assertThat(kept).isBetween(1L, max / 1024);
   }
 
+  /** Reads the members of a sorted set the way a view is read: where Redis tracks the key. */
+  static NearCache.TrackedRead readIndex(NearCache cache, String key) throws Exception {
+    NearCache.TrackedRead read = cache.track(key);
+    read.commands().zrange(key, 0, -1).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    return read;
+  }
+
+  /** Two keys whose invalidations are counted apart (a shared stripe would make it one). */
+  static String[] keysOfDifferentStripes() {
+    String a = key();
+    String b = key();
+    while (NearCache.stripe(a) == NearCache.stripe(b)) {
+      b = key();
+    }
+    return new String[] {a, b};
+  }
+
+  @Test
+  void aViewIsKeptUntilItsKeyChangesInRedis() throws Exception {
+    NearCache cache = cache(1 << 20);
+    String k = key();
+    other().zadd(k, 0, "a");
+
+    cache.keepView(readIndex(cache, k), "first", "[a]", 3);
+    assertThat(cache.view(k, "first")).isEqualTo("[a]");
+    assertThat(cache.view(k, "other shape")).isNull();
+    assertThat(cache.get(k)).as("a view is not the key's value").isNull();
+
+    other().zadd(k, 0, "b");
+    barrier(cache);
+    assertThat(cache.view(k, "first")).isNull();
+  }
+
+  @Test
+  void aViewOfAReadThatAChangeOvertookIsNotKept() throws Exception {
+    NearCache cache = cache(1 << 20);
+    String k = key();
+    other().zadd(k, 0, "a");
+    NearCache.TrackedRead read = readIndex(cache, k);
+
+    // The change is applied here before the view of the older read is offered.
+    other().zadd(k, 0, "b");
+    barrier(cache);
+    cache.keepView(read, "first", "[a]", 3);
+
+    assertThat(cache.view(k, "first")).isNull();
+  }
+
+  @Test
+  void aChangeToAnotherKeyDoesNotSpoilAView() throws Exception {
+    NearCache cache = cache(1 << 20);
+    String[] k = keysOfDifferentStripes();
+    other().zadd(k[0], 0, "a");
+    other().zadd(k[1], 0, "x");
+    readIndex(cache, k[1]);
+    NearCache.TrackedRead read = readIndex(cache, k[0]);
+
+    other().zadd(k[1], 0, "y");
+    barrier(cache);
+    cache.keepView(read, "first", "[a]", 3);
+
+    assertThat(cache.view(k[0], "first")).isEqualTo("[a]");
+  }
+
+  @Test
+  void aChangeMadeThroughThisGatewayDropsTheViewWithoutWaitingForRedis() throws Exception {
+    NearCache cache = cache(1 << 20);
+    String k = key();
+    other().zadd(k, 0, "a");
+    NearCache.TrackedRead read = readIndex(cache, k);
+    cache.keepView(read, "first", "[a]", 3);
+
+    cache.invalidate(k);
+
+    assertThat(cache.view(k, "first")).isNull();
+    // And a read from before the change is not kept afterwards either.
+    cache.keepView(read, "first", "[a]", 3);
+    assertThat(cache.view(k, "first")).isNull();
+  }
+
+  @Test
+  void aKeyKeepsItsNewestViewsUpToTheLimit() throws Exception {
+    NearCache cache = cache(1 << 20);
+    String k = key();
+    other().zadd(k, 0, "a");
+    NearCache.TrackedRead read = readIndex(cache, k);
+
+    for (int shape = 0; shape <= NearCache.MAX_VIEWS_PER_KEY; shape++) {
+      cache.keepView(read, shape, "view " + shape, 6);
+    }
+    cache.keepView(read, 2, "view 2 again", 12);
+
+    assertThat(cache.view(k, 0)).as("the oldest made room").isNull();
+    for (int shape = 1; shape <= NearCache.MAX_VIEWS_PER_KEY; shape++) {
+      assertThat(cache.view(k, shape)).isEqualTo(shape == 2 ? "view 2 again" : "view " + shape);
+    }
+  }
+
+  @Test
+  void withTheCacheOffAViewIsReadButNotKept() throws Exception {
+    NearCache cache = cache(0);
+    String k = key();
+    other().zadd(k, 0, "a");
+
+    cache.keepView(readIndex(cache, k), "first", "[a]", 3);
+
+    assertThat(cache.view(k, "first")).isNull();
+  }
+
   @Test
   void aNegativeSizeIsRefusedWithTheValue() {
     assertThatThrownBy(() -> cache(-1))

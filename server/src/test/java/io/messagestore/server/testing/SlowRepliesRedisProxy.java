@@ -10,7 +10,10 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A TCP proxy in front of Redis that holds back the replies on every connection that has sent
@@ -24,6 +27,7 @@ public final class SlowRepliesRedisProxy implements AutoCloseable {
   private final byte[] marker;
   private final Duration delay;
   private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+  private final Map<String, AtomicLong> sentOnSlowConnections = new ConcurrentHashMap<>();
 
   public SlowRepliesRedisProxy(InetSocketAddress redis, String command, Duration delay) throws IOException {
     this.redis = redis;
@@ -37,6 +41,14 @@ public final class SlowRepliesRedisProxy implements AutoCloseable {
 
   public int port() {
     return server.getLocalPort();
+  }
+
+  /**
+   * How often {@code command} went to Redis on the connections whose replies are held back,
+   * counted from the first call of this method for that command on.
+   */
+  public long sentOnSlowConnections(String command) {
+    return sentOnSlowConnections.computeIfAbsent(command, c -> new AtomicLong()).get();
   }
 
   private void accept() {
@@ -72,6 +84,11 @@ public final class SlowRepliesRedisProxy implements AutoCloseable {
           synchronized (marked) {
             slow = marked[0];
           }
+          if (towardsRedis && slow) {
+            for (Map.Entry<String, AtomicLong> e : sentOnSlowConnections.entrySet()) {
+              e.getValue().addAndGet(occurrences(buf, n, e.getKey().getBytes(StandardCharsets.US_ASCII)));
+            }
+          }
           if (!towardsRedis && slow) {
             Thread.sleep(delay.toMillis());
           }
@@ -93,6 +110,11 @@ public final class SlowRepliesRedisProxy implements AutoCloseable {
   }
 
   private static boolean contains(byte[] buf, int n, byte[] needle) {
+    return occurrences(buf, n, needle) > 0;
+  }
+
+  private static int occurrences(byte[] buf, int n, byte[] needle) {
+    int found = 0;
     outer:
     for (int i = 0; i + needle.length <= n; i++) {
       for (int j = 0; j < needle.length; j++) {
@@ -100,9 +122,9 @@ public final class SlowRepliesRedisProxy implements AutoCloseable {
           continue outer;
         }
       }
-      return true;
+      found++;
     }
-    return false;
+    return found;
   }
 
   @Override

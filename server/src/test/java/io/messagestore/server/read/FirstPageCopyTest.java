@@ -1,0 +1,96 @@
+package io.messagestore.server.read;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.messagestore.api.v1.ListMessagesRequest;
+import io.messagestore.api.v1.ListMessagesResponse;
+import io.messagestore.api.v1.Message;
+import io.messagestore.api.v1.Role;
+import io.messagestore.api.v1.SendMessageRequest;
+import io.messagestore.api.v1.Tier;
+import io.messagestore.server.testing.LocalTiers;
+import io.messagestore.server.testing.Poll;
+import io.messagestore.server.testing.SlowRepliesRedisProxy;
+import io.messagestore.server.testing.TestGateway;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The first pages a gateway keeps (near cache views of a thread's recent index) never hide a
+ * message from a reader who was told it was stored.
+ */
+class FirstPageCopyTest {
+
+  static String send(TestGateway gw, String thread, String content) {
+    return gw.as("alice").withDeadlineAfter(30, TimeUnit.SECONDS).sendMessage(SendMessageRequest.newBuilder()
+        .setThreadId(thread).setRole(Role.ROLE_USER).setContent(content).build()).getMessage().getMessageId();
+  }
+
+  static List<String> newestIds(TestGateway gw, String thread) {
+    ListMessagesResponse page = gw.as("alice").withDeadlineAfter(30, TimeUnit.SECONDS).listMessages(
+        ListMessagesRequest.newBuilder().setThreadId(thread).setNewestFirst(true).setPageSize(50).build());
+    assertThat(page.getServedFrom()).isEqualTo(Tier.TIER_REDIS);
+    return page.getMessagesList().stream().map(Message::getMessageId).toList();
+  }
+
+  static List<String> newestFirst(List<String> ids) {
+    return ids.stream().sorted(Comparator.reverseOrder()).toList();
+  }
+
+  @Test
+  void aMessageSentHereIsInTheNextFirstPageBeforeRedisSaysTheIndexChanged() throws Exception {
+    URI redis = URI.create(LocalTiers.shared().get("MESSAGESTORE_REDIS_URI"));
+    // Everything Redis sends on the tracking connections, its invalidations too, arrives a
+    // second late; the request path, which carries the sends, is not held back.
+    try (SlowRepliesRedisProxy proxy = new SlowRepliesRedisProxy(
+            new InetSocketAddress(redis.getHost(), redis.getPort()), "TRACKING", Duration.ofSeconds(1));
+        TestGateway gw = TestGateway.start(Map.of(
+            "MESSAGESTORE_REDIS_URI", "redis://127.0.0.1:" + proxy.port(),
+            "MESSAGESTORE_REDIS_TIMEOUT", "5s",
+            "MESSAGESTORE_BREAKER_SLOW_CALL_DURATION", "10s"))) {
+      String thread = "first-page-" + UUID.randomUUID();
+      List<String> sent = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        sent.add(send(gw, thread, "m" + i));
+      }
+      // Until the tracking connections are up, pages are read on the request path and not kept.
+      Poll.until(Duration.ofSeconds(30), "a first page read where Redis tracks the index", () -> {
+        assertThat(newestIds(gw, thread)).containsExactlyElementsOf(newestFirst(sent));
+        return proxy.sentOnSlowConnections("ZREVRANGEBYLEX") > 0;
+      });
+      long tracked = proxy.sentOnSlowConnections("ZREVRANGEBYLEX");
+      assertThat(newestIds(gw, thread)).containsExactlyElementsOf(newestFirst(sent));
+      assertThat(proxy.sentOnSlowConnections("ZREVRANGEBYLEX")).as("served from the kept copy").isEqualTo(tracked);
+
+      for (int i = 3; i < 6; i++) {
+        sent.add(send(gw, thread, "m" + i));
+        assertThat(newestIds(gw, thread)).containsExactlyElementsOf(newestFirst(sent));
+      }
+    }
+  }
+
+  @Test
+  void aMessageSentThroughAnotherGatewayReachesThisOnesFirstPage() throws Exception {
+    try (TestGateway reader = TestGateway.start(Map.of()); TestGateway writer = TestGateway.start(Map.of())) {
+      String thread = "first-page-other-" + UUID.randomUUID();
+      List<String> sent = new ArrayList<>();
+      sent.add(send(writer, thread, "first"));
+      assertThat(newestIds(reader, thread)).containsExactlyElementsOf(sent);
+      assertThat(newestIds(reader, thread)).containsExactlyElementsOf(sent); // the copy
+
+      sent.add(send(writer, thread, "second"));
+
+      // As fast as Redis's invalidation travels: no later than a read of the index would see it.
+      Poll.until(Duration.ofSeconds(10), "the reader's first page to show the second message",
+          () -> newestIds(reader, thread).equals(newestFirst(sent)));
+    }
+  }
+}
