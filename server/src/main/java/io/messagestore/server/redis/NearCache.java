@@ -36,9 +36,10 @@ import org.slf4j.LoggerFactory;
  * key is changed, deleted, expires or is evicted (and a flush-everything on FLUSHALL/FLUSHDB).
  * A copy is dropped when its invalidation arrives, and all copies are dropped when a tracking
  * connection is lost, since invalidations may have been lost with it. A hit therefore answers
- * what Redis holds, one network delay behind at most; the messages cached here never change
- * once written, so that delay can only make a hit outlive its key by moments. Deleting a
- * message must delete its Redis key: that is what reaches the copies of every gateway.
+ * what Redis holds, one network delay behind at most: message bodies and owners never change
+ * once written, so for them that delay can only make a hit outlive its key by moments; a view
+ * (below) can miss a change made through another gateway for that long. Deleting a message must
+ * delete its Redis key: that is what reaches the copies of every gateway.
  *
  * <p>Two kinds of copies are kept. {@link #mget} copies string values (thread owners, message
  * bodies). {@link #keepView} keeps a view derived from reading a key on a tracking connection
@@ -49,8 +50,8 @@ import org.slf4j.LoggerFactory;
  * #invalidate}), without waiting for Redis's push, so that whoever this gateway answered sees
  * the change in its next read here.
  *
- * <p>With a size of zero the cache is off: {@link #get} always misses and {@link #mget} reads
- * through the request path.
+ * <p>With a size of zero the cache is off: {@link #get} and {@link #view} always miss, and
+ * {@link #mget} and {@link #track} read through the request path.
  */
 public final class NearCache {
   private static final Logger log = LoggerFactory.getLogger(NearCache.class);
