@@ -20,7 +20,12 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,6 +33,8 @@ import org.junit.jupiter.api.Test;
  * message from a reader who was told it was stored.
  */
 class FirstPageCopyTest {
+  /** Larger than any thread here: a first page is the whole thread. */
+  static final int PAGE = 200;
 
   static String send(TestGateway gw, String thread, String content) {
     return gw.as("alice").withDeadlineAfter(30, TimeUnit.SECONDS).sendMessage(SendMessageRequest.newBuilder()
@@ -36,7 +43,7 @@ class FirstPageCopyTest {
 
   static List<String> newestIds(TestGateway gw, String thread) {
     ListMessagesResponse page = gw.as("alice").withDeadlineAfter(30, TimeUnit.SECONDS).listMessages(
-        ListMessagesRequest.newBuilder().setThreadId(thread).setNewestFirst(true).setPageSize(50).build());
+        ListMessagesRequest.newBuilder().setThreadId(thread).setNewestFirst(true).setPageSize(PAGE).build());
     assertThat(page.getServedFrom()).isEqualTo(Tier.TIER_REDIS);
     return page.getMessagesList().stream().map(Message::getMessageId).toList();
   }
@@ -91,6 +98,51 @@ class FirstPageCopyTest {
       // As fast as Redis's invalidation travels: no later than a read of the index would see it.
       Poll.until(Duration.ofSeconds(10), "the reader's first page to show the second message",
           () -> newestIds(reader, thread).equals(newestFirst(sent)));
+    }
+  }
+
+  @Test
+  void concurrentSendersThroughTwoGatewaysEachFindTheirMessageInTheirNextPage() throws Exception {
+    try (TestGateway a = TestGateway.start(Map.of()); TestGateway b = TestGateway.start(Map.of())) {
+      String thread = "first-page-race-" + UUID.randomUUID();
+      List<String> sent = new CopyOnWriteArrayList<>(List.of(send(a, thread, "claims the thread")));
+      AtomicBoolean writing = new AtomicBoolean(true);
+      ExecutorService pool = Executors.newFixedThreadPool(6);
+      try {
+        List<Future<?>> tasks = new ArrayList<>();
+        for (TestGateway gw : List.of(a, b, a, b)) {
+          tasks.add(pool.submit(() -> {
+            for (int i = 0; i < 30; i++) {
+              String id = send(gw, thread, "m" + i);
+              sent.add(id);
+              // The gateway that acknowledged it has it in its very next page.
+              assertThat(newestIds(gw, thread)).contains(id);
+            }
+            return null;
+          }));
+        }
+        // Pure readers keep pages kept (and their fills racing with the sends).
+        for (TestGateway gw : List.of(a, b)) {
+          pool.submit(() -> {
+            while (writing.get()) {
+              newestIds(gw, thread);
+            }
+            return null;
+          });
+        }
+        for (Future<?> t : tasks) {
+          t.get(120, TimeUnit.SECONDS);
+        }
+      } finally {
+        writing.set(false);
+        pool.shutdown();
+        assertThat(pool.awaitTermination(60, TimeUnit.SECONDS)).isTrue();
+      }
+
+      for (TestGateway gw : List.of(a, b)) {
+        Poll.until(Duration.ofSeconds(10), "every message in the first page",
+            () -> newestIds(gw, thread).equals(newestFirst(sent)));
+      }
     }
   }
 }
