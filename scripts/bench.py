@@ -7,7 +7,7 @@
                               #          ListMessages(50) hot/cold and of short threads
     scripts/bench.py quick    # the hot cases on one gateway (no-op, GetMessage, ListMessages,
                               #          cache send): a few minutes, for checking a change
-    scripts/bench.py profile [noop|get|list|send ...]
+    scripts/bench.py profile [noop|get|list|send|durable ...]
                               # where the gateway's CPU goes per hot call type: async-profiler
                               #          (from Maven Central) attached after the warm-up,
                               #          collapsed stacks and the heaviest frames
@@ -572,7 +572,8 @@ def profile():
                  "list": ("messagestore.v1.MessageStore/ListMessages",
                           json.dumps([{"thread_id": f"bench-q-{RUN}-{i}", "page_size": 50, "newest_first": True}
                                       for i in range(50)])),
-                 "send": (SEND, SEND_DATA % "")}
+                 "send": (SEND, SEND_DATA % ""),
+                 "durable": (SEND, SEND_DATA % ',"durability":"DURABILITY_DURABLE"')}
         for _ in range(WARMUP_ROUNDS):
             for name in names:
                 loadtest(gw, *cases[name], duration=WARMUP)
