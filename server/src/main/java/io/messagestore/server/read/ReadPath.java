@@ -83,6 +83,8 @@ public final class ReadPath {
   private final ClickHouseMessageStore archive;
   private final Counter postgresLookups;
   private final Counter clickhouseLookups;
+  private final Counter firstPagesRead;
+  private final Counter firstPagesFromCopies;
   private final ConcurrentHashMap<String, CompletableFuture<Found>> inflightMisses = new ConcurrentHashMap<>();
   private final FailoverRepair repairs;
   private final int recentWindow;
@@ -97,6 +99,11 @@ public final class ReadPath {
         .description("single-message lookups below Redis (after coalescing)").register(meters);
     this.clickhouseLookups = Counter.builder("messagestore.read.lookups").tag("tier", "clickhouse")
         .description("single-message lookups below Redis (after coalescing)").register(meters);
+    this.firstPagesRead = Counter.builder("messagestore.read.first.pages").tag("outcome", "read_from_redis")
+        .description("first pages read from the recent index in Redis alone (and offered to the near cache)")
+        .register(meters);
+    this.firstPagesFromCopies = Counter.builder("messagestore.read.first.pages").tag("outcome", "served_from_copy")
+        .description("first pages answered from a kept copy, with no Redis round trip").register(meters);
     this.redis = redis;
     this.nearCache = nearCache;
     this.keys = keys;
@@ -355,6 +362,7 @@ public final class ReadPath {
     return checkOwner(caller, threadId).thenCompose(v -> {
       ListMessagesResponse copy = firstPage == null ? null : firstPageCopy(threadId, index, firstPage);
       if (copy != null) {
+        firstPagesFromCopies.increment();
         return CompletableFuture.completedFuture(copy);
       }
       long repairEpoch = repairs.epoch();
@@ -372,6 +380,7 @@ public final class ReadPath {
             ListMessagesResponse page = StoredMessages.listResponse(recent.bodies(), Tier.TIER_REDIS,
                 recent.ids().size() == pageSize ? tokens.encode(threadId, desc, recent.ids().get(pageSize - 1)) : "");
             if (read != null) {
+              firstPagesRead.increment();
               nearCache.keepView(read, firstPage, new PageCopy(page, repairEpoch), page.getSerializedSize());
             }
             return CompletableFuture.completedFuture(page);

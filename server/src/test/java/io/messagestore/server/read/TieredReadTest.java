@@ -181,6 +181,7 @@ class TieredReadTest {
     assertThat(newestPage(t).getMessagesList()).extracting(Message::getMessageId)
         .containsExactlyElementsOf(reversed(ids));
     long before = redisCalls("zrevrangebylex");
+    double fromCopies = firstPages("served_from_copy");
 
     for (int i = 0; i < 5; i++) {
       ListMessagesResponse page = newestPage(t);
@@ -188,6 +189,7 @@ class TieredReadTest {
       assertThat(page.getMessagesList()).extracting(Message::getMessageId).containsExactlyElementsOf(reversed(ids));
     }
     assertThat(redisCalls("zrevrangebylex") - before).isZero();
+    assertThat(firstPages("served_from_copy") - fromCopies).isEqualTo(5);
 
     // The owner is still checked on every read.
     assertThatThrownBy(() -> gw.as("mallory").listMessages(
@@ -199,6 +201,10 @@ class TieredReadTest {
     redis(c -> c.zrem(new RedisKeys(4).recent(t), ids.get(2)));
     assertThat(newestPage(t).getMessagesList()).extracting(Message::getMessageId)
         .containsExactly(ids.get(1), ids.get(0));
+  }
+
+  double firstPages(String outcome) {
+    return gw.gateway().meters().get("messagestore.read.first.pages").tag("outcome", outcome).counter().count();
   }
 
   @Test
