@@ -59,10 +59,16 @@ public final class NearCache {
   private static final int ENTRY_OVERHEAD_BYTES = 96;
   /** Views kept per key at most (directions and page sizes asked for); the oldest goes first. */
   static final int MAX_VIEWS_PER_KEY = 4;
+  /**
+   * A view may take this share of the cache at most: one huge page (up to a thousand messages of
+   * up to 1 MiB each) would otherwise push out thousands of small copies.
+   */
+  static final int MAX_VIEW_SHARE = 16;
   /** Invalidation counters, by key hash: a read of one key is not spoilt by changes to others. */
   private static final int STRIPES = 4096;
 
   private final RedisTier redis;
+  private final long maxViewBytes;
   /** A key's copy: its value (byte[]) or the views derived from it ({@link Views}). */
   private final Cache<String, Object> values;
   private final LoopConnections tracked;
@@ -94,6 +100,7 @@ public final class NearCache {
       throw new IllegalArgumentException("near cache size must be >= 0 bytes, got " + maxBytes);
     }
     this.redis = redis;
+    this.maxViewBytes = maxBytes / MAX_VIEW_SHARE;
     this.invalidatedKeys = Counter.builder("messagestore.redis.near.cache.invalidations")
         .description("keys Redis told this gateway to drop from its near cache").register(meters);
     this.clears = Counter.builder("messagestore.redis.near.cache.clears")
@@ -159,13 +166,14 @@ public final class NearCache {
   /**
    * Keeps {@code view}, derived from what {@code read} read, as the view of its key for
    * {@code shape} until the key changes; nothing is kept if it changed since the read was sent,
-   * or if the read went where changes are not tracked.
+   * if the read went where changes are not tracked, or if the view is larger than a sixteenth of
+   * the cache.
    *
    * @param weight the view's size in bytes, as it counts against the cache's bound
    */
   public void keepView(TrackedRead read, Object shape, Object view, int weight) {
     StatefulRedisConnection<String, byte[]> c = read.connection;
-    if (c == null || !tracking.contains(c) || version(read.key) != read.version) {
+    if (c == null || weight > maxViewBytes || !tracking.contains(c) || version(read.key) != read.version) {
       return;
     }
     values.asMap().compute(read.key, (k, old) -> (old instanceof Views v ? v : Views.NONE).with(shape, view, weight));
@@ -373,12 +381,13 @@ public final class NearCache {
       return new Views(s, v, w);
     }
 
+    /** Clamped so that the entry's weight stays an int however large the cache is. */
     int weight() {
-      int total = 0;
+      long total = 0;
       for (int w : weights) {
         total += w;
       }
-      return total;
+      return (int) Math.min(total, Integer.MAX_VALUE / 2);
     }
   }
 }

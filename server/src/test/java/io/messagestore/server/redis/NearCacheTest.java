@@ -332,6 +332,20 @@ class NearCacheTest {
   }
 
   @Test
+  void aViewLargerThanASixteenthOfTheCacheIsNotKept() throws Exception {
+    NearCache cache = cache(1 << 20);
+    String k = key();
+    other().zadd(k, 0, "a");
+    NearCache.TrackedRead read = readIndex(cache, k);
+
+    cache.keepView(read, "huge", "a page of huge messages", (1 << 20) / NearCache.MAX_VIEW_SHARE + 1);
+    cache.keepView(read, "fits", "a page", (1 << 20) / NearCache.MAX_VIEW_SHARE);
+
+    assertThat(cache.view(k, "huge")).isNull();
+    assertThat(cache.view(k, "fits")).isEqualTo("a page");
+  }
+
+  @Test
   void withTheCacheOffAViewIsReadButNotKept() throws Exception {
     NearCache cache = cache(0);
     String k = key();
