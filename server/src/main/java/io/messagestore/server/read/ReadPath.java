@@ -592,7 +592,9 @@ public final class ReadPath {
   /**
    * The caller's threads by recent activity. Pages are cached in Redis per user; persisters drop
    * a user's cache whenever they commit that user's messages (counts and activity live in
-   * PostgreSQL and change only then), and a TTL bounds staleness if a drop is missed.
+   * PostgreSQL and change only then), and a TTL bounds staleness if a drop is missed. A page
+   * found there is also kept by the near cache until the user's cache changes in Redis, so a
+   * caller polling its thread list costs no round trip.
    */
   public CompletableFuture<ListThreadsResponse> listThreads(Caller caller, ListThreadsRequest request) {
     int pageSize = request.getPageSize() == 0 ? DEFAULT_PAGE_SIZE : request.getPageSize();
@@ -605,8 +607,18 @@ public final class ReadPath {
     String cacheKey = keys.userThreads(caller.userId());
     String field = pageSize + "|" + request.getPageToken();
     Context context = Context.current();
-    return GuardedCall.run(breakers.get(TierBreakers.REDIS_READ), () -> redis.async().hget(cacheKey, field), e -> true)
-        .handle((bytes, e) -> bytes == null ? Optional.<ListThreadsResponse>empty() : parseThreads(bytes))
+    CircuitBreaker redisReads = breakers.get(TierBreakers.REDIS_READ);
+    if (redisReads.getState() == CircuitBreaker.State.CLOSED
+        && nearCache.view(cacheKey, field) instanceof ListThreadsResponse copy) {
+      return CompletableFuture.completedFuture(copy);
+    }
+    NearCache.TrackedRead read = nearCache.track(cacheKey);
+    return GuardedCall.run(redisReads, () -> read.commands().hget(cacheKey, field), e -> true)
+        .handle((bytes, e) -> {
+          Optional<ListThreadsResponse> found = bytes == null ? Optional.empty() : parseThreads(bytes);
+          found.ifPresent(page -> nearCache.keepView(read, field, page, bytes.length));
+          return found;
+        })
         .thenCompose(cached -> cached.isPresent() ? CompletableFuture.completedFuture(cached.get())
             : CompletableFuture.supplyAsync(() -> {
               try {

@@ -595,4 +595,29 @@ class TieredReadTest {
     assertThat(gw.as("bob").listThreads(ListThreadsRequest.getDefaultInstance()).getThreadsList())
         .noneMatch(x -> x.getThreadId().equals(older) || x.getThreadId().equals(newer));
   }
+
+  @Test
+  void aPolledThreadListIsAnsweredFromTheGatewaysCopyUntilItsUserWritesAgain() throws Exception {
+    String first = thread();
+    awaitPersisted(first, send(first, 1));
+    ListThreadsRequest request = ListThreadsRequest.newBuilder().setPageSize(1000).build();
+    Poll.until(Duration.ofSeconds(10), "the list cached in Redis and kept here", () -> {
+      long before = redisCalls("hget");
+      boolean listed = gw.as("alice").listThreads(request).getThreadsList().stream()
+          .anyMatch(x -> x.getThreadId().equals(first));
+      return listed && redisCalls("hget") == before;
+    });
+    long hgets = redisCalls("hget");
+
+    for (int i = 0; i < 5; i++) {
+      assertThat(gw.as("alice").listThreads(request).getThreadsList()).anyMatch(x -> x.getThreadId().equals(first));
+    }
+    assertThat(redisCalls("hget")).isEqualTo(hgets);
+
+    // A commit of the user's messages drops the list in Redis, and with it the copy.
+    String second = thread();
+    awaitPersisted(second, send(second, 1));
+    Poll.until(Duration.ofSeconds(10), "the new thread at the top of the list",
+        () -> gw.as("alice").listThreads(request).getThreads(0).getThreadId().equals(second));
+  }
 }
