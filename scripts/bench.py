@@ -16,7 +16,7 @@
                               #          Redis database of its own (so each one's persisters see
                               #          only its own streams), the no-op and the chosen cases
                               #          interleaved for ROUNDS rounds (default 3); means
-                              #          (BENCH_AB_CASES=get,list,cache,durable,keyed picks the cases)
+                              #          (BENCH_AB_CASES=get,list,threads,cache,durable,keyed picks the cases)
 
 Every case runs back to back in one invocation against gateways started here, after a warm-up,
 so ratios against the Health/Check baseline of the same run hold on a noisy shared machine.
@@ -478,7 +478,7 @@ def quick():
 
 
 AB_DATABASES = {"A": 2, "B": 3}
-# Cases after the no-op baseline: any of get, list, cache, durable, keyed.
+# Cases after the no-op baseline: any of get, list, threads, cache, durable, keyed.
 AB_CASES = os.environ.get("BENCH_AB_CASES", "get,cache").split(",")
 
 
@@ -502,7 +502,10 @@ def ab():
                               json.dumps(hot_pages)),
                      "cache": ("SendMessage DURABILITY_CACHE", SEND, SEND_DATA % ""),
                      "durable": ("SendMessage DURABILITY_DURABLE", SEND, SEND_DATA % ',"durability":"DURABILITY_DURABLE"'),
-                     "keyed": ("SendMessage DURABILITY_CACHE with an idempotency key", SEND, KEYED_SEND_DATA)}
+                     "keyed": ("SendMessage DURABILITY_CACHE with an idempotency key", SEND, KEYED_SEND_DATA),
+                     # The caller's thread list, as a client polling it asks for it: cached in Redis.
+                     "threads": ("ListThreads 50 hot (Redis)", "messagestore.v1.MessageStore/ListThreads",
+                                 '{"page_size":50}')}
             cases[k] = [("Health/Check (no-op baseline)", HEALTH, "{}")] + [known[c] for c in AB_CASES]
         for _ in range(WARMUP_ROUNDS):
             for k in gws:
