@@ -159,15 +159,13 @@ public final class ReadPath {
   /**
    * What Redis holds under {@code keys} (null where nothing): the near cache's copies where it
    * has them, the rest in one MGET through it (which copies what it finds). Copies are used only
-   * while the {@code redis-read} breaker is closed, so that a caller is never told Redis served
-   * it while Redis is failing; a read answered from copies alone is no call to Redis and is not
-   * recorded by the breaker.
+   * while {@link #copiesUsable}; a read answered from copies alone is no call to Redis and is
+   * not recorded by the breaker.
    */
   private CompletableFuture<byte[][]> redisValues(String... keys) {
-    CircuitBreaker redisReads = breakers.get(TierBreakers.REDIS_READ);
     byte[][] values = new byte[keys.length][];
     int missing = keys.length;
-    if (redisReads.getState() == CircuitBreaker.State.CLOSED) {
+    if (copiesUsable()) {
       for (int i = 0; i < keys.length; i++) {
         values[i] = nearCache.get(keys[i]);
         if (values[i] != null) {
@@ -186,12 +184,21 @@ public final class ReadPath {
         at[j++] = i;
       }
     }
-    return GuardedCall.run(redisReads, () -> nearCache.mget(toRead), e -> true).thenApply(found -> {
-      for (int j = 0; j < at.length; j++) {
-        values[at[j]] = found.get(j).getValueOrElse(null);
-      }
-      return values;
-    });
+    return GuardedCall.run(breakers.get(TierBreakers.REDIS_READ), () -> nearCache.mget(toRead), e -> true)
+        .thenApply(found -> {
+          for (int j = 0; j < at.length; j++) {
+            values[at[j]] = found.get(j).getValueOrElse(null);
+          }
+          return values;
+        });
+  }
+
+  /**
+   * Whether the near cache's copies may answer: only while the {@code redis-read} breaker is
+   * closed, so that a caller is never told Redis served it while Redis is failing.
+   */
+  private boolean copiesUsable() {
+    return breakers.get(TierBreakers.REDIS_READ).getState() == CircuitBreaker.State.CLOSED;
   }
 
   /** A lower-tier lookup's answer: the message and where it was, or a miss (null message). */
@@ -357,8 +364,8 @@ public final class ReadPath {
     String after = request.getPageToken().isEmpty() ? null
         : tokens.decode(request.getPageToken(), threadId, desc);
     Context context = Context.current();
-    String index = keys.of(threadId).recent();
     FirstPage firstPage = after == null ? new FirstPage(desc, pageSize) : null;
+    String index = firstPage == null ? null : keys.recent(threadId);
     return checkOwner(caller, threadId).thenCompose(v -> {
       ListMessagesResponse copy = firstPage == null ? null : firstPageCopy(threadId, index, firstPage);
       if (copy != null) {
@@ -404,10 +411,7 @@ public final class ReadPath {
    * are not failing.
    */
   private ListMessagesResponse firstPageCopy(String threadId, String index, FirstPage shape) {
-    if (breakers.get(TierBreakers.REDIS_READ).getState() != CircuitBreaker.State.CLOSED) {
-      return null;
-    }
-    return nearCache.view(index, shape) instanceof PageCopy c && c.repairEpoch() == repairs.epoch()
+    return copiesUsable() && nearCache.view(index, shape) instanceof PageCopy c && c.repairEpoch() == repairs.epoch()
         && repairs.recentIndexComplete(threadId) ? c.page() : null;
   }
 
@@ -607,13 +611,12 @@ public final class ReadPath {
     String cacheKey = keys.userThreads(caller.userId());
     String field = pageSize + "|" + request.getPageToken();
     Context context = Context.current();
-    CircuitBreaker redisReads = breakers.get(TierBreakers.REDIS_READ);
-    if (redisReads.getState() == CircuitBreaker.State.CLOSED
-        && nearCache.view(cacheKey, field) instanceof ListThreadsResponse copy) {
+    if (copiesUsable() && nearCache.view(cacheKey, field) instanceof ListThreadsResponse copy) {
       return CompletableFuture.completedFuture(copy);
     }
     NearCache.TrackedRead read = nearCache.track(cacheKey);
-    return GuardedCall.run(redisReads, () -> read.commands().hget(cacheKey, field), e -> true)
+    return GuardedCall.run(breakers.get(TierBreakers.REDIS_READ), () -> read.commands().hget(cacheKey, field),
+            e -> true)
         .handle((bytes, e) -> {
           Optional<ListThreadsResponse> found = bytes == null ? Optional.empty() : parseThreads(bytes);
           found.ifPresent(page -> nearCache.keepView(read, field, page, bytes.length));
