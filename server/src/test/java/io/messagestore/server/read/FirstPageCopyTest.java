@@ -8,12 +8,9 @@ import io.messagestore.api.v1.Message;
 import io.messagestore.api.v1.Role;
 import io.messagestore.api.v1.SendMessageRequest;
 import io.messagestore.api.v1.Tier;
-import io.messagestore.server.testing.LocalTiers;
 import io.messagestore.server.testing.Poll;
 import io.messagestore.server.testing.SlowRepliesRedisProxy;
 import io.messagestore.server.testing.TestGateway;
-import java.net.InetSocketAddress;
-import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -59,15 +56,10 @@ class FirstPageCopyTest {
 
   @Test
   void aMessageSentHereIsInTheNextFirstPageBeforeRedisSaysTheIndexChanged() throws Exception {
-    URI redis = URI.create(LocalTiers.shared().get("MESSAGESTORE_REDIS_URI"));
     // Everything Redis sends on the tracking connections, its invalidations too, arrives a
     // second late; the request path, which carries the sends, is not held back.
-    try (SlowRepliesRedisProxy proxy = new SlowRepliesRedisProxy(
-            new InetSocketAddress(redis.getHost(), redis.getPort()), "TRACKING", Duration.ofSeconds(1));
-        TestGateway gw = TestGateway.start(Map.of(
-            "MESSAGESTORE_REDIS_URI", "redis://127.0.0.1:" + proxy.port(),
-            "MESSAGESTORE_REDIS_TIMEOUT", "5s",
-            "MESSAGESTORE_BREAKER_SLOW_CALL_DURATION", "10s"))) {
+    try (SlowRepliesRedisProxy proxy = SlowRepliesRedisProxy.inFrontOfSharedRedis("TRACKING", Duration.ofSeconds(1));
+        TestGateway gw = TestGateway.start(proxy.gatewaySettings(Map.of()))) {
       String thread = "first-page-" + UUID.randomUUID();
       List<String> sent = new ArrayList<>();
       for (int i = 0; i < 3; i++) {

@@ -7,8 +7,10 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -37,6 +39,25 @@ public final class SlowRepliesRedisProxy implements AutoCloseable {
     Thread accept = new Thread(this::accept, "redis-proxy-accept");
     accept.setDaemon(true);
     accept.start();
+  }
+
+  /** A proxy in front of the shared test Redis (see {@link LocalTiers#shared}). */
+  public static SlowRepliesRedisProxy inFrontOfSharedRedis(String command, Duration delay) throws IOException {
+    URI redis = URI.create(LocalTiers.shared().get("MESSAGESTORE_REDIS_URI"));
+    return new SlowRepliesRedisProxy(new InetSocketAddress(redis.getHost(), redis.getPort()), command, delay);
+  }
+
+  /**
+   * Settings for a gateway that reaches Redis through this proxy, with limits patient enough
+   * that held-back replies do not look like a failing or slow Redis; {@code extra} on top.
+   */
+  public Map<String, String> gatewaySettings(Map<String, String> extra) {
+    Map<String, String> s = new HashMap<>(Map.of(
+        "MESSAGESTORE_REDIS_URI", "redis://127.0.0.1:" + port(),
+        "MESSAGESTORE_REDIS_TIMEOUT", "5s",
+        "MESSAGESTORE_BREAKER_SLOW_CALL_DURATION", "10s"));
+    s.putAll(extra);
+    return s;
   }
 
   public int port() {

@@ -7,11 +7,8 @@ import io.messagestore.api.v1.Role;
 import io.messagestore.api.v1.SendMessageRequest;
 import io.messagestore.api.v1.SendMessageResponse;
 import io.messagestore.api.v1.Tier;
-import io.messagestore.server.testing.LocalTiers;
 import io.messagestore.server.testing.SlowRepliesRedisProxy;
 import io.messagestore.server.testing.TestGateway;
-import java.net.InetSocketAddress;
-import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
@@ -28,15 +25,8 @@ class DurableCommitRaceTest {
 
   @Test
   void durableSendIsAnsweredWhenItsCommitBeatsTheRedisReply() throws Exception {
-    URI redis = URI.create(LocalTiers.shared().get("MESSAGESTORE_REDIS_URI"));
-    try (SlowRepliesRedisProxy proxy = new SlowRepliesRedisProxy(
-            new InetSocketAddress(redis.getHost(), redis.getPort()), "EVALSHA", Duration.ofMillis(300));
-        TestGateway gw = TestGateway.start(Map.of(
-            "MESSAGESTORE_REDIS_URI", "redis://127.0.0.1:" + proxy.port(),
-            // The held-back replies must not look like a failing or slow Redis.
-            "MESSAGESTORE_REDIS_TIMEOUT", "5s",
-            "MESSAGESTORE_BREAKER_SLOW_CALL_DURATION", "10s",
-            "MESSAGESTORE_DURABLE_TIMEOUT", "20s"))) {
+    try (SlowRepliesRedisProxy proxy = SlowRepliesRedisProxy.inFrontOfSharedRedis("EVALSHA", Duration.ofMillis(300));
+        TestGateway gw = TestGateway.start(proxy.gatewaySettings(Map.of("MESSAGESTORE_DURABLE_TIMEOUT", "20s")))) {
       String thread = "race-" + UUID.randomUUID();
       for (int i = 0; i < 3; i++) {
         SendMessageResponse r = gw.as("alice").withDeadlineAfter(60, TimeUnit.SECONDS).sendMessage(
