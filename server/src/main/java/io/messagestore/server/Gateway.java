@@ -111,7 +111,7 @@ public final class Gateway implements AutoCloseable {
     RedisKeys keys = new RedisKeys(config.streamShards());
     TierBreakers breakers = new TierBreakers(config.breakers(), meters);
     PostgresMessageStore messageRows = new PostgresMessageStore(postgres, config.idempotencyTtl());
-    PersistenceWaiters waiters = new PersistenceWaiters();
+    PersistenceWaiters waiters = new PersistenceWaiters(eventLoops);
     DeadLetters deadLetters = new DeadLetters(redis, keys, meters);
     StreamBacklog backlog = new StreamBacklog(redis, keys, clock, meters);
 

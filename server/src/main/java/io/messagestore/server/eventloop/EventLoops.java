@@ -95,6 +95,11 @@ public final class EventLoops implements AutoCloseable {
     return -1;
   }
 
+  /** Runs {@code task} on loop {@code i}. */
+  public void execute(int i, Runnable task) {
+    loops.get(i).execute(task);
+  }
+
   /**
    * A lettuce event-loop provider that places every connection of a client on loop {@code i}.
    * Lettuce registers a new channel with {@code group.next()}; a single event loop is a group

@@ -26,8 +26,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs one {@link StreamPersister} per stream shard in this gateway instance, publishes what they
- * commit (metrics, local durable waiters, the persisted-ids channel for other instances) and
+ * Runs this gateway instance's {@link StreamPersister} (one loop for every stream shard),
+ * publishes what it commits (metrics, local durable waiters, the persisted-ids channel for other
+ * instances) and
  * completes local durable waiters for commits made elsewhere.
  */
 public final class Persisters implements PersistenceObserver, AutoCloseable {
@@ -37,21 +38,18 @@ public final class Persisters implements PersistenceObserver, AutoCloseable {
   private final RedisKeys keys;
   private final PersistenceWaiters waiters;
   private final Clock clock;
-  private final List<StreamPersister> persisters = new ArrayList<>();
-  private final ExecutorService readers;
-  private final ExecutorService committers;
+  private final StreamPersister persister;
+  private final ExecutorService loop;
   private final Timer lag;
   private final Timer commitTime;
   private final DistributionSummary batchSizes;
   private final Counter commitFailures;
   private final String consumerName;
-  private final RecentIndexTrim trim;
   private volatile StatefulRedisPubSubConnection<String, String> subscription;
 
   public Persisters(RedisTier redis, RedisKeys keys, PostgresTier postgresTier, PostgresMessageStore postgres,
       DeadLetters deadLetters, PersistenceWaiters waiters, Clock clock, MeterRegistry meters, int batchSize,
       Duration linger, Duration claimTimeout, int maxDeliveries, int recentWindow) {
-    this.trim = new RecentIndexTrim(keys, recentWindow);
     this.redis = redis;
     this.keys = keys;
     this.waiters = waiters;
@@ -60,23 +58,16 @@ public final class Persisters implements PersistenceObserver, AutoCloseable {
         .description("time from acknowledgement (message creation) to PostgreSQL commit")
         .publishPercentileHistogram().register(meters);
     this.commitTime = Timer.builder("messagestore.persistence.commit")
-        .description("time from handing a batch in to its commit, waiting to join a group commit included")
+        .description("duration of a round's commit (every shard's batch of the round)")
         .publishPercentileHistogram().register(meters);
     this.batchSizes = DistributionSummary.builder("messagestore.persistence.batch.size").register(meters);
     this.commitFailures = Counter.builder("messagestore.persistence.commit.failures").register(meters);
     // Unique per process: a restarted gateway is a new consumer, and claims the old one's entries.
     this.consumerName = ManagementFactory.getRuntimeMXBean().getName() + "-" + UUID.randomUUID().toString().substring(0, 8);
-    this.readers = Executors.newFixedThreadPool(keys.shards(), named("persister"));
-    this.committers = Executors.newFixedThreadPool(keys.shards(), named("persister-commit"));
-    GroupCommit<StreamPersister.Row> groupCommit = new GroupCommit<>(rows -> postgres.insert(
-        rows.stream().map(StreamPersister.Row::message).toList(),
-        rows.stream().map(StreamPersister.Row::idempotencyKey).toList()));
-    for (int s = 0; s < keys.shards(); s++) {
-      persisters.add(new StreamPersister(keys.stream(s), consumerName,
-          () -> redis.dedicatedConnection(Duration.ofSeconds(5)), postgresTier, postgres, groupCommit, deadLetters,
-          this, committers,
-          clock, batchSize, linger, claimTimeout, maxDeliveries));
-    }
+    this.loop = Executors.newSingleThreadExecutor(named("persister"));
+    this.persister = new StreamPersister(keys, recentWindow, consumerName,
+        () -> redis.dedicatedConnection(Duration.ofSeconds(5)), postgresTier, postgres, deadLetters, this, clock,
+        batchSize, linger, claimTimeout, maxDeliveries);
   }
 
   public String consumerName() {
@@ -84,17 +75,15 @@ public final class Persisters implements PersistenceObserver, AutoCloseable {
   }
 
   public void start() {
-    for (StreamPersister p : persisters) {
-      readers.submit(p);
-    }
+    loop.submit(persister);
     subscribeToCommitsElsewhere();
-    log.info("{} persisters started as consumer {}", persisters.size(), consumerName);
+    log.info("persister of {} stream shards started as consumer {}", keys.shards(), consumerName);
   }
 
   private void subscribeToCommitsElsewhere() {
     Thread t = new Thread(() -> {
       // Lettuce resubscribes after a reconnect, but only once a first connection existed.
-      while (subscription == null && !readers.isShutdown()) {
+      while (subscription == null && !loop.isShutdown()) {
         if (!trySubscribe()) {
           try {
             Thread.sleep(1000);
@@ -140,7 +129,6 @@ public final class Persisters implements PersistenceObserver, AutoCloseable {
     java.util.Set<String> answeredHere = waiters.committed(ids);
     try {
       var cmd = redis.async();
-      trim.afterCommit(cmd, messages);
       java.util.Set<String> users = new java.util.LinkedHashSet<>();
       messages.forEach(m -> users.add(keys.userThreads(m.getUserId())));
       // Thread counts and activity just changed in PostgreSQL.
@@ -162,25 +150,23 @@ public final class Persisters implements PersistenceObserver, AutoCloseable {
     log.debug("postgres commit failed, retrying: {}", e.toString());
   }
 
-  /** Stops reading new entries and waits for batches being committed, up to {@code grace}. */
+  /** Stops reading new entries and waits for the round being committed, up to {@code grace}. */
   public void drain(Duration grace) {
-    persisters.forEach(StreamPersister::stop);
-    readers.shutdown();
+    persister.stop();
+    loop.shutdown();
     try {
-      if (!readers.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
-        log.warn("persisters did not finish within {}; their entries stay pending for another instance", grace);
+      if (!loop.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+        log.warn("persister did not finish within {}; its entries stay pending for another instance", grace);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    committers.shutdown();
   }
 
   @Override
   public void close() {
     drain(Duration.ofSeconds(5));
-    readers.shutdownNow();
-    committers.shutdownNow();
+    loop.shutdownNow();
     if (subscription != null) {
       subscription.close();
     }

@@ -2,7 +2,10 @@ package io.messagestore.server.persistence;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.lettuce.core.Consumer;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.XGroupCreateArgs;
+import io.lettuce.core.XReadArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.messagestore.api.v1.Message;
 import io.messagestore.server.redis.RedisKeys;
@@ -11,14 +14,15 @@ import io.messagestore.server.testing.LocalTiers;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The recent-index trim against a real Redis. */
-class RecentIndexTrimTest {
+/** What the persister leaves in Redis after a commit (acknowledge.lua), against a real Redis. */
+class AcknowledgementTest {
   static RedisClient client;
   static StatefulRedisConnection<String, byte[]> redis;
   final RedisKeys keys = new RedisKeys(4);
@@ -66,10 +70,33 @@ class RecentIndexTrimTest {
     assertThat(indexed(thread)).containsExactlyElementsOf(ids);
   }
 
+  @Test
+  void acknowledgedEntriesLeaveTheStreamAndThePendingList() throws Exception {
+    String stream = "ms:{ack-" + UUID.randomUUID() + "}:stream";
+    redis.sync().xgroupCreate(XReadArgs.StreamOffset.from(stream, "0"), StreamPersister.GROUP,
+        XGroupCreateArgs.Builder.mkstream());
+    List<String> entries = new ArrayList<>();
+    for (int i = 0; i < 1500; i++) {
+      entries.add(redis.sync().xadd(stream, Map.of("m", new byte[] {(byte) i})));
+    }
+    redis.sync().xreadgroup(Consumer.from(StreamPersister.GROUP, "c"), XReadArgs.Builder.count(2000),
+        XReadArgs.StreamOffset.lastConsumed(stream));
+
+    // more ids than one slice of the script's XACK/XDEL; the last one stays
+    new Acknowledgement(keys, 3).send(redis.async(), stream, entries.subList(0, 1499))
+        .toCompletableFuture().get(5, TimeUnit.SECONDS);
+
+    assertThat(redis.sync().xlen(stream)).isEqualTo(1);
+    assertThat(redis.sync().xpending(stream, StreamPersister.GROUP).getCount()).isEqualTo(1);
+    redis.sync().del(stream);
+  }
+
   /** What the persister does after committing {@code committed} of the thread. */
   private void trim(int window, String thread, List<String> committed) throws Exception {
-    new RecentIndexTrim(keys, window).afterCommit(redis.async(), messages(thread, committed))
-        .toCompletableFuture().get(5, TimeUnit.SECONDS);
+    Acknowledgement ack = new Acknowledgement(keys, window);
+    ack.committed(messages(thread, committed));
+    String stream = keys.of(thread).stream();
+    ack.send(redis.async(), stream, List.of()).toCompletableFuture().get(5, TimeUnit.SECONDS);
   }
 
   private List<String> index(String thread, int n) {

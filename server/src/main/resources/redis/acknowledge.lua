@@ -1,0 +1,34 @@
+-- After a PostgreSQL commit, one step for one shard: acknowledges the committed entries and
+-- deletes them (so a stream's length stays its backlog), then trims the recent indexes of the
+-- threads they belong to. One script instead of XACK, XDEL and a trim per shard and round; the
+-- stream and the indexes share the shard's hash tag.
+--
+-- KEYS[1] the shard's stream, KEYS[1 + i] a thread's recent index
+-- ARGV[1] the consumer group, ARGV[2] the window (index entries to keep at least),
+-- ARGV[3] the number n of entry ids, ARGV[4 .. 3 + n] the entry ids,
+-- ARGV[3 + n + i] the newest id of index i among the messages just committed
+--
+-- The trim removes the oldest entries beyond the window, but only ids up to that newest id:
+-- newer entries may not be persisted yet, and a page that needs them can only find them in the
+-- index. The index stays a contiguous suffix of the thread, which the read path relies on.
+local n = tonumber(ARGV[3])
+-- In slices: unpack() of thousands of arguments would overflow Lua's stack.
+for from = 4, 3 + n, 1000 do
+  local to = math.min(from + 999, 3 + n)
+  redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, from, to))
+  redis.call('XDEL', KEYS[1], unpack(ARGV, from, to))
+end
+local window = tonumber(ARGV[2])
+for i = 2, #KEYS do
+  local k = KEYS[i]
+  local excess = redis.call('ZCARD', k) - window
+  if excess > 0 then
+    local bound = redis.call('ZRANGE', k, excess - 1, excess - 1)[1]
+    local newest = ARGV[2 + n + i]
+    if newest < bound then
+      bound = newest
+    end
+    redis.call('ZREMRANGEBYLEX', k, '-', '[' .. bound)
+  end
+end
+return n
