@@ -158,6 +158,9 @@ final class StreamPersister implements Runnable {
       } catch (RuntimeException | Error e) {
         // Whatever was read and not committed is pending under this consumer: read it again.
         shards.forEach(Shard::rereadOwnPending);
+        if (streamLost(e)) {
+          shards.forEach(sh -> sh.groupReady = false);
+        }
         if (running) {
           log.debug("persister waiting for redis: {}", e.toString());
           pause(backoff);
@@ -473,6 +476,20 @@ final class StreamPersister implements Runnable {
     }
   }
 
+  /**
+   * Redis lost a stream, and with it the consumer group (restarted without its data, flushed):
+   * the group is created again, or the shard's entries would never be read.
+   */
+  private static boolean streamLost(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      String message = String.valueOf(c.getMessage());
+      if (message.startsWith("NOGROUP") || message.contains("stream key no longer exists")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private static Duration next(Duration d) {
     Duration n = d.multipliedBy(2);
     return n.compareTo(RETRY_MAX) > 0 ? RETRY_MAX : n;
@@ -528,13 +545,10 @@ final class StreamPersister implements Runnable {
 
     void readFailed(Exception e) {
       rereadOwnPending();
-      Throwable cause = e.getCause() == null ? e : e.getCause();
-      String message = String.valueOf(cause.getMessage());
-      if (message.startsWith("NOGROUP")) {
-        // Redis lost the stream (restarted without its data, or flushed): create the group again.
+      if (streamLost(e)) {
         groupReady = false;
       }
-      log.debug("persister {}: read failed: {}", stream, cause.toString());
+      log.debug("persister {}: read failed: {}", stream, (e.getCause() == null ? e : e.getCause()).toString());
     }
 
     /**

@@ -5,11 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.lettuce.core.RedisClient;
 import io.messagestore.api.v1.DeadLetter;
 import io.messagestore.api.v1.GetTierStatusRequest;
 import io.messagestore.api.v1.ListDeadLettersRequest;
 import io.messagestore.api.v1.ReplayDeadLettersRequest;
 import io.messagestore.api.v1.Role;
+import io.messagestore.api.v1.SendMessageBatchRequest;
 import io.messagestore.api.v1.SendMessageRequest;
 import io.messagestore.api.v1.SendMessageResponse;
 import io.messagestore.api.v1.Tier;
@@ -118,6 +120,67 @@ class WriteOutageTest {
       acked.add(r.getMessage().getMessageId());
       return r.getAcknowledgedBy() == Tier.TIER_REDIS && r.getFailoverReason().isEmpty();
     });
+    assertExactlyOnceInPostgres(acked);
+  }
+
+  @Test
+  void postgresGoingAwayWhilePoisonIsIsolatedCountsAgainstNoOtherEntry() throws Exception {
+    // One delivery only: an entry whose insert fails for a lost connection would be
+    // dead-lettered at once, were that failure counted against it.
+    gw.close();
+    gw = TestGateway.startWith(tiers.settings(Map.of("MESSAGESTORE_MAX_DELIVERIES", "1")));
+    String t = "poison-then-gone-" + UUID.randomUUID();
+    gw.as("alice").sendMessage(msg(t, "owner"));
+    try (Connection c = Databases.connect(settings()); Statement s = c.createStatement()) {
+      // 'victim' takes its own connection down the first time it is inserted (a sequence is not
+      // rolled back with the transaction, so only once).
+      s.execute("CREATE SEQUENCE IF NOT EXISTS victim_inserts");
+      s.execute("CREATE OR REPLACE FUNCTION refuse_poison() RETURNS trigger AS $$ BEGIN "
+          + "IF NEW.content = 'poison' THEN RAISE EXCEPTION 'poison refused by test trigger'; END IF; "
+          + "IF NEW.content = 'victim' AND nextval('victim_inserts') = 1 THEN "
+          + "PERFORM pg_terminate_backend(pg_backend_pid()); END IF; RETURN NEW; END $$ LANGUAGE plpgsql");
+      s.execute("CREATE TRIGGER refuse_poison BEFORE INSERT ON messages FOR EACH ROW EXECUTE FUNCTION refuse_poison()");
+    }
+    try {
+      // One script, so one read: the three are one batch, which the poison makes go one by one.
+      List<SendMessageResponse> sent = gw.as("alice").sendMessageBatch(SendMessageBatchRequest.newBuilder()
+          .setThreadId(t).addMessages(msg(t, "poison")).addMessages(msg(t, "victim")).addMessages(msg(t, "good"))
+          .build()).getResultsList();
+      String poisonId = sent.get(0).getMessage().getMessageId();
+
+      assertExactlyOnceInPostgres(List.of(sent.get(1).getMessage().getMessageId(), sent.get(2).getMessage().getMessageId()));
+      Poll.until(Duration.ofSeconds(30), "the poison entry in the dead-letter stream",
+          () -> gw.admin().listDeadLetters(ListDeadLettersRequest.getDefaultInstance()).getDeadLettersList().stream()
+              .anyMatch(d -> d.getMessageId().equals(poisonId)));
+      assertThat(gw.admin().listDeadLetters(ListDeadLettersRequest.getDefaultInstance()).getDeadLettersList())
+          .extracting(DeadLetter::getMessageId).contains(poisonId)
+          .doesNotContain(sent.get(1).getMessage().getMessageId(), sent.get(2).getMessage().getMessageId());
+    } finally {
+      try (Connection c = Databases.connect(settings()); Statement s = c.createStatement()) {
+        s.execute("DROP TRIGGER IF EXISTS refuse_poison ON messages");
+      }
+    }
+  }
+
+  @Test
+  void persistenceResumesAfterRedisLosesItsStreams() throws Exception {
+    String t = "streams-lost-" + UUID.randomUUID();
+    List<String> acked = new ArrayList<>();
+    acked.add(gw.as("alice").sendMessage(msg(t, "before")).getMessage().getMessageId());
+    assertExactlyOnceInPostgres(acked);
+
+    // What a Redis restarted without its data, or flushed, leaves: no streams, no consumer group.
+    RedisClient client = RedisClient.create("redis://127.0.0.1:" + tiers.redisPort);
+    try (var c = client.connect()) {
+      c.sync().flushall();
+    } finally {
+      client.shutdown();
+    }
+    for (int i = 0; i < 20; i++) {
+      SendMessageResponse r = gw.as("alice").sendMessage(msg(t, "after " + i));
+      assertThat(r.getAcknowledgedBy()).isEqualTo(Tier.TIER_REDIS);
+      acked.add(r.getMessage().getMessageId());
+    }
     assertExactlyOnceInPostgres(acked);
   }
 
