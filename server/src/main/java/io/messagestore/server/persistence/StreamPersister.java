@@ -386,16 +386,25 @@ final class StreamPersister implements Runnable {
     }
     long nanos = System.nanoTime() - start;
     long committedAt = clock.millis();
+    List<Message> committed = new ArrayList<>();
+    List<String> awaited = new ArrayList<>();
+    List<Batch> refusedBatches = new ArrayList<>();
     for (int i = 0; i < batches.size(); i++) {
       Batch b = batches.get(i);
       if (refused.get(i) == null) {
         b.deliveries.forEach(d -> b.shard.unacked.add(d.entryId));
         b.shard.acknowledgement.committed(b.messages);
-        observer.committed(b.messages, b.awaited(), committedAt, nanos);
+        committed.addAll(b.messages);
+        awaited.addAll(b.awaited());
       } else {
-        commitOneByOne(b);
+        refusedBatches.add(b);
       }
     }
+    // Once per round: the thread-list caches and the other instances' waiters are one command each.
+    if (!committed.isEmpty()) {
+      observer.committed(committed, awaited, committedAt, nanos);
+    }
+    refusedBatches.forEach(this::commitOneByOne);
   }
 
   /** A batch PostgreSQL refused: find the entries it refuses, commit the rest. */
