@@ -16,7 +16,8 @@
                               #          Redis database of its own (so each one's persisters see
                               #          only its own streams), the no-op and the chosen cases
                               #          interleaved for ROUNDS rounds (default 3); means
-                              #          (BENCH_AB_CASES=get,list,threads,cache,durable,keyed picks the cases)
+                              #          (BENCH_AB_CASES=get,list,threads,cache,durable,keyed picks the cases;
+                              #          BENCH_AB_SETTINGS_A / _B="KEY=VALUE ..." set one gateway's settings)
 
 Every case runs back to back in one invocation against gateways started here, after a warm-up,
 so ratios against the Health/Check baseline of the same run hold on a noisy shared machine.
@@ -493,8 +494,10 @@ def ab():
     try:
         for k, jar in jars.items():
             db = AB_DATABASES[k]
-            gw = gws[k] = Gateway("ab-" + k, env, {"MESSAGESTORE_REDIS_URI": env["MESSAGESTORE_REDIS_URI"].rstrip("/") + f"/{db}"},
-                                  jar=jar)
+            extra = {"MESSAGESTORE_REDIS_URI": env["MESSAGESTORE_REDIS_URI"].rstrip("/") + f"/{db}"}
+            # e.g. BENCH_AB_SETTINGS_B="MESSAGESTORE_STREAM_SHARDS=1": one build, two settings.
+            extra.update(dict(kv.split("=", 1) for kv in os.environ.get(f"BENCH_AB_SETTINGS_{k}", "").split()))
+            gw = gws[k] = Gateway("ab-" + k, env, extra, jar=jar)
             pairs = populate_hot(gw, f"bench-q-{RUN}-{k}", db)
             hot_pages = [{"thread_id": f"bench-q-{RUN}-{k}-{i}", "page_size": 50, "newest_first": True} for i in range(50)]
             known = {"get": ("GetMessage hot (Redis)", "messagestore.v1.MessageStore/GetMessage", json.dumps(pairs)),

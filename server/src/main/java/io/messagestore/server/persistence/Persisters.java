@@ -28,8 +28,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs this gateway instance's {@link StreamPersister} (one loop for every stream shard),
  * publishes what it commits (metrics, local durable waiters, the persisted-ids channel for other
- * instances) and
- * completes local durable waiters for commits made elsewhere.
+ * instances) and completes local durable waiters for commits made elsewhere.
  */
 public final class Persisters implements PersistenceObserver, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Persisters.class);
