@@ -292,8 +292,10 @@ public final class NearCache {
     if (tracking.remove(connection)) {
       clear();
       // Tracking does not survive a reconnect: this connection is done, the next read opens a
-      // tracking one.
-      connection.closeAsync();
+      // tracking one. (Closed already when the gateway is shutting down.)
+      if (connection.isOpen()) {
+        connection.closeAsync();
+      }
     }
   }
 
