@@ -292,10 +292,8 @@ public final class NearCache {
     if (tracking.remove(connection)) {
       clear();
       // Tracking does not survive a reconnect: this connection is done, the next read opens a
-      // tracking one. (Closed already when the gateway is shutting down.)
-      if (connection.isOpen()) {
-        connection.closeAsync();
-      }
+      // tracking one.
+      connection.closeAsync();
     }
   }
 
