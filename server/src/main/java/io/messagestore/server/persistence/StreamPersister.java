@@ -187,10 +187,9 @@ final class StreamPersister implements Runnable {
         }
         s.groupReady = true;
       }
-      // Left over from the last round (one still out then, or one that failed): ahead of the reads.
-      s.settleAcknowledgement();
-      s.acknowledge();
     }
+    // Left over from the last round (one still out then, or one that failed): ahead of the reads.
+    sendAcknowledgements();
   }
 
   /**
@@ -203,7 +202,7 @@ final class StreamPersister implements Runnable {
    * @return whether a read failed
    */
   private boolean read(Round round, boolean newOnly) {
-    List<Shard> reading = new ArrayList<>();
+    List<ShardRead> reading = new ArrayList<>();
     boolean failed = false;
     for (Shard s : shards) {
       if (s.blocking != null) {
@@ -225,18 +224,20 @@ final class StreamPersister implements Runnable {
       if (!newOnly && claimIfDue(s, round)) {
         continue;
       }
-      s.reading = !newOnly && s.rereadOwnPending ? Read.OWN_PENDING : Read.NEW;
-      s.read = s.connection.async().xreadgroup(Consumer.from(GROUP, consumer), XReadArgs.Builder.count(batchSize),
-          s.reading == Read.OWN_PENDING ? XReadArgs.StreamOffset.from(s.stream, s.ownPendingCursor)
-              : XReadArgs.StreamOffset.lastConsumed(s.stream));
-      reading.add(s);
+      Read kind = !newOnly && s.rereadOwnPending ? Read.OWN_PENDING : Read.NEW;
+      reading.add(new ShardRead(s, kind, s.connection.async().xreadgroup(Consumer.from(GROUP, consumer),
+          XReadArgs.Builder.count(batchSize), kind == Read.OWN_PENDING
+              ? XReadArgs.StreamOffset.from(s.stream, s.ownPendingCursor)
+              : XReadArgs.StreamOffset.lastConsumed(s.stream))));
     }
-    for (Shard s : reading) {
-      failed |= !collect(s, s.read, s.reading, round);
-      s.read = null;
+    for (ShardRead r : reading) {
+      failed |= !collect(r.shard, r.reply, r.kind, round);
     }
     return failed;
   }
+
+  /** A non-blocking read sent this round, waited for once all are sent. */
+  private record ShardRead(Shard shard, Read kind, RedisFuture<List<StreamMessage<String, byte[]>>> reply) {}
 
   /** Waits for a read's reply and adds its entries; false when it failed. */
   private boolean collect(Shard s, RedisFuture<List<StreamMessage<String, byte[]>>> read, Read kind, Round round) {
@@ -525,8 +526,6 @@ final class StreamPersister implements Runnable {
     long nextClaimAt;
     /** The blocking read an idle round left out, until the round that collects it. */
     RedisFuture<List<StreamMessage<String, byte[]>>> blocking;
-    RedisFuture<List<StreamMessage<String, byte[]>>> read;
-    Read reading;
     /** Committed (or dead-lettered) entries whose XACK + XDEL has not been confirmed yet. */
     final Set<String> unacked = new LinkedHashSet<>();
     final Acknowledgement acknowledgement;
