@@ -5,17 +5,25 @@ import io.grpc.ChannelCredentials;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
-import io.grpc.StatusRuntimeException;
 import io.grpc.TlsChannelCredentials;
+import io.messagestore.api.v1.DeleteThreadRequest;
 import io.messagestore.api.v1.Durability;
+import io.messagestore.api.v1.GetRunStateRequest;
+import io.messagestore.api.v1.GetRunStateResponse;
+import io.messagestore.api.v1.GetThreadStatsRequest;
+import io.messagestore.api.v1.GetThreadStatsResponse;
 import io.messagestore.api.v1.GetMessageRequest;
 import io.messagestore.api.v1.ListMessagesRequest;
 import io.messagestore.api.v1.ListMessagesResponse;
 import io.messagestore.api.v1.ListThreadsRequest;
 import io.messagestore.api.v1.ListThreadsResponse;
 import io.messagestore.api.v1.Message;
+import io.messagestore.api.v1.MessageStoreAdminGrpc;
+import io.messagestore.api.v1.MessageStoreAdminGrpc.MessageStoreAdminBlockingStub;
 import io.messagestore.api.v1.MessageStoreGrpc;
 import io.messagestore.api.v1.MessageStoreGrpc.MessageStoreBlockingStub;
+import io.messagestore.api.v1.PutRunStateRequest;
+import io.messagestore.api.v1.PutRunStateResponse;
 import io.messagestore.api.v1.Role;
 import io.messagestore.api.v1.SendMessageBatchRequest;
 import io.messagestore.api.v1.SendMessageRequest;
@@ -23,6 +31,7 @@ import io.messagestore.api.v1.SendMessageResponse;
 import io.messagestore.api.v1.ThreadSummary;
 import io.messagestore.client.internal.BearerTokenCredentials;
 import io.messagestore.client.internal.PagingIterator;
+import io.messagestore.client.internal.UnaryCaller;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -30,7 +39,6 @@ import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 
@@ -51,11 +59,14 @@ import java.util.stream.Stream;
  * Every call carries {@code authorization: Bearer <token>}. The token supplier is asked once
  * per call (per page when paging), so it can hand out a rotated token at any time. A supplier
  * that throws or returns null or a blank string fails the call with {@code UNAUTHENTICATED}
- * before anything is sent.
+ * before anything is sent. A client built with {@link Builder#unauthenticated()} or
+ * {@link #createUnauthenticated} sends no token, for a gateway run with
+ * {@code MESSAGESTORE_AUTH=disabled} or a channel whose own interceptors authenticate.
  *
  * <h2>Deadlines</h2>
  * Every RPC gets {@link MessageStoreClientOptions#deadline()}, counted from its start; each
  * page of {@link #messages} and {@link #threads()} is a separate RPC with its own deadline.
+ * A {@link #watch} has none: it lasts until it is closed or the thread is deleted.
  *
  * <h2>Idempotency keys</h2>
  * With {@link MessageStoreClientOptions#autoIdempotencyKeys()} on (the default),
@@ -74,22 +85,36 @@ import java.util.stream.Stream;
  * description. For the lazy {@link #messages} stream that happens while it is consumed.
  *
  * <p>A client is thread-safe and meant to be shared. The streams it returns are not.
+ *
+ * <p>This class is the whole blocking API of {@code messagestore.v1.MessageStore} in one place,
+ * which is why it is long; most of it is documentation, and the call plumbing it shares with
+ * {@link MessageStoreAdminClient} lives in {@code internal}.
  */
 public final class MessageStoreClient implements AutoCloseable {
 
   private static final long CLOSE_GRACE_SECONDS = 5;
 
   private final ManagedChannel ownedChannel;
-  private final MessageStoreBlockingStub stub;
+  private final UnaryCaller<MessageStoreBlockingStub> calls;
+  private final MessageStoreAdminClient admin;
   private final MessageStoreClientOptions options;
   private final AtomicBoolean closed = new AtomicBoolean();
 
+  /** @param tokenSupplier null for a client that sends no token */
   private MessageStoreClient(Channel channel, ManagedChannel ownedChannel,
       Supplier<String> tokenSupplier, MessageStoreClientOptions options) {
     this.ownedChannel = ownedChannel;
     this.options = Objects.requireNonNull(options, "options");
-    this.stub = MessageStoreGrpc.newBlockingStub(channel)
-        .withCallCredentials(new BearerTokenCredentials(tokenSupplier));
+    MessageStoreBlockingStub stub = MessageStoreGrpc.newBlockingStub(channel);
+    MessageStoreAdminBlockingStub adminStub = MessageStoreAdminGrpc.newBlockingStub(channel);
+    if (tokenSupplier != null) {
+      BearerTokenCredentials credentials = new BearerTokenCredentials(tokenSupplier);
+      stub = stub.withCallCredentials(credentials);
+      adminStub = adminStub.withCallCredentials(credentials);
+    }
+    this.calls = new UnaryCaller<>(stub, options.deadline(), closed::get);
+    this.admin = new MessageStoreAdminClient(
+        new UnaryCaller<>(adminStub, options.deadline(), closed::get), options);
   }
 
   /** Returns a builder for a client that owns (and on {@link #close()} shuts down) its channel. */
@@ -110,6 +135,17 @@ public final class MessageStoreClient implements AutoCloseable {
     Objects.requireNonNull(channel, "channel");
     Objects.requireNonNull(tokenSupplier, "tokenSupplier");
     return new MessageStoreClient(channel, null, tokenSupplier, options);
+  }
+
+  /**
+   * Creates a client on a channel the caller owns that sends no token: for a gateway run with
+   * {@code MESSAGESTORE_AUTH=disabled} (loopback development only), or a channel whose own
+   * interceptors add the credentials. {@link #close()} leaves the channel open.
+   */
+  public static MessageStoreClient createUnauthenticated(Channel channel,
+      MessageStoreClientOptions options) {
+    Objects.requireNonNull(channel, "channel");
+    return new MessageStoreClient(channel, null, null, options);
   }
 
   /** The options this client applies to every call. */
@@ -158,7 +194,7 @@ public final class MessageStoreClient implements AutoCloseable {
   public SendMessageResponse send(SendMessageRequest request) {
     Objects.requireNonNull(request, "request");
     SendMessageRequest toSend = options.autoIdempotencyKeys() ? withIdempotencyKey(request) : request;
-    return call("SendMessage", s -> s.sendMessage(toSend));
+    return calls.call("SendMessage", s -> s.sendMessage(toSend));
   }
 
   /**
@@ -192,7 +228,7 @@ public final class MessageStoreClient implements AutoCloseable {
       batch.addMessages(options.autoIdempotencyKeys() ? withIdempotencyKey(message) : message);
     }
     SendMessageBatchRequest request = batch.build();
-    return call("SendMessageBatch", s -> s.sendMessageBatch(request)).getResultsList();
+    return calls.call("SendMessageBatch", s -> s.sendMessageBatch(request)).getResultsList();
   }
 
   /**
@@ -206,7 +242,7 @@ public final class MessageStoreClient implements AutoCloseable {
         .setThreadId(Objects.requireNonNull(threadId, "threadId"))
         .setMessageId(Objects.requireNonNull(messageId, "messageId"))
         .build();
-    return call("GetMessage", s -> s.getMessage(request)).getMessage();
+    return calls.call("GetMessage", s -> s.getMessage(request)).getMessage();
   }
 
   /** Same as {@link #messages(String, boolean) messages(threadId, false)}: oldest first. */
@@ -235,7 +271,7 @@ public final class MessageStoreClient implements AutoCloseable {
           .setPageToken(token)
           .setNewestFirst(newestFirst)
           .build();
-      ListMessagesResponse page = call("ListMessages", s -> s.listMessages(request));
+      ListMessagesResponse page = calls.call("ListMessages", s -> s.listMessages(request));
       return new PagingIterator.Page<>(page.getMessagesList(), page.getNextPageToken());
     });
   }
@@ -251,12 +287,85 @@ public final class MessageStoreClient implements AutoCloseable {
           .setPageSize(options.pageSize())
           .setPageToken(token)
           .build();
-      ListThreadsResponse page = call("ListThreads", s -> s.listThreads(request));
+      ListThreadsResponse page = calls.call("ListThreads", s -> s.listThreads(request));
       return new PagingIterator.Page<>(page.getThreadsList(), page.getNextPageToken());
     });
     List<ThreadSummary> threads = new ArrayList<>();
     pages.forEachRemaining(threads::add);
     return threads;
+  }
+
+  /**
+   * Removes a thread and all its messages from every tier. Only the thread's owner or an admin
+   * may delete it.
+   *
+   * @return how many messages were removed
+   * @throws MessageStoreException {@code PERMISSION_DENIED} for another user's thread, or any
+   *     other failure
+   */
+  public long deleteThread(String threadId) {
+    DeleteThreadRequest request = DeleteThreadRequest.newBuilder()
+        .setThreadId(Objects.requireNonNull(threadId, "threadId"))
+        .build();
+    return calls.call("DeleteThread", s -> s.deleteThread(request)).getDeletedMessages();
+  }
+
+  /**
+   * Analytics of one thread: message count, counts per role, content bytes, first and last
+   * message times.
+   *
+   * @throws MessageStoreException if the call fails
+   */
+  public GetThreadStatsResponse threadStats(String threadId) {
+    GetThreadStatsRequest request = GetThreadStatsRequest.newBuilder()
+        .setThreadId(Objects.requireNonNull(threadId, "threadId"))
+        .build();
+    return calls.call("GetThreadStats", s -> s.getThreadStats(request));
+  }
+
+  /**
+   * Writes the state of an agent run. With {@code expected_version} other than 0 the write
+   * applies only if the run is at that version; otherwise the call fails with {@code ABORTED}
+   * naming the current version.
+   *
+   * @throws MessageStoreException {@code ABORTED} on a version conflict, or any other failure
+   */
+  public PutRunStateResponse putRunState(PutRunStateRequest request) {
+    Objects.requireNonNull(request, "request");
+    return calls.call("PutRunState", s -> s.putRunState(request));
+  }
+
+  /**
+   * Reads a run's state: the latest version when {@code version} is 0, else that version
+   * (kept only for runs written with {@code CHECKPOINT_FULL}).
+   *
+   * @throws MessageStoreException {@code NOT_FOUND} if there is no such run or version, or any
+   *     other failure
+   */
+  public GetRunStateResponse getRunState(String runId, long version) {
+    GetRunStateRequest request = GetRunStateRequest.newBuilder()
+        .setRunId(Objects.requireNonNull(runId, "runId"))
+        .setVersion(version)
+        .build();
+    return calls.call("GetRunState", s -> s.getRunState(request));
+  }
+
+  /**
+   * Watches a thread's events as they happen. The call is made when the returned watch is
+   * first read; see {@link ThreadWatch} for how it resumes after a broken stream.
+   *
+   * @param afterMessageId replay the thread's messages after this id first; {@code ""} or null
+   *     for live events only
+   */
+  public ThreadWatch watch(String threadId, String afterMessageId) {
+    Objects.requireNonNull(threadId, "threadId");
+    return new ThreadWatch(threadId, afterMessageId,
+        request -> calls.stub().watchThread(request), ThreadWatch.DEFAULT_FIRST_BACKOFF);
+  }
+
+  /** The operator calls, on this client's channel and with its token supplier and options. */
+  public MessageStoreAdminClient admin() {
+    return admin;
   }
 
   /**
@@ -290,33 +399,12 @@ public final class MessageStoreClient implements AutoCloseable {
         .build();
   }
 
-  private <T> T call(String rpc, Function<MessageStoreBlockingStub, T> body) {
-    if (closed.get()) {
-      throw new IllegalStateException("MessageStoreClient is closed");
-    }
-    // The deadline is fixed when the stub is derived, so it must be derived per call.
-    MessageStoreBlockingStub withDeadline =
-        stub.withDeadlineAfter(deadlineNanos(), TimeUnit.NANOSECONDS);
-    try {
-      return body.apply(withDeadline);
-    } catch (StatusRuntimeException e) {
-      throw new MessageStoreException(rpc, e.getStatus(), e);
-    }
-  }
-
-  private long deadlineNanos() {
-    try {
-      return options.deadline().toNanos();
-    } catch (ArithmeticException tooLongForNanos) {
-      return Long.MAX_VALUE;
-    }
-  }
-
   /** Builds a {@link MessageStoreClient} with its own channel; not thread-safe. */
   public static final class Builder {
     private String target;
     private ChannelCredentials credentials;
     private Supplier<String> tokenSupplier;
+    private boolean unauthenticated;
     private MessageStoreClientOptions options = MessageStoreClientOptions.defaults();
 
     private Builder() {}
@@ -356,6 +444,17 @@ public final class MessageStoreClient implements AutoCloseable {
      */
     public Builder tokenSupplier(Supplier<String> tokenSupplier) {
       this.tokenSupplier = Objects.requireNonNull(tokenSupplier, "tokenSupplier");
+      this.unauthenticated = false;
+      return this;
+    }
+
+    /**
+     * Sends no token, for a gateway run with {@code MESSAGESTORE_AUTH=disabled} (loopback
+     * development only). Replaces a token supplier set earlier.
+     */
+    public Builder unauthenticated() {
+      this.unauthenticated = true;
+      this.tokenSupplier = null;
       return this;
     }
 
@@ -368,13 +467,14 @@ public final class MessageStoreClient implements AutoCloseable {
     /**
      * Creates the channel and the client. No connection is made until the first call.
      *
-     * @throws IllegalStateException if the target or the token supplier is missing
+     * @throws IllegalStateException if the target is missing, or the token supplier is and
+     *     {@link #unauthenticated()} was not called
      */
     public MessageStoreClient build() {
       if (target == null) {
         throw new IllegalStateException("target is required");
       }
-      if (tokenSupplier == null) {
+      if (tokenSupplier == null && !unauthenticated) {
         throw new IllegalStateException("tokenSupplier is required");
       }
       ChannelCredentials channelCredentials =

@@ -7,25 +7,40 @@ import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
+import io.messagestore.api.v1.DeleteThreadRequest;
+import io.messagestore.api.v1.DeleteThreadResponse;
 import io.messagestore.api.v1.GetMessageRequest;
 import io.messagestore.api.v1.GetMessageResponse;
+import io.messagestore.api.v1.GetRunStateRequest;
+import io.messagestore.api.v1.GetRunStateResponse;
+import io.messagestore.api.v1.GetThreadStatsRequest;
+import io.messagestore.api.v1.GetThreadStatsResponse;
 import io.messagestore.api.v1.ListMessagesRequest;
 import io.messagestore.api.v1.ListMessagesResponse;
 import io.messagestore.api.v1.ListThreadsRequest;
 import io.messagestore.api.v1.ListThreadsResponse;
 import io.messagestore.api.v1.Message;
 import io.messagestore.api.v1.MessageStoreGrpc;
+import io.messagestore.api.v1.PutRunStateRequest;
+import io.messagestore.api.v1.PutRunStateResponse;
+import io.messagestore.api.v1.RunState;
 import io.messagestore.api.v1.SendMessageBatchRequest;
 import io.messagestore.api.v1.SendMessageBatchResponse;
 import io.messagestore.api.v1.SendMessageRequest;
 import io.messagestore.api.v1.SendMessageResponse;
+import io.messagestore.api.v1.ThreadEvent;
 import io.messagestore.api.v1.ThreadSummary;
+import io.messagestore.api.v1.WatchThreadRequest;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Queue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.function.Supplier;
 
 /**
@@ -44,6 +59,29 @@ final class FakeMessageStore extends MessageStoreGrpc.MessageStoreImplBase {
   final Queue<SendMessageBatchRequest> batchRequests = new ConcurrentLinkedQueue<>();
   final Queue<ListMessagesRequest> listMessagesRequests = new ConcurrentLinkedQueue<>();
   final Queue<ListThreadsRequest> listThreadsRequests = new ConcurrentLinkedQueue<>();
+  final Queue<DeleteThreadRequest> deleteRequests = new ConcurrentLinkedQueue<>();
+  final Queue<WatchThreadRequest> watchRequests = new ConcurrentLinkedQueue<>();
+  final Map<String, RunState> runStates = new ConcurrentHashMap<>();
+  /**
+   * What each WatchThread call does, one script per call in order: its events, then how it
+   * ends. A call without a script stays open, sending nothing.
+   */
+  final BlockingQueue<WatchScript> watchScripts = new LinkedBlockingQueue<>();
+
+  /** One WatchThread call: these events, then {@code end} (null: complete with OK). */
+  record WatchScript(List<ThreadEvent> events, Status end, boolean stayOpen) {
+    static WatchScript thenFail(Status end, ThreadEvent... events) {
+      return new WatchScript(List.of(events), end, false);
+    }
+
+    static WatchScript thenComplete(ThreadEvent... events) {
+      return new WatchScript(List.of(events), null, false);
+    }
+
+    static WatchScript thenStayOpen(ThreadEvent... events) {
+      return new WatchScript(List.of(events), null, true);
+    }
+  }
 
   /** When set, every RPC fails with this status. */
   volatile Status failWith;
@@ -123,6 +161,77 @@ final class FakeMessageStore extends MessageStoreGrpc.MessageStoreImplBase {
       return ListThreadsResponse.newBuilder()
           .addAllThreads(page.items).setNextPageToken(page.nextToken).build();
     });
+  }
+
+  @Override
+  public void deleteThread(DeleteThreadRequest request, StreamObserver<DeleteThreadResponse> out) {
+    deleteRequests.add(request);
+    answer(out, () -> {
+      long removed = messages.stream().filter(m -> m.getThreadId().equals(request.getThreadId())).count();
+      messages.removeIf(m -> m.getThreadId().equals(request.getThreadId()));
+      return DeleteThreadResponse.newBuilder().setDeletedMessages(removed).build();
+    });
+  }
+
+  @Override
+  public void getThreadStats(GetThreadStatsRequest request,
+      StreamObserver<GetThreadStatsResponse> out) {
+    answer(out, () -> GetThreadStatsResponse.newBuilder()
+        .setThreadId(request.getThreadId())
+        .setMessageCount(messages.stream()
+            .filter(m -> m.getThreadId().equals(request.getThreadId())).count())
+        .build());
+  }
+
+  @Override
+  public void putRunState(PutRunStateRequest request, StreamObserver<PutRunStateResponse> out) {
+    answer(out, () -> {
+      RunState current = runStates.get(request.getRunId());
+      long version = current == null ? 0 : current.getVersion();
+      if (request.getExpectedVersion() != 0 && request.getExpectedVersion() != version) {
+        throw Status.ABORTED.withDescription("run '" + request.getRunId() + "' is at version "
+            + version).asRuntimeException();
+      }
+      RunState next = RunState.newBuilder()
+          .setRunId(request.getRunId())
+          .setThreadId(request.getThreadId())
+          .setState(request.getState())
+          .setVersion(version + 1)
+          .setCompleted(request.getCompleted())
+          .build();
+      runStates.put(request.getRunId(), next);
+      return PutRunStateResponse.newBuilder().setRunState(next).build();
+    });
+  }
+
+  @Override
+  public void getRunState(GetRunStateRequest request, StreamObserver<GetRunStateResponse> out) {
+    answer(out, () -> {
+      RunState state = runStates.get(request.getRunId());
+      if (state == null) {
+        throw Status.NOT_FOUND.withDescription("run '" + request.getRunId() + "' not found")
+            .asRuntimeException();
+      }
+      return GetRunStateResponse.newBuilder().setRunState(state).build();
+    });
+  }
+
+  @Override
+  public void watchThread(WatchThreadRequest request, StreamObserver<ThreadEvent> out) {
+    watchRequests.add(request);
+    WatchScript script = watchScripts.poll();
+    if (script == null) {
+      return;
+    }
+    script.events().forEach(out::onNext);
+    if (script.stayOpen()) {
+      return;
+    }
+    if (script.end() == null) {
+      out.onCompleted();
+    } else {
+      out.onError(script.end().asRuntimeException());
+    }
   }
 
   private SendMessageResponse stored(SendMessageRequest request) {

@@ -82,6 +82,16 @@ class MessageStoreClientBuilderTest {
   }
 
   @Test
+  void anUnauthenticatedClientNeedsNoTokenSupplierAndSendsNoToken() {
+    try (MessageStoreClient client = MessageStoreClient.builder()
+        .target(target).plaintext().unauthenticated().build()) {
+      client.send("t", Role.ROLE_USER, "hi");
+    }
+
+    assertThat(fake.authorizationHeaders).containsExactly("<none>");
+  }
+
+  @Test
   void blankTargetFailsAtTheSetter() {
     assertThatThrownBy(() -> MessageStoreClient.builder().target(" "))
         .isInstanceOf(IllegalArgumentException.class)
