@@ -13,6 +13,7 @@ import io.messagestore.api.v1.GetRunStateResponse;
 import io.messagestore.api.v1.GetThreadStatsRequest;
 import io.messagestore.api.v1.GetThreadStatsResponse;
 import io.messagestore.api.v1.GetMessageRequest;
+import io.messagestore.api.v1.GetMessageResponse;
 import io.messagestore.api.v1.ListMessagesRequest;
 import io.messagestore.api.v1.ListMessagesResponse;
 import io.messagestore.api.v1.ListThreadsRequest;
@@ -238,11 +239,21 @@ public final class MessageStoreClient implements AutoCloseable {
    *     failure
    */
   public Message get(String threadId, String messageId) {
+    return getMessage(threadId, messageId).getMessage();
+  }
+
+  /**
+   * Reads one message, with the tier that served it ({@code served_from}).
+   *
+   * @throws MessageStoreException {@code NOT_FOUND} if there is no such message, or any other
+   *     failure
+   */
+  public GetMessageResponse getMessage(String threadId, String messageId) {
     GetMessageRequest request = GetMessageRequest.newBuilder()
         .setThreadId(Objects.requireNonNull(threadId, "threadId"))
         .setMessageId(Objects.requireNonNull(messageId, "messageId"))
         .build();
-    return calls.call("GetMessage", s -> s.getMessage(request)).getMessage();
+    return calls.call("GetMessage", s -> s.getMessage(request));
   }
 
   /** Same as {@link #messages(String, boolean) messages(threadId, false)}: oldest first. */
