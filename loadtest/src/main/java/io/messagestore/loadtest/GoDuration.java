@@ -3,6 +3,7 @@ package io.messagestore.loadtest;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import picocli.CommandLine;
 
 /** Parses Go duration strings ("20s", "1m30s", "500ms", "250us") as ghz's flags take them. */
 public final class GoDuration {
@@ -16,6 +17,10 @@ public final class GoDuration {
         String s = text.trim();
         if (s.equals("0")) {
             return Duration.ZERO;
+        }
+        if (s.startsWith("-")) {
+            // Go accepts "-5s", but no flag of the tool means anything by a negative time
+            throw new IllegalArgumentException("'" + text + "' is negative; give a duration like 10s, 1m30s or 500ms");
         }
         Matcher m = PART.matcher(s);
         int at = 0;
@@ -39,5 +44,17 @@ public final class GoDuration {
             throw new IllegalArgumentException("'" + text + "' is not a duration like 10s, 1m30s or 500ms");
         }
         return Duration.ofNanos((long) nanos);
+    }
+
+    /** Lets picocli reject a bad duration while parsing, as a usage error naming the flag. */
+    public static final class Converter implements CommandLine.ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            try {
+                return parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
     }
 }

@@ -1,6 +1,5 @@
 package io.messagestore.loadtest;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.Descriptors;
 import com.google.protobuf.DynamicMessage;
@@ -28,6 +27,7 @@ import io.messagestore.loadtest.run.RunOutcome;
 import io.messagestore.loadtest.scenario.Mix;
 import io.messagestore.loadtest.scenario.MixedScenario;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStreamWriter;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -38,14 +38,17 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * A ghz-compatible load tester for the MessageStore gateway: ghz's flags, ghz's report fields
@@ -67,7 +70,8 @@ public final class LoadTestCommand implements Callable<Integer> {
     String call;
 
     @Option(names = {"-d", "--data"}, paramLabel = "JSON",
-            description = "Request data as JSON (@ reads stdin); a JSON array is sent round-robin. Templates: {{.RequestNumber}}, "
+            description = "Request data as JSON, @FILE to read it from a file, @ from stdin; a JSON array is sent "
+                    + "round-robin. Templates: {{.RequestNumber}}, "
                     + "{{.WorkerID}}, {{newUUID}}, {{randomString N}}, {{randomInt MIN MAX}}, {{.TimestampUnix}}.")
     String data;
 
@@ -80,8 +84,9 @@ public final class LoadTestCommand implements Callable<Integer> {
     @Option(names = {"-n", "--total"}, defaultValue = "200", description = "Calls to make (${DEFAULT-VALUE}); ignored with -z.")
     long total;
 
-    @Option(names = {"-z", "--duration"}, paramLabel = "DURATION", description = "Run for this long (e.g. 30s); -n is ignored.")
-    String duration;
+    @Option(names = {"-z", "--duration"}, paramLabel = "DURATION", converter = GoDuration.Converter.class,
+            description = "Run for this long (e.g. 30s); -n is ignored. 0 = off, as in ghz.")
+    Duration duration;
 
     @Option(names = "--duration-stop", defaultValue = "close", paramLabel = "close|wait|ignore",
             description = "At the end of -z: cancel calls in flight and record them (close), let them finish (wait), "
@@ -99,15 +104,16 @@ public final class LoadTestCommand implements Callable<Integer> {
     int cpus;
 
     @Option(names = {"-t", "--timeout"}, defaultValue = "20s", paramLabel = "DURATION",
-            description = "Per-call deadline (${DEFAULT-VALUE}); 0 for none.")
-    String timeout;
+            converter = GoDuration.Converter.class, description = "Per-call deadline (${DEFAULT-VALUE}); 0 for none.")
+    Duration timeout;
 
     @Option(names = "--connect-timeout", defaultValue = "10s", paramLabel = "DURATION",
-            description = "How long to wait for a connection (${DEFAULT-VALUE}).")
-    String connectTimeout;
+            converter = GoDuration.Converter.class, description = "How long to wait for a connection (${DEFAULT-VALUE}).")
+    Duration connectTimeout;
 
     @Option(names = {"-m", "--metadata"}, paramLabel = "JSON",
-            description = "Request metadata as a JSON object, e.g. '{\"authorization\":\"Bearer TOKEN\"}'.")
+            description = "Request metadata as a JSON object, e.g. '{\"authorization\":\"Bearer TOKEN\"}', "
+                    + "or @FILE to read it from a file.")
     String metadata;
 
     @Option(names = {"-M", "--metadata-file"}, paramLabel = "FILE", description = "Read -m metadata from a file.")
@@ -166,15 +172,15 @@ public final class LoadTestCommand implements Callable<Integer> {
     long toolWarmup;
 
     @Option(names = "--tool-warmup-time", defaultValue = "3s", paramLabel = "DURATION",
-            description = "Longest the tool warm-up may take (${DEFAULT-VALUE}).")
-    String toolWarmupTime;
+            converter = GoDuration.Converter.class, description = "Longest the tool warm-up may take (${DEFAULT-VALUE}).")
+    Duration toolWarmupTime;
 
     @Option(names = "--compare", paramLabel = "METHOD",
             description = "Run this baseline call first with the same settings and report both and the ratios.")
     String compareCall;
 
     @Option(names = "--compare-data", paramLabel = "JSON",
-            description = "Request data of the baseline (default: -d with unknown fields ignored).")
+            description = "Request data of the baseline, or @FILE (default: -d with unknown fields ignored).")
     String compareData;
 
     @Option(names = "--scenario", paramLabel = "mixed", description = "Run a scenario instead of one --call.")
@@ -190,9 +196,9 @@ public final class LoadTestCommand implements Callable<Integer> {
     @Option(names = "--content-size", defaultValue = "256", description = "Message content bytes in the scenario (${DEFAULT-VALUE}).")
     int contentSize;
 
-    @Option(names = "--watch-hold", defaultValue = "1s", paramLabel = "DURATION",
+    @Option(names = "--watch-hold", defaultValue = "1s", paramLabel = "DURATION", converter = GoDuration.Converter.class,
             description = "How long a scenario watcher keeps its stream open (${DEFAULT-VALUE}).")
-    String watchHold;
+    Duration watchHold;
 
     @Option(names = "--measure-persistence-lag",
             description = "Sample acknowledged messages and report the time until each is committed in PostgreSQL.")
@@ -210,36 +216,50 @@ public final class LoadTestCommand implements Callable<Integer> {
     @Option(names = "--lag-sample-every", defaultValue = "10", description = "Sample every Nth acknowledged message (${DEFAULT-VALUE}).")
     int lagSampleEvery;
 
-    @Option(names = "--lag-wait", defaultValue = "10s", paramLabel = "DURATION",
+    @Option(names = "--lag-wait", defaultValue = "10s", paramLabel = "DURATION", converter = GoDuration.Converter.class,
             description = "After the run, wait this long for sampled messages to be persisted (${DEFAULT-VALUE}).")
-    String lagWait;
+    Duration lagWait;
 
+    @Spec
+    CommandSpec spec;
+
+    private final InputStream stdin;
     private final PrintStream stdout;
     private final AtomicReference<LoadRunner> activeRunner = new AtomicReference<>();
     private java.util.concurrent.ScheduledExecutorService dispatchLoop;
 
     public LoadTestCommand() {
-        this(System.out);
+        this(System.in, System.out);
     }
 
-    LoadTestCommand(PrintStream stdout) {
+    LoadTestCommand(InputStream stdin, PrintStream stdout) {
+        this.stdin = stdin;
         this.stdout = stdout;
     }
 
     public static void main(String[] args) {
-        System.exit(run(args, System.out, System.err));
+        System.exit(run(args, System.in, System.out, System.err));
     }
 
     /** Runs the command and returns the exit status: 0 done, 1 could not run, 2 bad flags. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
-        LoadTestCommand command = new LoadTestCommand(out);
+        return run(args, System.in, out, err);
+    }
+
+    /** As {@link #run(String[], PrintStream, PrintStream)}, with "-d @" reading {@code in}. */
+    public static int run(String[] args, InputStream in, PrintStream out, PrintStream err) {
+        LoadTestCommand command = new LoadTestCommand(in, out);
         CommandLine commandLine = new CommandLine(command);
+        // "@file" is ghz's way to give -m and -d a file; picocli would otherwise splice the
+        // file's words into the command line (and echo them, token included, in its error)
+        commandLine.setExpandAtFiles(false);
         commandLine.setOut(new PrintWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), true));
         commandLine.setErr(new PrintWriter(new OutputStreamWriter(err, StandardCharsets.UTF_8), true));
+        commandLine.setParameterExceptionHandler(new UsageErrorHandler());
         commandLine.setExecutionExceptionHandler((e, cl, parsed) -> {
             if (e instanceof LoadTestException || e instanceof IllegalArgumentException) {
                 // one line, always: scripts and CI logs show the reason next to the exit status
-                cl.getErr().println("error: " + String.valueOf(e.getMessage()).replaceAll("\\s*\\R\\s*", " "));
+                cl.getErr().println("error: " + UsageErrorHandler.oneLine(e.getMessage()));
                 return 1;
             }
             cl.getErr().println("error: " + e);
@@ -251,16 +271,14 @@ public final class LoadTestCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        validate();
+        OptionChecks.check(this, spec.commandLine());
         ConnectionOptions connection = new ConnectionOptions(host, insecure, caCert, cert, key, cname, skipTls,
-                authority, connections, GoDuration.parse(connectTimeout));
-        LoadProfile profile = new LoadProfile(concurrency, total, duration == null ? null : GoDuration.parse(duration),
-                rps, skipFirst, GoDuration.parse(timeout),
-                LoadProfile.DurationStop.valueOf(durationStop.toUpperCase()));
-        MetadataSource headers = MetadataSource.parse(metadataFile != null ? Files.readString(metadataFile) : metadata);
-        // ghz: "-d @" reads the data from stdin
-        String requestData = dataFile != null ? Files.readString(dataFile)
-                : "@".equals(data) ? new String(System.in.readAllBytes(), StandardCharsets.UTF_8) : data;
+                authority, connections, connectTimeout);
+        LoadProfile profile = new LoadProfile(concurrency, total, runDuration(), rps, skipFirst, timeout,
+                LoadProfile.DurationStop.valueOf(durationStop.toUpperCase(Locale.ROOT)));
+        MetadataSource headers = headers();
+        String requestData = dataFile != null ? OptionText.read("-D", dataFile) : OptionText.resolve("-d", data, stdin);
+        String baselineData = OptionText.resolve("--compare-data", compareData, stdin);
 
         int eventLoops = cpus > 0 ? cpus : Math.min(connections, Runtime.getRuntime().availableProcessors());
         Channels.ChannelSet channelSet = Channels.open(connection, eventLoops);
@@ -292,17 +310,15 @@ public final class LoadTestCommand implements Callable<Integer> {
             // an unknown method of a known service fails here, before any connection is needed
             resolver.resolveLocally(call);
             Channels.awaitReady(channels, connection, headers.headers(0, "c0w0"));
-            Duration resolveTimeout = GoDuration.parse(connectTimeout);
             Descriptors.MethodDescriptor target = resolver.resolve(call, channels.get(0),
-                    headers.headers(0, "c0w0"), resolveTimeout);
+                    headers.headers(0, "c0w0"), connectTimeout);
             if (compareCall != null) {
                 Descriptors.MethodDescriptor baseline = resolver.resolve(compareCall, channels.get(0),
-                        headers.headers(0, "c0w0"), resolveTimeout);
+                        headers.headers(0, "c0w0"), connectTimeout);
                 // bad target data must fail before the baseline has run, not after
                 RequestSource.compile(requestData, target.getInputType(), false);
-                String baselineData = compareData != null ? compareData : requestData;
-                Report baselineReport = runCall(channels, profile, headers, baseline, baselineData,
-                        compareData == null, compareCall, false);
+                Report baselineReport = runCall(channels, profile, headers, baseline,
+                        baselineData != null ? baselineData : requestData, baselineData == null, compareCall, false);
                 Report targetReport = runCall(channels, profile, headers, target, requestData, false, call,
                         measureLag);
                 writeComparison(new Comparison(baselineReport, targetReport));
@@ -320,25 +336,18 @@ public final class LoadTestCommand implements Callable<Integer> {
         }
     }
 
-    private void validate() {
-        if (host == null || host.isBlank()) {
-            throw new LoadTestException("no target: give HOST, e.g. localhost:50051");
+    private MetadataSource headers() {
+        if (metadataFile != null) {
+            return MetadataSource.parse(OptionText.read("-M", metadataFile), "-M metadata file " + metadataFile);
         }
-        if (scenario != null && !scenario.equals("mixed")) {
-            throw new LoadTestException("unknown --scenario '" + scenario + "' (known: mixed)");
-        }
-        if (scenario == null && (call == null || call.isBlank())) {
-            throw new LoadTestException("--call is required, e.g. --call messagestore.v1.MessageStore/SendMessage");
-        }
-        if (!List.of("summary", "json", "pretty", "csv", "html").contains(format)) {
-            throw new LoadTestException("unknown -O format '" + format + "' (summary, json, pretty, csv, html)");
-        }
-        if (!List.of("close", "wait", "ignore").contains(durationStop)) {
-            throw new LoadTestException("--duration-stop must be close, wait or ignore");
-        }
-        if (measureLag && lagSource.equals("postgres") && postgresJdbcUrl == null) {
-            throw new LoadTestException("--lag-source postgres needs --postgres-jdbc-url");
-        }
+        boolean fromFile = metadata != null && metadata.startsWith("@");
+        return MetadataSource.parse(OptionText.resolve("-m", metadata, stdin),
+                fromFile ? "-m metadata file " + metadata.substring(1) : "-m metadata");
+    }
+
+    /** ghz: -z 0 (its default) means no duration. */
+    Duration runDuration() {
+        return duration == null || duration.isZero() ? null : duration;
     }
 
     private Report runCall(List<ManagedChannel> channels, LoadProfile profile, MetadataSource headers,
@@ -357,12 +366,12 @@ public final class LoadTestCommand implements Callable<Integer> {
         }
         GenericCallLauncher launcher = new GenericCallLauncher(RawMarshallers.methodOf(method, withLag), requests,
                 headers, profile.callTimeout().toNanos(), observer);
-        ToolWarmup.run(toolWarmup, GoDuration.parse(toolWarmupTime), profile.concurrency(), () -> new GenericCallLauncher(
+        ToolWarmup.run(toolWarmup, toolWarmupTime, profile.concurrency(), () -> new GenericCallLauncher(
                 RawMarshallers.methodOf(method, withLag), requests, headers, profile.callTimeout().toNanos(), null));
         Map<String, Object> options = reportOptions(profile, callName, requestData, headers);
         Report report = execute(channels, profile, launcher, options, new RunStats(keepDetails(), seriesInterval(profile)));
         if (lag != null) {
-            report = report.withPersistenceLag(lag.finish(GoDuration.parse(lagWait)));
+            report = report.withPersistenceLag(lag.finish(lagWait));
         }
         return report;
     }
@@ -370,7 +379,7 @@ public final class LoadTestCommand implements Callable<Integer> {
     private Report runScenario(List<ManagedChannel> channels, LoadProfile profile, MetadataSource headers)
             throws Exception {
         MixedScenario mixed = new MixedScenario(Mix.parse(mix), threads, contentSize, headers,
-                profile.callTimeout(), GoDuration.parse(watchHold), keepDetails(), seriesInterval(profile));
+                profile.callTimeout(), watchHold, keepDetails(), seriesInterval(profile));
         PersistenceLagMeter lag = measureLag ? newLagMeter(channels, headers) : null;
         if (lag != null) {
             mixed.onAcknowledged(lag::onAcknowledged);
@@ -389,7 +398,7 @@ public final class LoadTestCommand implements Callable<Integer> {
         }
         report = report.withOperations(byOperation);
         if (lag != null) {
-            report = report.withPersistenceLag(lag.finish(GoDuration.parse(lagWait)));
+            report = report.withPersistenceLag(lag.finish(lagWait));
         }
         return report;
     }
@@ -421,7 +430,7 @@ public final class LoadTestCommand implements Callable<Integer> {
             }
         }
         return Report.from(outcome.stats(), name, outcome.endReason(), outcome.date(), options, outcome.totalNanos(),
-                parseTags(), outcome.cpuPerCallMicros());
+                OptionChecks.tags(tags, spec.commandLine()), outcome.cpuPerCallMicros());
     }
 
     private boolean showProgress() {
@@ -489,22 +498,7 @@ public final class LoadTestCommand implements Callable<Integer> {
         return options;
     }
 
-    private Map<String, String> parseTags() {
-        if (tags == null || tags.isBlank()) {
-            return Map.of();
-        }
-        try {
-            JsonNode node = JSON.readTree(tags);
-            Map<String, String> result = new LinkedHashMap<>();
-            node.fields().forEachRemaining(e -> result.put(e.getKey(),
-                    e.getValue().isTextual() ? e.getValue().textValue() : e.getValue().toString()));
-            return result;
-        } catch (IOException e) {
-            throw new LoadTestException("--tags is not a JSON object: " + e.getMessage().split("\n")[0]);
-        }
-    }
-
-    private void writeReport(Report report) throws IOException {
+    private void writeReport(Report report) {
         try (Writer out = openOutput()) {
             switch (format) {
                 case "json" -> JsonReportWriter.write(report, out, false);
@@ -513,10 +507,12 @@ public final class LoadTestCommand implements Callable<Integer> {
                 case "html" -> HtmlReportWriter.write(report, out);
                 default -> SummaryWriter.write(report, new PrintWriter(out));
             }
+        } catch (IOException e) {
+            throw LoadTestException.io("cannot write the report to " + (output != null ? output : "stdout"), e);
         }
     }
 
-    private void writeComparison(Comparison comparison) throws IOException {
+    private void writeComparison(Comparison comparison) {
         try (Writer out = openOutput()) {
             switch (format) {
                 case "json" -> JsonReportWriter.write(comparison, out, false);
@@ -525,6 +521,8 @@ public final class LoadTestCommand implements Callable<Integer> {
                 case "html" -> HtmlReportWriter.write(comparison, out);
                 default -> SummaryWriter.write(comparison, new PrintWriter(out));
             }
+        } catch (IOException e) {
+            throw LoadTestException.io("cannot write the report to " + (output != null ? output : "stdout"), e);
         }
     }
 

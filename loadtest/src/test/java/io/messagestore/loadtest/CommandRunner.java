@@ -1,5 +1,6 @@
 package io.messagestore.loadtest;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -17,6 +18,11 @@ public final class CommandRunner {
      * the first run, and the suite must stay fast.
      */
     public static Result run(String... args) {
+        return runWithStdin("", args);
+    }
+
+    /** As {@link #run(String...)}, with {@code stdin} as what "-d @" reads. */
+    public static Result runWithStdin(String stdin, String... args) {
         if (!java.util.Arrays.asList(args).contains("--tool-warmup")) {
             String[] withoutWarmup = new String[args.length + 2];
             withoutWarmup[0] = "--tool-warmup";
@@ -26,7 +32,8 @@ public final class CommandRunner {
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = LoadTestCommand.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+        int code = LoadTestCommand.run(args, new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
+                new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8));
         return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }

@@ -23,5 +23,6 @@ class GoDurationTest {
         assertThatThrownBy(() -> GoDuration.parse("10")).hasMessageContaining("not a duration");
         assertThatThrownBy(() -> GoDuration.parse("10 s")).hasMessageContaining("not a duration");
         assertThatThrownBy(() -> GoDuration.parse("s")).hasMessageContaining("not a duration");
+        assertThatThrownBy(() -> GoDuration.parse("-5s")).hasMessageContaining("negative");
     }
 }

@@ -164,7 +164,8 @@ class RealRunTest {
                 "--compare", "grpc.health.v1.Health/Check", "-n", "50", "-c", "2", gateway.target());
 
         assertThat(result.exitCode()).as(result.stderr()).isZero();
-        assertThat(result.stdout()).contains("Baseline:", "Target:", "Throughput:", "p50 latency:", "p99 latency:");
+        assertThat(result.stdout()).contains("Baseline: grpc.health.v1.Health/Check", "Target: grpc.health.v1.Health/Check",
+                "Throughput:", "p50 latency:", "p99 latency:");
     }
 
     @Test

@@ -14,9 +14,10 @@ import java.util.Map;
  * @param options the settings of the run, with ghz's option names
  * @param count recorded calls, successful or not
  * @param totalNanos wall time of the recorded part of the run
- * @param averageNanos mean latency over every recorded call
- * @param fastestNanos fastest successful call
- * @param slowestNanos slowest successful call
+ * @param averageNanos mean latency over every recorded call, failed ones included (as ghz), so
+ *                     with failures it may lie outside fastest..slowest
+ * @param fastestNanos fastest successful call, exact
+ * @param slowestNanos slowest successful call, exact; percentiles and histogram lie between the two
  * @param rps recorded calls per second of wall time
  * @param cpuPerCallMicros this process's CPU time divided by the calls it made, or null
  * @param operations per-operation reports of a scenario, or empty
@@ -82,12 +83,14 @@ public record Report(
             }
         }
         long count = stats.count();
+        long fastest = stats.okFastestNanos();
+        long slowest = stats.okSlowestNanos();
         return new Report(name, endReason, date, options, count, totalNanos,
-                count == 0 ? 0 : stats.latencySumNanos() / count,
-                ReportMath.fastest(stats.okLatencies()), ReportMath.slowest(stats.okLatencies()),
+                count == 0 ? 0 : stats.latencySumNanos() / count, fastest, slowest,
                 totalNanos <= 0 ? 0 : count / (totalNanos / 1e9),
                 stats.errorCounts(), statusCodes,
-                ReportMath.latencyDistribution(stats.okLatencies()), ReportMath.histogram(stats.okLatencies()),
+                ReportMath.latencyDistribution(stats.okLatencies(), fastest, slowest),
+                ReportMath.histogram(stats.okLatencies(), fastest, slowest),
                 tags, cpuPerCallMicros, stats.series(), stats.details(), Map.of(), null);
     }
 

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.LongAccumulator;
 import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
@@ -25,6 +26,11 @@ public final class RunStats {
     private final LongAdder count = new LongAdder();
     private final LongAdder errors = new LongAdder();
     private final LongAdder latencySum = new LongAdder();
+    // The histogram keeps each latency only to 3 significant digits, while the average is an
+    // exact sum: the exact extremes bound everything reported from the histogram, so no figure
+    // can fall outside fastest..slowest (one call: all equal). Unchanged extremes cost no CAS.
+    private final LongAccumulator okFastest = new LongAccumulator(Math::min, Long.MAX_VALUE);
+    private final LongAccumulator okSlowest = new LongAccumulator(Math::max, Long.MIN_VALUE);
     private final AtomicLongArray statusCounts = new AtomicLongArray(StatusNames.codeCount());
     private final ConcurrentHashMap<String, LongAdder> errorCounts = new ConcurrentHashMap<>();
     private final CallDetails details;
@@ -60,6 +66,8 @@ public final class RunStats {
         String errorText = null;
         if (status.isOk()) {
             okLatencies.recordValue(latency);
+            okFastest.accumulate(latency);
+            okSlowest.accumulate(latency);
         } else {
             errors.increment();
             errorText = StatusNames.errorText(status);
@@ -99,7 +107,7 @@ public final class RunStats {
                 any ? (long) h.getMean() : 0,
                 any ? ReportMath.valueAtRank(h, ReportMath.rank(50, h.getTotalCount())) : 0,
                 any ? ReportMath.valueAtRank(h, ReportMath.rank(99, h.getTotalCount())) : 0,
-                any ? h.getMaxValue() : 0));
+                any ? ReportMath.valueAtRank(h, h.getTotalCount()) : 0));
         h.reset();
         countAtIntervalStart = countNow;
         errorsAtIntervalStart = errorsNow;
@@ -134,20 +142,26 @@ public final class RunStats {
         errorCounts.entrySet().stream()
                 .sorted((a, b) -> Long.compare(b.getValue().sum(), a.getValue().sum()))
                 .forEach(e -> errorMap.put(e.getKey(), e.getValue().sum()));
-        return new Snapshot(total.copy(), count.sum(), latencySum.sum(), statuses, errorMap,
-                List.copyOf(series), details);
+        boolean anyOk = total.getTotalCount() > 0;
+        long fastest = anyOk ? okFastest.get() : 0;
+        long slowest = anyOk ? okSlowest.get() : 0;
+        return new Snapshot(total.copy(), fastest, slowest, count.sum(), latencySum.sum(), statuses, errorMap,
+                series.stream().map(point -> point.boundedBy(fastest, slowest)).toList(), details);
     }
 
     /**
      * Everything a report is computed from.
      *
-     * @param okLatencies latencies of successful calls, nanoseconds
+     * @param okLatencies latencies of successful calls, nanoseconds, to 3 significant digits
+     * @param okFastestNanos the exact fastest successful call, 0 when none
+     * @param okSlowestNanos the exact slowest successful call, 0 when none
      * @param count every recorded call, successful or not
      * @param latencySumNanos sum of the latencies of every recorded call
      * @param statusCounts calls per gRPC status code value
      * @param errorCounts calls per grpc-go style error text
      */
-    public record Snapshot(Histogram okLatencies, long count, long latencySumNanos, long[] statusCounts,
-                           Map<String, Long> errorCounts, List<SeriesPoint> series, CallDetails details) {
+    public record Snapshot(Histogram okLatencies, long okFastestNanos, long okSlowestNanos, long count,
+                           long latencySumNanos, long[] statusCounts, Map<String, Long> errorCounts,
+                           List<SeriesPoint> series, CallDetails details) {
     }
 }

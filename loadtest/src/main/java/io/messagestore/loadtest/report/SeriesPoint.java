@@ -15,6 +15,21 @@ package io.messagestore.loadtest.report;
 public record SeriesPoint(long offsetMillis, long intervalMillis, long count, long errors,
                           long meanNanos, long p50Nanos, long p99Nanos, long maxNanos) {
 
+    /**
+     * This point with its latencies moved into the run's exact fastest..slowest, which the
+     * histogram's rounding can overstep; a point without successful calls stays all zero.
+     */
+    SeriesPoint boundedBy(long fastestNanos, long slowestNanos) {
+        if (maxNanos == 0) {
+            return this;
+        }
+        return new SeriesPoint(offsetMillis, intervalMillis, count, errors,
+                ReportMath.bounded(meanNanos, fastestNanos, slowestNanos),
+                ReportMath.bounded(p50Nanos, fastestNanos, slowestNanos),
+                ReportMath.bounded(p99Nanos, fastestNanos, slowestNanos),
+                ReportMath.bounded(maxNanos, fastestNanos, slowestNanos));
+    }
+
     /** Two adjacent points as one. Percentiles of the merge are approximations (weighted, max). */
     SeriesPoint mergeWith(SeriesPoint next) {
         long okHere = count - errors;

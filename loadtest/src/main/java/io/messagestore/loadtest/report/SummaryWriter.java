@@ -83,9 +83,9 @@ public final class SummaryWriter {
 
     public static void write(Comparison comparison, PrintWriter out) {
         out.println();
-        out.println("Baseline: " + comparison.baseline().name());
+        out.println("Baseline: " + label(comparison.baseline()));
         write(comparison.baseline(), out);
-        out.println("Target: " + comparison.target().name());
+        out.println("Target: " + label(comparison.target()));
         write(comparison.target(), out);
         out.println("Comparison (target / baseline):");
         out.printf(Locale.ROOT, "  Throughput:\t%.3f  (%.2f vs %.2f req/s)%n", comparison.throughputRatio(),
@@ -96,6 +96,14 @@ public final class SummaryWriter {
                 duration(comparison.target().latencyAt(99)), duration(comparison.baseline().latencyAt(99)));
         out.println();
         out.flush();
+    }
+
+    /** The run's --name, else its method: the runs of a comparison usually have no name. */
+    private static String label(Report report) {
+        if (report.name() != null && !report.name().isEmpty()) {
+            return report.name();
+        }
+        return String.valueOf(report.options().getOrDefault("call", "run"));
     }
 
     /** Durations the way ghz prints them: milliseconds with two decimals, seconds above 10 s. */

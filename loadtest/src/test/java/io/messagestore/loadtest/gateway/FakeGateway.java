@@ -43,7 +43,8 @@ import java.util.function.BiConsumer;
 /**
  * A stand-in for the gateway on a real Netty port: health, server reflection, an Echo service
  * that only reflection knows about, and SendMessage behind a bearer-token check. The other
- * MessageStore methods answer UNIMPLEMENTED, as the real gateway's do until they land.
+ * MessageStore methods answer UNIMPLEMENTED (WatchThread works when asked for), so the
+ * scenario test sees reads fail the way a gateway without them would.
  */
 public final class FakeGateway implements GatewayUnderTest {
 

@@ -1,9 +1,9 @@
 package io.messagestore.loadtest.gateway;
 
 /**
- * What the real-run tests need from a gateway. Today {@link FakeGateway} plays it; when the
- * real gateway exists, an implementation that starts it (or points at a running one) can be
- * returned from {@link #start()} without touching the tests.
+ * What the real-run tests need from a gateway. {@link FakeGateway} plays it, because those
+ * tests check behaviour only the fake has (an Echo service, UNIMPLEMENTED reads, its error
+ * text); RealGatewayRunTest runs against the real gateway itself.
  */
 public interface GatewayUnderTest extends AutoCloseable {
 

@@ -60,9 +60,9 @@ class ReportMathTest {
         assertThat(report.rps()).isCloseTo(51.0, within(1e-9));
         // average over every call, failures included (as ghz)
         assertThat(report.averageNanos()).isEqualTo((5050 + 500 + 700) * MS / 102);
-        // fastest and slowest over the successful calls only (as ghz)
-        assertThat((double) report.fastestNanos()).isCloseTo(MS, within(MS * 0.001));
-        assertThat((double) report.slowestNanos()).isCloseTo(100 * MS, within(100 * MS * 0.001));
+        // fastest and slowest over the successful calls only, exact (as ghz)
+        assertThat(report.fastestNanos()).isEqualTo(MS);
+        assertThat(report.slowestNanos()).isEqualTo(100 * MS);
     }
 
     @Test
@@ -70,9 +70,9 @@ class ReportMathTest {
         List<Report.Bucket> histogram = knownReport().histogram();
 
         assertThat(histogram).hasSize(11);
-        assertThat(histogram.get(0).markSeconds()).isCloseTo(0.001, within(1e-6));
-        assertThat(histogram.get(10).markSeconds()).isCloseTo(0.100, within(1e-4));
-        assertThat(histogram.get(1).markSeconds()).isCloseTo(0.0109, within(1e-4));
+        assertThat(histogram.get(0).markSeconds()).isEqualTo(0.001);
+        assertThat(histogram.get(10).markSeconds()).isEqualTo(0.100);
+        assertThat(histogram.get(1).markSeconds()).isCloseTo(0.0109, within(1e-12));
         // each latency counts in the first bucket whose mark is >= it: 1 | 2..10 | 11..20 | ...
         assertThat(histogram).extracting(Report.Bucket::count)
                 .containsExactly(1L, 9L, 10L, 10L, 10L, 10L, 10L, 10L, 10L, 10L, 10L);
