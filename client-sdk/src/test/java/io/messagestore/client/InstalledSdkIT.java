@@ -42,16 +42,13 @@ class InstalledSdkIT {
 
     Path project = dir.resolve("project");
     copy(Path.of(System.getProperty("messagestore.outside.project")), project);
-    run(project, mvn(settings, "-Dsdk.version=" + VERSION, "package",
-        "org.apache.maven.plugins:maven-dependency-plugin:3.9.0:build-classpath",
-        "-Dmdep.outputFile=classpath.txt"));
-    String classpath = project.resolve("target/classes") + ":"
-        + Files.readString(project.resolve("classpath.txt")).strip();
+    run(project, mvn(settings, "-Dsdk.version=" + VERSION, "package"));
 
     String thread = "outside-" + UUID.randomUUID().toString().substring(0, 8);
     try (TestGateway gateway = TestGateway.start()) {
       String output = run(project, List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "-cp", classpath, "example.Hello", "127.0.0.1:" + gateway.gateway().port(),
+          "-jar", project.resolve("target/uses-messagestore-sdk-1.0.jar").toString(),
+          "127.0.0.1:" + gateway.gateway().port(),
           Tokens.user("outside-user"), thread));
 
       assertThat(output).isEqualTo("hello from outside\n");
