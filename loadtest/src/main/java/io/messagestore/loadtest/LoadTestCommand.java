@@ -489,7 +489,7 @@ public final class LoadTestCommand implements Callable<Integer> {
             }
         }
         if (!headers.asGiven().isEmpty()) {
-            options.put("metadata", headers.asGiven());
+            options.put("metadata", headers.forReport());
         }
         if (name != null) {
             options.put("name", name);

@@ -140,8 +140,30 @@ public final class MetadataSource {
         return headers;
     }
 
-    /** The headers as the user gave them, for the report's options. */
+    /** The headers as the user gave them. */
     public Map<String, String> asGiven() {
         return asGiven;
+    }
+
+    /**
+     * The headers as a report may show them: credentials masked (the scheme of an
+     * {@code authorization} value is kept, e.g. {@code Bearer ***}). Reports are saved as CI
+     * artifacts and shared; a live token must not travel with them.
+     */
+    public Map<String, String> forReport() {
+        Map<String, String> shown = new LinkedHashMap<>();
+        asGiven.forEach((name, value) -> shown.put(name, isCredential(name) ? masked(value) : value));
+        return shown;
+    }
+
+    private static boolean isCredential(String name) {
+        return name.equals("authorization") || name.equals("proxy-authorization") || name.equals("cookie")
+                || name.contains("token") || name.contains("secret") || name.contains("password")
+                || name.contains("api-key") || name.contains("apikey");
+    }
+
+    private static String masked(String value) {
+        int space = value.indexOf(' ');
+        return space > 0 ? value.substring(0, space) + " ***" : "***";
     }
 }
