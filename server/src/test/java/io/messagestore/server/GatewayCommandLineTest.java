@@ -105,6 +105,27 @@ class GatewayCommandLineTest {
   }
 
   @Test
+  void checkConfigShowsThePostgresUserFromTheUrlButNotItsPassword() {
+    Run r = run(Map.of("MESSAGESTORE_JWT_SECRET", Tokens.SECRET,
+        "MESSAGESTORE_POSTGRES_URL", "postgresql://app:hunter2@db.example:5432/prod"), "--check-config");
+
+    assertThat(r.exitCode()).isZero();
+    assertThat(r.out()).contains("postgres=jdbc:postgresql://db.example:5432/prod as app")
+        .doesNotContain("hunter2");
+  }
+
+  @Test
+  void aBadPostgresUrlIsOneLineWithoutItsPassword() {
+    Run r = run(Map.of("MESSAGESTORE_JWT_SECRET", Tokens.SECRET,
+        "MESSAGESTORE_POSTGRES_URL", "postgresql://app:hunter2@db.example:port/prod"), "--check-config");
+
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.out()).isEmpty();
+    assertThat(r.err().lines()).singleElement(STRING)
+        .contains("MESSAGESTORE_POSTGRES_URL=postgresql://app:***@db.example:port/prod").doesNotContain("hunter2");
+  }
+
+  @Test
   void theLauncherPrintsOneLineAndExitsTwoForABadTtl() throws Exception {
     Process p = new ProcessBuilder(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
