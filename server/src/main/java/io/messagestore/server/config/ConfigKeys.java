@@ -1,5 +1,10 @@
 package io.messagestore.server.config;
 
+import java.lang.reflect.Modifier;
+import java.util.Arrays;
+import java.util.Set;
+import java.util.stream.Collectors;
+
 /** Environment variable names of every setting; files and flags use the same names. */
 public final class ConfigKeys {
   public static final String GRPC_HOST = "MESSAGESTORE_GRPC_HOST";
@@ -42,5 +47,21 @@ public final class ConfigKeys {
   public static final String BREAKER_MINIMUM_CALLS = "MESSAGESTORE_BREAKER_MINIMUM_CALLS";
   public static final String BREAKER_WINDOW = "MESSAGESTORE_BREAKER_WINDOW";
 
+  private static final Set<String> ALL = Arrays.stream(ConfigKeys.class.getFields())
+      .filter(f -> Modifier.isStatic(f.getModifiers()) && f.getType() == String.class)
+      .map(f -> {
+        try {
+          return (String) f.get(null);
+        } catch (IllegalAccessException e) {
+          throw new IllegalStateException(e);
+        }
+      })
+      .collect(Collectors.toUnmodifiableSet());
+
   private ConfigKeys() {}
+
+  /** Every setting's name. */
+  public static Set<String> all() {
+    return ALL;
+  }
 }

@@ -89,9 +89,12 @@ public final class GatewayConfig {
     metricsPort = b.metricsPort;
     ioThreads = b.ioThreads;
     redisUri = b.redisUri;
-    postgresJdbcUrl = b.postgresJdbcUrl;
-    postgresUser = b.postgresUser;
-    postgresPassword = b.postgresPassword;
+    postgresJdbcUrl = b.postgresUrl.jdbcUrl();
+    // Credentials written in the URL win: platforms hand the URL out whole, and the separate
+    // settings may still hold a default. One the URL leaves out comes from its setting (as
+    // libpq takes a password from PGPASSWORD for a URL without one).
+    postgresUser = b.postgresUrl.user() != null ? b.postgresUrl.user() : b.postgresUser;
+    postgresPassword = b.postgresUrl.password() != null ? b.postgresUrl.password() : b.postgresPassword;
     clickhouseUrl = b.clickhouseUrl;
     clickhouseDatabase = b.clickhouseDatabase;
     jwtSecret = b.jwtSecret;
@@ -132,6 +135,7 @@ public final class GatewayConfig {
   public int metricsPort() { return metricsPort; }
   public int ioThreads() { return ioThreads; }
   public URI redisUri() { return redisUri; }
+  /** The JDBC URL to connect with; never holds a user or password before the host. */
   public String postgresJdbcUrl() { return postgresJdbcUrl; }
   public String postgresUser() { return postgresUser; }
   public String postgresPassword() { return postgresPassword; }
@@ -175,7 +179,7 @@ public final class GatewayConfig {
     // The JWT secret and the database password never appear in logs.
     return "GatewayConfig{grpc=" + grpcHost + ":" + grpcPort + ", metricsPort=" + metricsPort + ", ioThreads=" + ioThreads
         + ", redis=" + redisUri.getHost() + ":" + redisUri.getPort()
-        + ", postgres=" + postgresJdbcUrl.replaceAll("password=[^&]*", "password=***")
+        + ", postgres=" + PostgresUrls.redact(postgresJdbcUrl) + " as " + postgresUser
         + ", clickhouse=" + clickhouseUrl + "/" + clickhouseDatabase
         + ", auth=" + authMode + ", shards=" + streamShards + ", batch=" + persisterBatchSize
         + ", linger=" + persisterLinger + ", maxBacklog=" + maxBacklog
@@ -189,7 +193,7 @@ public final class GatewayConfig {
     private int metricsPort = DEFAULT_METRICS_PORT;
     private int ioThreads = DEFAULT_IO_THREADS;
     private URI redisUri = URI.create(DEFAULT_REDIS_URI);
-    private String postgresJdbcUrl = PostgresUrls.toJdbc(DEFAULT_POSTGRES_URL);
+    private PostgresUrls.Parsed postgresUrl = PostgresUrls.parse(DEFAULT_POSTGRES_URL);
     private String postgresUser = "postgres";
     private String postgresPassword = "";
     private URI clickhouseUrl = URI.create(DEFAULT_CLICKHOUSE_URL);
@@ -226,7 +230,7 @@ public final class GatewayConfig {
       metricsPort = c.metricsPort;
       ioThreads = c.ioThreads;
       redisUri = c.redisUri;
-      postgresJdbcUrl = c.postgresJdbcUrl;
+      postgresUrl = PostgresUrls.parse(c.postgresJdbcUrl);
       postgresUser = c.postgresUser;
       postgresPassword = c.postgresPassword;
       clickhouseUrl = c.clickhouseUrl;
@@ -261,8 +265,12 @@ public final class GatewayConfig {
     public Builder metricsPort(int v) { metricsPort = v; return this; }
     public Builder ioThreads(int v) { ioThreads = v; return this; }
     public Builder redisUri(URI v) { redisUri = v; return this; }
-    /** Accepts {@code r2dbc:postgresql://}, {@code jdbc:postgresql://} or {@code postgresql://} URLs. */
-    public Builder postgresUrl(String v) { postgresJdbcUrl = PostgresUrls.toJdbc(v); return this; }
+    /**
+     * Accepts {@code r2dbc:postgresql://}, {@code jdbc:postgresql://}, {@code postgresql://} or
+     * {@code postgres://} URLs; a user and password in the URL win over {@link #postgresUser} and
+     * {@link #postgresPassword}, whatever the order of the calls.
+     */
+    public Builder postgresUrl(String v) { postgresUrl = PostgresUrls.parse(v); return this; }
     public Builder postgresUser(String v) { postgresUser = v; return this; }
     public Builder postgresPassword(String v) { postgresPassword = v; return this; }
     public Builder clickhouseUrl(URI v) { clickhouseUrl = v; return this; }

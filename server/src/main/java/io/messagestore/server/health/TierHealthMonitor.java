@@ -32,6 +32,8 @@ public final class TierHealthMonitor implements AutoCloseable {
   public static final String REDIS_SERVICE = "messagestore.redis";
   public static final String POSTGRES_SERVICE = "messagestore.postgres";
   public static final String CLICKHOUSE_SERVICE = "messagestore.clickhouse";
+  /** A JDBC validity check, the one step of a probe an interrupt does not cut short, takes 1 s at most. */
+  private static final Duration CLOSE_WAIT = Duration.ofSeconds(2);
   private static final List<String> MESSAGESTORE_SERVICES =
       List.of("", "messagestore.v1.MessageStore", "messagestore.v1.MessageStoreAdmin");
 
@@ -49,6 +51,7 @@ public final class TierHealthMonitor implements AutoCloseable {
   private volatile TierSnapshot redisSnapshot = TierSnapshot.unknown();
   private volatile TierSnapshot postgresSnapshot = TierSnapshot.unknown();
   private volatile TierSnapshot clickhouseSnapshot = TierSnapshot.unknown();
+  private volatile boolean closed;
 
   public TierHealthMonitor(RedisTier redis, PostgresTier postgres, ClickHouseTier clickhouse, StreamBacklog backlog,
       HealthStatusManager health, Duration interval, MeterRegistry meters) {
@@ -77,6 +80,12 @@ public final class TierHealthMonitor implements AutoCloseable {
     TierSnapshot r = probeRedis();
     TierSnapshot p = probePostgres();
     TierSnapshot c = probeClickHouse();
+    if (closed) {
+      // close() interrupts a probe in progress: what it saw is the gateway stopping (an
+      // interrupted wait, closed connections), not a tier failing; reported, it would be a
+      // warning ("unreachable") in every clean stop that happened during a probe.
+      return;
+    }
     logChange("redis", redisSnapshot, r);
     logChange("postgres", postgresSnapshot, p);
     logChange("clickhouse", clickhouseSnapshot, c);
@@ -199,8 +208,18 @@ public final class TierHealthMonitor implements AutoCloseable {
     return c.getClass().getSimpleName() + ": " + c.getMessage();
   }
 
+  /**
+   * Stops probing; returns once a probe in progress has ended (it is interrupted; two seconds
+   * at most), so that none runs on while the tiers are closed after this.
+   */
   @Override
   public void close() {
+    closed = true;
     scheduler.shutdownNow();
+    try {
+      scheduler.awaitTermination(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }

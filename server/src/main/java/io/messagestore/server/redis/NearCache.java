@@ -291,9 +291,14 @@ public final class NearCache {
   private void lost(RedisChannelHandler<?, ?> connection) {
     if (tracking.remove(connection)) {
       clear();
-      // Tracking does not survive a reconnect: this connection is done, the next read opens a
-      // tracking one.
-      connection.closeAsync();
+      // Tracking does not survive a reconnect: a connection that lost its server is done (lettuce
+      // would reconnect it untracked), the next read opens a tracking one. One closed by the
+      // gateway (RedisTier.close at shutdown) disconnects too, and a second close of it makes
+      // lettuce warn. isOpen() cannot tell the two apart, it is false for both; isClosed() is
+      // true only after a close().
+      if (!connection.isClosed()) {
+        connection.closeAsync();
+      }
     }
   }
 

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.common.util.concurrent.ListenableFuture;
 import io.grpc.ManagedChannel;
 import io.messagestore.api.v1.Durability;
+import io.messagestore.api.v1.GetMessageRequest;
+import io.messagestore.api.v1.ListMessagesRequest;
 import io.messagestore.api.v1.MessageStoreGrpc;
 import io.messagestore.api.v1.Role;
 import io.messagestore.api.v1.SendMessageRequest;
@@ -61,6 +63,45 @@ class GracefulShutdownTest {
         total += c.sync().xlen("ms:{s" + s + "}:stream");
       }
       return total > 0;
+    }
+  }
+
+  @Test
+  void aCleanStopAfterTrafficLogsNoWarningOrError() throws Exception {
+    // Probes every 200 ms (the test default), so that one is often in progress when the stop
+    // comes; a Redis timeout a busy test machine cannot miss, so that no probe fails for real.
+    try (GatewayProcess gw = GatewayProcess.startServing(TestGateway.settings(Map.of("MESSAGESTORE_REDIS_TIMEOUT", "1s")))) {
+      ManagedChannel ch = gw.channel();
+      try {
+        // Every kind of connection in use when the stop comes: near-cache reads (tracking
+        // connections), a durable send (persisters, pub/sub), a page (a tracked view).
+        var stub = MessageStoreGrpc.newBlockingStub(ch).withCallCredentials(Tokens.bearer(Tokens.user("alice")))
+            .withDeadlineAfter(30, TimeUnit.SECONDS);
+        String t = "clean-stop-" + UUID.randomUUID();
+        SendMessageResponse sent = stub.sendMessage(SendMessageRequest.newBuilder().setThreadId(t)
+            .setRole(Role.ROLE_USER).setContent("before the stop").setDurability(Durability.DURABILITY_DURABLE).build());
+        String id = sent.getMessage().getMessageId();
+        for (int i = 0; i < 2; i++) {
+          assertThat(stub.getMessage(GetMessageRequest.newBuilder().setThreadId(t).setMessageId(id).build())
+              .getMessage().getContent()).isEqualTo("before the stop");
+          assertThat(stub.listMessages(ListMessagesRequest.newBuilder().setThreadId(t).setPageSize(10).build())
+              .getMessagesCount()).isEqualTo(1);
+        }
+      } finally {
+        ch.shutdownNow();
+      }
+
+      gw.terminate();
+
+      assertThat(gw.process().waitFor(60, TimeUnit.SECONDS)).isTrue();
+      String output = gw.output();
+      assertThat(output).contains("shutting down");
+      String stop = output.substring(output.lastIndexOf('\n', output.indexOf("shutting down")) + 1);
+      assertThat(stop).contains("gateway stopped");
+      // Only INFO and below: also catches a stack trace or a java.util.logging line, which
+      // have no logback level of their own.
+      assertThat(stop.lines()).as("the log of the stop:%n%s", stop)
+          .allMatch(line -> line.matches("\\d\\d:\\d\\d:\\d\\d\\.\\d{3} (INFO |DEBUG|TRACE) .*"));
     }
   }
 

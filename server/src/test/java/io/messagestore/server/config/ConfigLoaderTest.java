@@ -94,6 +94,37 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void credentialsInThePostgresUrlWinOverTheUserAndPasswordSettings() {
+    GatewayConfig c = ConfigLoader.load(null, Map.of("MESSAGESTORE_JWT_SECRET", SECRET,
+        "MESSAGESTORE_POSTGRES_URL", "postgresql://app:url%40pw@db:5432/x?sslmode=require",
+        "MESSAGESTORE_POSTGRES_USER", "other", "MESSAGESTORE_POSTGRES_PASSWORD", "other-pw"), Map.of());
+
+    assertThat(c.postgresJdbcUrl()).isEqualTo("jdbc:postgresql://db:5432/x?sslmode=require");
+    assertThat(c.postgresUser()).isEqualTo("app");
+    assertThat(c.postgresPassword()).isEqualTo("url@pw");
+    assertThat(c.toBuilder().build().postgresPassword()).isEqualTo("url@pw");
+  }
+
+  @Test
+  void aPasswordTheUrlLeavesOutComesFromItsSetting() {
+    GatewayConfig c = ConfigLoader.load(null, Map.of("MESSAGESTORE_JWT_SECRET", SECRET,
+        "MESSAGESTORE_POSTGRES_URL", "postgresql://app@db/x", "MESSAGESTORE_POSTGRES_PASSWORD", "setting-pw"), Map.of());
+
+    assertThat(c.postgresUser()).isEqualTo("app");
+    assertThat(c.postgresPassword()).isEqualTo("setting-pw");
+  }
+
+  @Test
+  void theConfigAsPrintedShowsThePostgresUserButNoPassword() {
+    String printed = ConfigLoader.load(null, Map.of("MESSAGESTORE_JWT_SECRET", SECRET,
+        "MESSAGESTORE_POSTGRES_URL", "postgresql://app:hunter2@[::1]:5433/x?password=hunter3",
+        "MESSAGESTORE_POSTGRES_PASSWORD", "hunter4"), Map.of()).toString();
+
+    assertThat(printed).contains("postgres=jdbc:postgresql://[::1]:5433/x?password=*** as app")
+        .doesNotContain("hunter2").doesNotContain("hunter3").doesNotContain("hunter4");
+  }
+
+  @Test
   void badBreakerSettingIsNamed() {
     assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("MESSAGESTORE_JWT_SECRET", SECRET,
         "MESSAGESTORE_BREAKER_FAILURE_RATE", "150"), Map.of()))

@@ -2,6 +2,7 @@ package io.messagestore.server.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -74,16 +75,16 @@ public final class PrivateTiers implements AutoCloseable {
    * holds is dropped or invalidated; unlike CLIENT PAUSE, it ends when the test says so.
    */
   public void pauseRedis() {
-    signal("-STOP", redisPid());
+    signal("-STOP", redisPid(), List.of());
   }
 
   public void resumeRedis() {
-    signal("-CONT", redisPid());
+    signal("-CONT", redisPid(), List.of());
   }
 
-  private List<Long> redisPid() {
+  private long redisPid() {
     try {
-      return List.of(Long.parseLong(Files.readAllLines(redisDir.resolve("redis.pid")).get(0).trim()));
+      return Long.parseLong(Files.readAllLines(redisDir.resolve("redis.pid")).get(0).trim());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -92,22 +93,41 @@ public final class PrivateTiers implements AutoCloseable {
   private void signalPostgres(String signal) {
     try {
       long postmaster = Long.parseLong(Files.readAllLines(postgresDir.resolve("postmaster.pid")).get(0).trim());
-      List<Long> pids = new ArrayList<>(List.of(postmaster));
-      ProcessHandle.of(postmaster).orElseThrow().descendants().forEach(p -> pids.add(p.pid()));
-      signal(signal, pids);
+      List<Long> backends = new ArrayList<>();
+      ProcessHandle.of(postmaster).orElseThrow().descendants().forEach(p -> backends.add(p.pid()));
+      signal(signal, postmaster, backends);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
 
-  private static void signal(String signal, List<Long> pids) {
-    try {
-      List<String> cmd = new ArrayList<>(List.of("kill", signal));
-      pids.forEach(p -> cmd.add(Long.toString(p)));
-      Process kill = new ProcessBuilder(cmd).inheritIO().start();
-      if (kill.waitFor() != 0) {
-        throw new IllegalStateException(String.join(" ", cmd) + " failed");
+  /**
+   * Signals {@code server}, then {@code children}. A child may exit between being listed and
+   * being signalled (the backend of a connection the gateway just closed): kill's "No such
+   * process" for it is expected, and is neither an error nor printed into the build's output.
+   */
+  static void signal(String signal, long server, List<Long> children) {
+    String failure = kill(signal, List.of(server));
+    if (failure != null) {
+      throw new IllegalStateException("kill " + signal + " " + server + ": " + failure);
+    }
+    if (!children.isEmpty()) {
+      failure = kill(signal, children);
+      if (failure != null && !failure.lines().allMatch(line -> line.endsWith("No such process"))) {
+        throw new IllegalStateException("kill " + signal + " " + children + ": " + failure);
       }
+    }
+  }
+
+  /** Runs kill; null when it succeeded, else what it printed. */
+  private static String kill(String signal, List<Long> pids) {
+    List<String> cmd = new ArrayList<>(List.of("kill", signal));
+    pids.forEach(p -> cmd.add(Long.toString(p)));
+    try {
+      Process kill = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      kill.getOutputStream().close();
+      String output = new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+      return kill.waitFor() == 0 ? null : output.isEmpty() ? "exit code " + kill.exitValue() : output;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (InterruptedException e) {
