@@ -185,7 +185,13 @@ public final class RedisTier implements AutoCloseable {
   }
 
   private CompletableFuture<StatefulRedisConnection<String, byte[]>> connect(int loop) {
-    return clients.get(loop).connectAsync(CODEC, uri).toCompletableFuture().thenApply(c -> {
+    // Lettuce bounds the connection's handshake (HELLO, CLIENT SETINFO) by the URI's timeout.
+    // With the request path's 100 ms, a busy machine's first connect failed and the first
+    // sends went around Redis; the handshake gets the connect timeout, commands their own.
+    RedisURI handshake = RedisURI.create(uri.toURI());
+    handshake.setTimeout(connectTimeout());
+    return clients.get(loop).connectAsync(CODEC, handshake).toCompletableFuture().thenApply(c -> {
+      c.setTimeout(commandTimeout);
       opened.add(c);
       return c;
     });
