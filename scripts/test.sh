@@ -38,10 +38,11 @@ trap 'rm -f "$since"' EXIT
 status=0
 mvn -B verify "$@" || status=$?
 
-# Per module (any directory with surefire reports, so a new module counts without a change here),
-# also when the build failed.
+# Per module (any directory with surefire or failsafe reports, so a new module counts without a
+# change here), also when the build failed.
 {
-  find . -path ./.local -prune -o -path '*/target/surefire-reports/TEST-*.xml' -newer "$since" -print |
+  find . -path ./.local -prune -o \( -path '*/target/surefire-reports/TEST-*.xml' \
+      -o -path '*/target/failsafe-reports/TEST-*.xml' \) -newer "$since" -print |
     LC_ALL=C sort |
     awk '
       function attr(line, name,   m) {
@@ -54,7 +55,7 @@ mvn -B verify "$@" || status=$?
         file = $0
         module = file
         sub(/^\.\//, "", module)
-        sub(/(^|\/)target\/surefire-reports\/[^\/]*$/, "", module)
+        sub(/(^|\/)target\/(surefire|failsafe)-reports\/[^\/]*$/, "", module)
         if (module == "") { module = "(root)" }
         while ((getline line < file) > 0) {
           if (line ~ /<testsuite[ >]/) {
@@ -69,7 +70,7 @@ mvn -B verify "$@" || status=$?
       END {
         print ""
         if (modules == 0) { print "Test summary: no test reports were written by this run"; exit }
-        print "Test summary (surefire reports written by this run):"
+        print "Test summary (unit and integration test reports written by this run):"
         printf "  %-24s %7s %9s %7s %8s\n", "module", "tests", "failures", "errors", "skipped"
         for (i = 1; i <= modules; i++) {
           m = order[i]
