@@ -2,6 +2,8 @@
 # Quick start: local tiers up, a development secret and token, then the gateway in the foreground.
 set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)"
+# Debian's Maven writes colour-reset codes even in batch mode; they only litter a terminal or log.
+export MAVEN_OPTS="${MAVEN_OPTS:-} -Djansi.noreset=true -Dstyle.color=never"
 cd "$root"
 
 scripts/local-tiers.sh up
