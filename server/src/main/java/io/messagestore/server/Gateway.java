@@ -247,6 +247,7 @@ public final class Gateway implements AutoCloseable {
     blockingExecutor.shutdown();
     redis.close();
     postgres.close();
+    clickhouse.close();
     eventLoops.close();
     log.info("gateway stopped");
   }

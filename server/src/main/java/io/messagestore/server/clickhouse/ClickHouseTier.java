@@ -1,23 +1,35 @@
 package io.messagestore.server.clickhouse;
 
+import com.clickhouse.client.api.Client;
+import com.clickhouse.client.api.ServerException;
+import com.clickhouse.client.api.insert.InsertResponse;
+import com.clickhouse.client.api.query.QueryResponse;
+import com.clickhouse.data.ClickHouseFormat;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * ClickHouse over its HTTP interface, speaking only what both the 18.x servers on the
- * development machines and current 24.x/25.x servers understand: plain SQL in a POST body,
- * results in formats the query names itself (JSONEachRow, TabSeparated), no response
- * compression, no session settings.
+ * ClickHouse through the official Java client ({@code com.clickhouse:client-v2}) over HTTP,
+ * speaking only what both the 18.x servers on the development machines and current 24.x/25.x
+ * servers understand: plain SQL, results in formats the query names itself (JSONEachRow,
+ * TabSeparated), inserts in a text format (JSONEachRow), no compression either way, no session
+ * settings. The client's typed readers ({@code queryAll}, RowBinaryWithNamesAndTypes) need
+ * servers from 20.x on, so rows are read from the text the query asked for.
  */
-public final class ClickHouseTier {
+public final class ClickHouseTier implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ClickHouseTier.class);
 
   /** The archive schema; ReplacingMergeTree makes a repeated archive copy harmless. */
@@ -52,14 +64,30 @@ public final class ClickHouseTier {
   private final URI base;
   private final String database;
   private final Duration timeout;
-  private final HttpClient http;
+  private final Client client;
   private final AtomicBoolean schemaReady = new AtomicBoolean();
 
   public ClickHouseTier(URI base, String database, Duration timeout) {
     this.base = base;
     this.database = database;
     this.timeout = timeout;
-    this.http = HttpClient.newBuilder().connectTimeout(timeout).version(HttpClient.Version.HTTP_1_1).build();
+    String[] credentials = userInfo(base);
+    this.client = new Client.Builder()
+        .addEndpoint(base.getScheme() + "://" + base.getHost() + ":" + port(base) + "/")
+        .setUsername(credentials[0])
+        .setPassword(credentials[1])
+        // An 18.x server answers a compressed response with an empty body and no error.
+        .compressServerResponse(false)
+        .compressClientRequest(false)
+        .useHttpCompression(false)
+        .setConnectTimeout(timeout.toMillis(), ChronoUnit.MILLIS)
+        .setConnectionRequestTimeout(timeout.toMillis(), ChronoUnit.MILLIS)
+        .setSocketTimeout(timeout.toMillis(), ChronoUnit.MILLIS)
+        // The breakers decide what a failure means; a client retrying on its own would hide
+        // an outage behind a slow call.
+        .setMaxRetries(0)
+        .setClientName("messagestore")
+        .build();
   }
 
   public String database() {
@@ -67,34 +95,84 @@ public final class ClickHouseTier {
   }
 
   public String address() {
-    return base.toString();
+    return base.getScheme() + "://" + base.getHost() + ":" + port(base);
   }
 
   /** True when {@code /ping} answers {@code Ok.}. */
   public boolean ping() {
-    try {
-      HttpResponse<String> r = http.send(HttpRequest.newBuilder(base.resolve("/ping")).timeout(timeout).GET().build(),
-          HttpResponse.BodyHandlers.ofString());
-      return r.statusCode() == 200 && r.body().startsWith("Ok.");
-    } catch (IOException e) {
-      return false;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
+    return client.ping(timeout.toMillis());
   }
 
   /** Runs one statement and returns the response body; the query must name its output format. */
   public String execute(String sql) throws IOException, InterruptedException {
-    HttpRequest req = HttpRequest.newBuilder(base.resolve("/"))
-        .timeout(timeout)
-        .POST(HttpRequest.BodyPublishers.ofString(sql))
-        .build();
-    HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
-    if (r.statusCode() != 200) {
-      throw new IOException("clickhouse answered " + r.statusCode() + ": " + r.body().strip());
+    try (QueryResponse response = await(client.query(sql))) {
+      return new String(response.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException | InterruptedException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IOException("clickhouse: " + e.getMessage(), e);
     }
-    return r.body();
+  }
+
+  /**
+   * Inserts rows given in {@code format} (a text format such as JSONEachRow) into
+   * {@code table} of this tier's database, as one INSERT.
+   */
+  public void insert(String table, byte[] rows, ClickHouseFormat format) throws IOException, InterruptedException {
+    try (InsertResponse response = await(client.insert(database + "." + table, new ByteArrayInputStream(rows), format))) {
+      // The body says nothing an old server fills in (written rows are -1 there).
+    } catch (IOException | InterruptedException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IOException("clickhouse: " + e.getMessage(), e);
+    }
+  }
+
+  private <T> T await(CompletableFuture<T> call) throws IOException, InterruptedException {
+    try {
+      return call.get(timeout.toMillis() * 2, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      // The caller gave up (a read whose caller went away): stop the HTTP request too.
+      call.cancel(true);
+      throw e;
+    } catch (TimeoutException e) {
+      call.cancel(true);
+      throw new IOException("clickhouse did not answer within " + timeout.multipliedBy(2), e);
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof ServerException server) {
+        throw new IOException("clickhouse answered error " + server.getCode() + ": " + firstLine(server.getMessage()), server);
+      }
+      throw new IOException("clickhouse: " + cause, cause);
+    }
+  }
+
+  private static String firstLine(String message) {
+    if (message == null) {
+      return "";
+    }
+    int nl = message.indexOf('\n');
+    return (nl < 0 ? message : message.substring(0, nl)).strip();
+  }
+
+  private static int port(URI base) {
+    if (base.getPort() > 0) {
+      return base.getPort();
+    }
+    return "https".equalsIgnoreCase(base.getScheme()) ? 8443 : 8123;
+  }
+
+  /** {@code user:password@} of the URL, else ClickHouse's {@code default} user without password. */
+  private static String[] userInfo(URI base) {
+    String info = base.getRawUserInfo();
+    if (info == null || info.isEmpty()) {
+      return new String[] {"default", ""};
+    }
+    int colon = info.indexOf(':');
+    String user = colon < 0 ? info : info.substring(0, colon);
+    String password = colon < 0 ? "" : info.substring(colon + 1);
+    return new String[] {
+        URLDecoder.decode(user, StandardCharsets.UTF_8), URLDecoder.decode(password, StandardCharsets.UTF_8)};
   }
 
   /** The server's version string, e.g. {@code 18.16.1}. */
@@ -125,5 +203,10 @@ public final class ClickHouseTier {
 
   public boolean schemaReady() {
     return schemaReady.get();
+  }
+
+  @Override
+  public void close() {
+    client.close();
   }
 }

@@ -33,7 +33,8 @@ class TierHealthMonitorTest {
 
   @Test
   void aProbeCutShortByCloseReportsNothing() throws Exception {
-    // A ClickHouse that answers, then holds the next /ping until released: a probe in progress.
+    // A ClickHouse that answers, then holds the next request until released: a probe in progress
+    // (the client's ping is a request like any other).
     AtomicBoolean holdPings = new AtomicBoolean();
     CountDownLatch pingHeld = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
@@ -42,7 +43,7 @@ class TierHealthMonitorTest {
     clickhouse.setExecutor(handlers);
     clickhouse.createContext("/", exchange -> {
       boolean ping = exchange.getRequestURI().getPath().equals("/ping");
-      if (ping && holdPings.get()) {
+      if (holdPings.get()) {
         pingHeld.countDown();
         try {
           release.await(30, TimeUnit.SECONDS);
@@ -74,7 +75,7 @@ class TierHealthMonitorTest {
       monitor.start();
       assertThat(monitor.clickhouse().reachable()).isTrue();
       holdPings.set(true);
-      Poll.until(Duration.ofSeconds(20), "a probe waiting for clickhouse's /ping", () -> pingHeld.getCount() == 0);
+      Poll.until(Duration.ofSeconds(20), "a probe waiting for clickhouse's answer", () -> pingHeld.getCount() == 0);
       logged.start();
       monitorLog.addAppender(logged);
 
