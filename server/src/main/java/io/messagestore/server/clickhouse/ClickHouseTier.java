@@ -4,6 +4,7 @@ import com.clickhouse.client.api.Client;
 import com.clickhouse.client.api.ServerException;
 import com.clickhouse.client.api.insert.InsertResponse;
 import com.clickhouse.client.api.query.QueryResponse;
+import com.clickhouse.client.api.query.QuerySettings;
 import com.clickhouse.data.ClickHouseFormat;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -13,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -32,7 +34,10 @@ import org.slf4j.LoggerFactory;
 public final class ClickHouseTier implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ClickHouseTier.class);
 
-  /** The archive schema; ReplacingMergeTree makes a repeated archive copy harmless. */
+  /**
+   * The archive and analytics schema; ReplacingMergeTree makes a repeated copy (an archive
+   * batch or analytics rows sent again after a crash) harmless, and readers ask for FINAL.
+   */
   static final List<String> SCHEMA = List.of(
       "CREATE DATABASE IF NOT EXISTS %s",
       """
@@ -59,7 +64,19 @@ public final class ClickHouseTier implements AutoCloseable {
         archived_at DateTime('UTC')
       ) ENGINE = ReplacingMergeTree(archived_at)
       PARTITION BY toYYYYMM(updated_at)
-      ORDER BY (run_id, version)""");
+      ORDER BY (run_id, version)""",
+      """
+      CREATE TABLE IF NOT EXISTS %s.message_facts (
+        message_id UUID,
+        thread_id String,
+        user_id String,
+        role UInt8,
+        content_bytes UInt64,
+        created_ms UInt64,
+        created_at DateTime('UTC')
+      ) ENGINE = ReplacingMergeTree()
+      PARTITION BY toYYYYMM(created_at)
+      ORDER BY (thread_id, message_id)""");
 
   private final URI base;
   private final String database;
@@ -105,7 +122,14 @@ public final class ClickHouseTier implements AutoCloseable {
 
   /** Runs one statement and returns the response body; the query must name its output format. */
   public String execute(String sql) throws IOException, InterruptedException {
-    try (QueryResponse response = await(client.query(sql))) {
+    return execute(sql, Map.of());
+  }
+
+  /** As {@link #execute(String)}, with server settings for this query (names 18.x knows). */
+  public String execute(String sql, Map<String, String> settings) throws IOException, InterruptedException {
+    QuerySettings querySettings = new QuerySettings();
+    settings.forEach(querySettings::serverSetting);
+    try (QueryResponse response = await(client.query(sql, querySettings))) {
       return new String(response.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     } catch (IOException | InterruptedException e) {
       throw e;
