@@ -28,7 +28,10 @@ public final class PostgresMessageStore {
   /**
    * One statement per batch: the messages go in through {@code unnest} of arrays (so a batch of
    * 500 is one round trip and one plan), duplicates are skipped, and the owning threads' counts
-   * and activity move by exactly the rows that were new.
+   * and activity move by exactly the rows that were new. Each new row also queues its analytics
+   * row (so none is ever missing), and messages of an erased thread's old incarnation are
+   * skipped (so an erasure is never undone by a persister or a failover write that still held
+   * them).
    */
   private static final String INSERT_CTES = """
       WITH input AS (
@@ -39,14 +42,19 @@ public final class PostgresMessageStore {
         SELECT message_id, thread_id, user_id, role, content, metadata::jsonb, idempotency_key,
                timestamptz 'epoch' + created_ms * interval '1 millisecond'
         FROM input
+        WHERE NOT EXISTS (SELECT 1 FROM thread_erasures e
+                          WHERE e.thread_id = input.thread_id AND input.message_id <= e.erased_through)
         ON CONFLICT DO NOTHING
-        RETURNING message_id, thread_id, user_id, created_at
+        RETURNING message_id, thread_id, user_id, created_at, role, octet_length(content) AS content_bytes
       ), counted AS (
         INSERT INTO threads AS t (thread_id, user_id, created_at, last_activity_at, message_count)
         SELECT thread_id, min(user_id), min(created_at), max(created_at), count(*) FROM ins GROUP BY thread_id
         ON CONFLICT (thread_id) DO UPDATE
           SET message_count = t.message_count + EXCLUDED.message_count,
               last_activity_at = greatest(t.last_activity_at, EXCLUDED.last_activity_at)
+      ), facts AS (
+        INSERT INTO analytics_outbox (message_id, thread_id, user_id, role, content_bytes, created_at)
+        SELECT message_id, thread_id, user_id, role, content_bytes, created_at FROM ins
       )
       """;
   private static final String INSERT_BATCH = INSERT_CTES + "SELECT message_id::text FROM ins";

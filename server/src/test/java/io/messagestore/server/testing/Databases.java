@@ -15,8 +15,12 @@ public final class Databases {
   private Databases() {}
 
   public static Connection connect(Map<String, String> settings) throws SQLException {
-    String url = settings.get("MESSAGESTORE_POSTGRES_URL").replaceFirst("^(r2dbc:|jdbc:)?postgres(ql)?://", "jdbc:postgresql://");
-    return DriverManager.getConnection(url, settings.getOrDefault("MESSAGESTORE_POSTGRES_USER", "postgres"), "");
+    return DriverManager.getConnection(jdbcUrl(settings), settings.getOrDefault("MESSAGESTORE_POSTGRES_USER", "postgres"), "");
+  }
+
+  /** The JDBC form of the settings' PostgreSQL URL. */
+  public static String jdbcUrl(Map<String, String> settings) {
+    return settings.get("MESSAGESTORE_POSTGRES_URL").replaceFirst("^(r2dbc:|jdbc:)?postgres(ql)?://", "jdbc:postgresql://");
   }
 
   /** How many rows each of the given message ids has in {@code messages}. */
