@@ -188,13 +188,17 @@ public final class RedisTier implements AutoCloseable {
     // Lettuce bounds the connection's handshake (HELLO, CLIENT SETINFO) by the URI's timeout.
     // With the request path's 100 ms, a busy machine's first connect failed and the first
     // sends went around Redis; the handshake gets the connect timeout, commands their own.
-    RedisURI handshake = RedisURI.create(uri.toURI());
-    handshake.setTimeout(connectTimeout());
+    RedisURI handshake = withTimeout(connectTimeout());
     return clients.get(loop).connectAsync(CODEC, handshake).toCompletableFuture().thenApply(c -> {
       c.setTimeout(commandTimeout);
       opened.add(c);
       return c;
     });
+  }
+
+  /** The tier's URI (credentials, TLS, database and all) with another timeout. */
+  private RedisURI withTimeout(Duration timeout) {
+    return RedisURI.builder(uri).withTimeout(timeout).build();
   }
 
   private Duration connectTimeout() {
@@ -207,8 +211,7 @@ public final class RedisTier implements AutoCloseable {
    * event loop.
    */
   public StatefulRedisConnection<String, byte[]> dedicatedConnection(Duration timeout) {
-    RedisURI own = RedisURI.create(uri.toURI());
-    own.setTimeout(timeout);
+    RedisURI own = withTimeout(timeout);
     StatefulRedisConnection<String, byte[]> c = background.connect(CODEC, own);
     c.setTimeout(timeout);
     opened.add(c);
