@@ -1,5 +1,6 @@
 package io.messagestore.server.clickhouse;
 
+import io.messagestore.server.config.ClickHouseSettings;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -55,10 +56,10 @@ public final class ClickHouseTier {
   private final HttpClient http;
   private final AtomicBoolean schemaReady = new AtomicBoolean();
 
-  public ClickHouseTier(URI base, String database, Duration timeout) {
-    this.base = base;
-    this.database = database;
-    this.timeout = timeout;
+  public ClickHouseTier(ClickHouseSettings settings) {
+    this.base = settings.url();
+    this.database = settings.database();
+    this.timeout = settings.timeout();
     this.http = HttpClient.newBuilder().connectTimeout(timeout).version(HttpClient.Version.HTTP_1_1).build();
   }
 
