@@ -32,7 +32,8 @@ public record BreakerSettings(
   public static final Setting<Integer> BREAKER_MINIMUM_CALLS =
       Setting.of("MESSAGESTORE_BREAKER_MINIMUM_CALLS", 10, Integer::parseInt).rule(n -> n >= 1, "must be positive");
   /** Also at least {@link #BREAKER_MINIMUM_CALLS}: see the constructor. */
-  public static final Setting<Integer> BREAKER_WINDOW = Setting.of("MESSAGESTORE_BREAKER_WINDOW", 50, Integer::parseInt);
+  public static final Setting<Integer> BREAKER_WINDOW =
+      Setting.of("MESSAGESTORE_BREAKER_WINDOW", 50, Integer::parseInt);
 
   public static final BreakerSettings DEFAULT = new BreakerSettings(
       BREAKER_FAILURE_RATE.defaultValue(), BREAKER_SLOW_CALL_DURATION.defaultValue(),

@@ -9,7 +9,8 @@ public record ClickHouseSettings(URI url, String database, Duration timeout) {
   /** A path names the database ({@code http://host:8123/mydb}) unless {@link #CLICKHOUSE_DATABASE} is given. */
   public static final Setting<URI> CLICKHOUSE_URL = Setting.uri("MESSAGESTORE_CLICKHOUSE_URL", "http://127.0.0.1:8123")
       .rule(u -> "http".equals(u.getScheme()) || "https".equals(u.getScheme()), "must start with http:// or https://");
-  public static final Setting<String> CLICKHOUSE_DATABASE = Setting.text("MESSAGESTORE_CLICKHOUSE_DATABASE", "messagestore");
+  public static final Setting<String> CLICKHOUSE_DATABASE =
+      Setting.text("MESSAGESTORE_CLICKHOUSE_DATABASE", "messagestore");
   public static final Setting<Duration> CLICKHOUSE_TIMEOUT =
       Setting.positiveDuration("MESSAGESTORE_CLICKHOUSE_TIMEOUT", Duration.ofSeconds(2));
 

@@ -6,8 +6,8 @@ import java.time.Duration;
 public record WriteSettings(int maxContentBytes, Duration durableTimeout) {
 
   /** Must also stay below {@link ServerSettings#MAX_INBOUND_MESSAGE_BYTES}: checked by {@link GatewayConfig}. */
-  public static final Setting<Integer> MAX_CONTENT_BYTES = Setting.integer("MESSAGESTORE_MAX_CONTENT_BYTES", 1024 * 1024)
-      .rule(n -> n >= 1, "must be positive");
+  public static final Setting<Integer> MAX_CONTENT_BYTES =
+      Setting.integer("MESSAGESTORE_MAX_CONTENT_BYTES", 1024 * 1024).rule(n -> n >= 1, "must be positive");
   public static final Setting<Duration> DURABLE_TIMEOUT =
       Setting.positiveDuration("MESSAGESTORE_DURABLE_TIMEOUT", Duration.ofSeconds(10));
 

@@ -22,7 +22,8 @@ import org.junit.jupiter.api.Test;
 class SettingDeclarationsTest {
   // Read by the launcher script and logback, not by the gateway's config.
   private static final List<String> LAUNCHER_SETTINGS = List.of("MESSAGESTORE_LOG_LEVEL", "MESSAGESTORE_JAVA_OPTS");
-  private static final Pattern TABLE_ROW = Pattern.compile("^\\| `(MESSAGESTORE_[A-Z_]+)` \\| ([^|]*) \\|", Pattern.MULTILINE);
+  private static final Pattern TABLE_ROW =
+      Pattern.compile("^\\| `(MESSAGESTORE_[A-Z_]+)` \\| ([^|]*) \\|", Pattern.MULTILINE);
   private static final Pattern FIRST_CODE = Pattern.compile("`([^`]*)`");
 
   static List<Setting<?>> declared() {
@@ -84,7 +85,8 @@ class SettingDeclarationsTest {
         .isInstanceOf(ConfigException.class)
         .hasMessage("MESSAGESTORE_REDIS_URI=http://127.0.0.1:6379: must start with redis:// or rediss://");
     assertThatThrownBy(() -> new WriteSettings(1024, Duration.ZERO))
-        .isInstanceOf(ConfigException.class).hasMessage("MESSAGESTORE_DURABLE_TIMEOUT=PT0S: must be a positive duration");
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("MESSAGESTORE_DURABLE_TIMEOUT=PT0S: must be a positive duration");
   }
 
   @Test
