@@ -104,10 +104,9 @@ public final class Gateway implements AutoCloseable {
     new ProcessorMetrics().bindTo(meters);
 
     eventLoops = new EventLoops(config.ioThreads());
-    redis = new RedisTier(config.redisUri(), config.redisTimeout(), eventLoops);
-    postgres = new PostgresTier(config.postgresJdbcUrl(), config.postgresUser(), config.postgresPassword(),
-        config.postgresPoolSize(), config.postgresTimeout());
-    clickhouse = new ClickHouseTier(config.clickhouseUrl(), config.clickhouseDatabase(), config.clickhouseTimeout());
+    redis = new RedisTier(config.redis(), eventLoops);
+    postgres = new PostgresTier(config.postgres());
+    clickhouse = new ClickHouseTier(config.clickhouse());
     RedisKeys keys = new RedisKeys(config.streamShards());
     TierBreakers breakers = new TierBreakers(config.breakers(), meters);
     PostgresMessageStore messageRows = new PostgresMessageStore(postgres, config.idempotencyTtl());
@@ -121,11 +120,10 @@ public final class Gateway implements AutoCloseable {
     health = new HealthStatusManager();
     monitor = new TierHealthMonitor(redis, postgres, clickhouse, backlog, health, config.healthProbeInterval(), meters);
     persisters = new Persisters(redis, keys, postgres, messageRows, deadLetters, waiters, clock, meters,
-        config.persisterBatchSize(), config.persisterLinger(), config.pendingClaimTimeout(), config.maxDeliveries(),
-        config.recentWindow());
+        config.persistence(), config.recentWindow());
 
-    repairs = new FailoverRepair(redis, keys, messageRows, new RedisRepairRows(postgres), clock, config.messageTtl(),
-        config.idempotencyTtl(), config.redisRepairInterval(), meters);
+    repairs = new FailoverRepair(redis, keys, messageRows, new RedisRepairRows(postgres), clock, config.redisData(),
+        meters);
     repairMarks = new RedisRepairNotifications(postgres, repairs::markedInPostgres, repairs::pollNow);
     breakers.get(TierBreakers.REDIS_WRITE).getEventPublisher().onStateTransition(e -> {
       if (e.getStateTransition().getToState() == CircuitBreaker.State.CLOSED) {

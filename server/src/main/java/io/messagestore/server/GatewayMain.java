@@ -2,7 +2,6 @@ package io.messagestore.server;
 
 import io.messagestore.server.auth.DevTokenCommand;
 import io.messagestore.server.config.ConfigException;
-import io.messagestore.server.config.ConfigKeys;
 import io.messagestore.server.config.ConfigLoader;
 import io.messagestore.server.config.GatewayConfig;
 import io.netty.util.ResourceLeakDetector;
@@ -144,7 +143,7 @@ public final class GatewayMain implements Callable<Integer> {
         throw new TypeConversionException("'" + value + "' is not KEY=VALUE");
       }
       String key = value.substring(0, eq).trim();
-      if (!ConfigKeys.all().contains(key)) {
+      if (!GatewayConfig.settingNames().contains(key)) {
         throw new TypeConversionException("'" + key + "' is not a MESSAGESTORE_* setting");
       }
       return Map.entry(key, value.substring(eq + 1));

@@ -5,8 +5,8 @@ import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
-import io.messagestore.server.config.ConfigKeys;
-import io.messagestore.server.config.ConfigLoader;
+import io.messagestore.server.config.AuthSettings;
+import io.messagestore.server.config.Setting;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -49,7 +49,7 @@ public final class DevTokenCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    String secret = environment.get(ConfigKeys.JWT_SECRET);
+    String secret = environment.get(AuthSettings.JWT_SECRET.key());
     if (secret == null || secret.getBytes(StandardCharsets.UTF_8).length < 32) {
       spec.commandLine().getErr().println(
           "messagestore: MESSAGESTORE_JWT_SECRET must be set (at least 32 bytes) to sign a token");
@@ -78,7 +78,7 @@ public final class DevTokenCommand implements Callable<Integer> {
     public Duration convert(String value) {
       Duration d = null;
       try {
-        d = ConfigLoader.parseDuration(value);
+        d = Setting.parseDuration(value);
       } catch (RuntimeException e) {
         // reported below, with the value as typed
       }

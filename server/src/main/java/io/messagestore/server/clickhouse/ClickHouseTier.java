@@ -6,6 +6,7 @@ import com.clickhouse.client.api.insert.InsertResponse;
 import com.clickhouse.client.api.query.QueryResponse;
 import com.clickhouse.client.api.query.QuerySettings;
 import com.clickhouse.data.ClickHouseFormat;
+import io.messagestore.server.config.ClickHouseSettings;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URI;
@@ -84,10 +85,10 @@ public final class ClickHouseTier implements AutoCloseable {
   private final Client client;
   private final AtomicBoolean schemaReady = new AtomicBoolean();
 
-  public ClickHouseTier(URI base, String database, Duration timeout) {
-    this.base = base;
-    this.database = database;
-    this.timeout = timeout;
+  public ClickHouseTier(ClickHouseSettings settings) {
+    this.base = settings.url();
+    this.database = settings.database();
+    this.timeout = settings.timeout();
     String[] credentials = userInfo(base);
     this.client = new Client.Builder()
         .addEndpoint(base.getScheme() + "://" + base.getHost() + ":" + port(base) + "/")

@@ -16,38 +16,45 @@ public record BreakerSettings(
     int minimumNumberOfCalls,
     int slidingWindowSize) {
 
-  public static final float DEFAULT_FAILURE_RATE_THRESHOLD = 50f;
-  public static final Duration DEFAULT_SLOW_CALL_DURATION = Duration.ofMillis(500);
-  public static final float DEFAULT_SLOW_CALL_RATE_THRESHOLD = 80f;
-  public static final Duration DEFAULT_WAIT_IN_OPEN_STATE = Duration.ofSeconds(2);
-  public static final int DEFAULT_PERMITTED_CALLS_IN_HALF_OPEN_STATE = 5;
-  public static final int DEFAULT_MINIMUM_NUMBER_OF_CALLS = 10;
-  public static final int DEFAULT_SLIDING_WINDOW_SIZE = 50;
+  // These take plain numbers (no '_' grouping), as they always have.
+  public static final Setting<Float> BREAKER_FAILURE_RATE =
+      Setting.of("MESSAGESTORE_BREAKER_FAILURE_RATE", 50f, Float::parseFloat)
+          .rule(r -> r > 0 && r <= 100, "must be a percentage in (0, 100]");
+  public static final Setting<Duration> BREAKER_SLOW_CALL_DURATION =
+      Setting.positiveDuration("MESSAGESTORE_BREAKER_SLOW_CALL_DURATION", Duration.ofMillis(500));
+  public static final Setting<Float> BREAKER_SLOW_CALL_RATE =
+      Setting.of("MESSAGESTORE_BREAKER_SLOW_CALL_RATE", 80f, Float::parseFloat)
+          .rule(r -> r > 0 && r <= 100, "must be a percentage in (0, 100]");
+  public static final Setting<Duration> BREAKER_OPEN_WAIT =
+      Setting.positiveDuration("MESSAGESTORE_BREAKER_OPEN_WAIT", Duration.ofSeconds(2));
+  public static final Setting<Integer> BREAKER_HALF_OPEN_CALLS =
+      Setting.of("MESSAGESTORE_BREAKER_HALF_OPEN_CALLS", 5, Integer::parseInt).rule(n -> n >= 1, "must be positive");
+  public static final Setting<Integer> BREAKER_MINIMUM_CALLS =
+      Setting.of("MESSAGESTORE_BREAKER_MINIMUM_CALLS", 10, Integer::parseInt).rule(n -> n >= 1, "must be positive");
+  /** Also at least {@link #BREAKER_MINIMUM_CALLS}: see the constructor. */
+  public static final Setting<Integer> BREAKER_WINDOW =
+      Setting.of("MESSAGESTORE_BREAKER_WINDOW", 50, Integer::parseInt);
 
   public static final BreakerSettings DEFAULT = new BreakerSettings(
-      DEFAULT_FAILURE_RATE_THRESHOLD, DEFAULT_SLOW_CALL_DURATION, DEFAULT_SLOW_CALL_RATE_THRESHOLD,
-      DEFAULT_WAIT_IN_OPEN_STATE, DEFAULT_PERMITTED_CALLS_IN_HALF_OPEN_STATE,
-      DEFAULT_MINIMUM_NUMBER_OF_CALLS, DEFAULT_SLIDING_WINDOW_SIZE);
+      BREAKER_FAILURE_RATE.defaultValue(), BREAKER_SLOW_CALL_DURATION.defaultValue(),
+      BREAKER_SLOW_CALL_RATE.defaultValue(), BREAKER_OPEN_WAIT.defaultValue(), BREAKER_HALF_OPEN_CALLS.defaultValue(),
+      BREAKER_MINIMUM_CALLS.defaultValue(), BREAKER_WINDOW.defaultValue());
 
   public BreakerSettings {
-    check(failureRateThreshold > 0 && failureRateThreshold <= 100, ConfigKeys.BREAKER_FAILURE_RATE,
-        failureRateThreshold, "must be a percentage in (0, 100]");
-    check(slowCallDuration != null && !slowCallDuration.isNegative() && !slowCallDuration.isZero(),
-        ConfigKeys.BREAKER_SLOW_CALL_DURATION, slowCallDuration, "must be a positive duration");
-    check(slowCallRateThreshold > 0 && slowCallRateThreshold <= 100, ConfigKeys.BREAKER_SLOW_CALL_RATE,
-        slowCallRateThreshold, "must be a percentage in (0, 100]");
-    check(waitInOpenState != null && !waitInOpenState.isNegative() && !waitInOpenState.isZero(),
-        ConfigKeys.BREAKER_OPEN_WAIT, waitInOpenState, "must be a positive duration");
-    check(permittedCallsInHalfOpenState >= 1, ConfigKeys.BREAKER_HALF_OPEN_CALLS,
-        permittedCallsInHalfOpenState, "must be positive");
-    check(minimumNumberOfCalls >= 1, ConfigKeys.BREAKER_MINIMUM_CALLS, minimumNumberOfCalls, "must be positive");
-    check(slidingWindowSize >= minimumNumberOfCalls, ConfigKeys.BREAKER_WINDOW, slidingWindowSize,
+    BREAKER_FAILURE_RATE.check(failureRateThreshold);
+    BREAKER_SLOW_CALL_DURATION.check(slowCallDuration);
+    BREAKER_SLOW_CALL_RATE.check(slowCallRateThreshold);
+    BREAKER_OPEN_WAIT.check(waitInOpenState);
+    BREAKER_HALF_OPEN_CALLS.check(permittedCallsInHalfOpenState);
+    BREAKER_MINIMUM_CALLS.check(minimumNumberOfCalls);
+    BREAKER_WINDOW.check(slidingWindowSize);
+    BREAKER_WINDOW.require(slidingWindowSize >= minimumNumberOfCalls, slidingWindowSize,
         "must be at least MESSAGESTORE_BREAKER_MINIMUM_CALLS (" + minimumNumberOfCalls + ")");
   }
 
-  private static void check(boolean ok, String key, Object value, String rule) {
-    if (!ok) {
-      throw new ConfigException(key, String.valueOf(value), rule);
-    }
+  static BreakerSettings from(SettingValues v) {
+    return new BreakerSettings(v.get(BREAKER_FAILURE_RATE), v.get(BREAKER_SLOW_CALL_DURATION),
+        v.get(BREAKER_SLOW_CALL_RATE), v.get(BREAKER_OPEN_WAIT), v.get(BREAKER_HALF_OPEN_CALLS),
+        v.get(BREAKER_MINIMUM_CALLS), v.get(BREAKER_WINDOW));
   }
 }

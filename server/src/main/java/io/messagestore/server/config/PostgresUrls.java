@@ -35,7 +35,7 @@ final class PostgresUrls {
 
   static Parsed parse(String url) {
     if (url == null || url.isBlank()) {
-      throw new ConfigException(ConfigKeys.POSTGRES_URL, String.valueOf(url), "must not be empty");
+      throw new ConfigException(PostgresSettings.POSTGRES_URL.key(), String.valueOf(url), "must not be empty");
     }
     String rest = null;
     for (String scheme : SCHEMES) {
@@ -171,7 +171,7 @@ final class PostgresUrls {
   }
 
   private static ConfigException invalid(String url, String rule) {
-    return new ConfigException(ConfigKeys.POSTGRES_URL, redact(url), rule);
+    return new ConfigException(PostgresSettings.POSTGRES_URL.key(), redact(url), rule);
   }
 
   private static int indexOfAny(String s, String chars) {

@@ -3,6 +3,7 @@ package io.messagestore.server.consistency;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.messagestore.api.v1.Message;
+import io.messagestore.server.config.RedisDataSettings;
 import io.messagestore.server.postgres.PostgresMessageStore;
 import io.messagestore.server.postgres.QueryCancellation;
 import io.messagestore.server.postgres.RedisRepairRows;
@@ -85,18 +86,15 @@ public final class FailoverRepair implements AutoCloseable {
   });
 
   public FailoverRepair(RedisTier redis, RedisKeys keys, PostgresMessageStore messages, RedisRepairRows marks,
-      Clock clock, Duration messageTtl, Duration idempotencyTtl, Duration pollInterval, MeterRegistry meters) {
-    if (pollInterval.isNegative() || pollInterval.isZero()) {
-      throw new IllegalArgumentException("pollInterval must be positive, got " + pollInterval);
-    }
+      Clock clock, RedisDataSettings settings, MeterRegistry meters) {
     this.redis = redis;
     this.keys = keys;
     this.messages = messages;
     this.marks = marks;
     this.clock = clock;
-    this.messageTtl = messageTtl;
-    this.idempotencyTtl = idempotencyTtl;
-    this.pollInterval = pollInterval;
+    this.messageTtl = settings.messageTtl();
+    this.idempotencyTtl = settings.idempotencyTtl();
+    this.pollInterval = settings.repairInterval();
     repaired = Counter.builder("messagestore.redis.repaired.threads")
         .description("threads whose failover writes were added to Redis once it answered again").register(meters);
     Gauge.builder("messagestore.redis.repair.awaiting.threads", awaiting, Map::size)

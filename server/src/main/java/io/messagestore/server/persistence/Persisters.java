@@ -4,6 +4,7 @@ import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.messagestore.api.v1.Message;
+import io.messagestore.server.config.PersistenceSettings;
 import io.messagestore.server.postgres.PostgresMessageStore;
 import io.messagestore.server.postgres.PostgresTier;
 import io.messagestore.server.redis.RedisKeys;
@@ -47,8 +48,8 @@ public final class Persisters implements PersistenceObserver, AutoCloseable {
   private volatile StatefulRedisPubSubConnection<String, String> subscription;
 
   public Persisters(RedisTier redis, RedisKeys keys, PostgresTier postgresTier, PostgresMessageStore postgres,
-      DeadLetters deadLetters, PersistenceWaiters waiters, Clock clock, MeterRegistry meters, int batchSize,
-      Duration linger, Duration claimTimeout, int maxDeliveries, int recentWindow) {
+      DeadLetters deadLetters, PersistenceWaiters waiters, Clock clock, MeterRegistry meters,
+      PersistenceSettings settings, int recentWindow) {
     this.redis = redis;
     this.keys = keys;
     this.waiters = waiters;
@@ -66,7 +67,7 @@ public final class Persisters implements PersistenceObserver, AutoCloseable {
     this.loop = Executors.newSingleThreadExecutor(named("persister"));
     this.persister = new StreamPersister(keys, recentWindow, consumerName,
         () -> redis.dedicatedConnection(Duration.ofSeconds(5)), postgresTier, postgres, deadLetters, this, clock,
-        batchSize, linger, claimTimeout, maxDeliveries);
+        settings.batchSize(), settings.linger(), settings.pendingClaimTimeout(), settings.maxDeliveries());
   }
 
   public String consumerName() {

@@ -2,6 +2,7 @@ package io.messagestore.server.postgres;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import io.messagestore.server.config.PostgresSettings;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -26,12 +27,16 @@ public final class PostgresTier implements AutoCloseable {
   private final String jdbcUrl;
   private final AtomicBoolean migrated = new AtomicBoolean();
 
-  public PostgresTier(String jdbcUrl, String user, String password, int poolSize, Duration timeout) {
+  public PostgresTier(PostgresSettings settings) {
+    String jdbcUrl = settings.jdbcUrl();
+    String password = settings.password();
+    int poolSize = settings.poolSize();
+    Duration timeout = settings.timeout();
     this.jdbcUrl = jdbcUrl;
     HikariConfig hc = new HikariConfig();
     hc.setPoolName("messagestore-postgres");
     hc.setJdbcUrl(jdbcUrl);
-    hc.setUsername(user);
+    hc.setUsername(settings.user());
     if (password != null && !password.isEmpty()) {
       hc.setPassword(password);
     }

@@ -17,13 +17,13 @@ import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.lettuce.core.resource.NettyCustomizer;
+import io.messagestore.server.config.RedisSettings;
 import io.messagestore.server.eventloop.EventLoops;
 import io.netty.channel.Channel;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.util.HashedWheelTimer;
 import io.netty.util.concurrent.DefaultEventExecutorGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
-import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -85,9 +85,10 @@ public final class RedisTier implements AutoCloseable {
   private final List<StatefulConnection<?, ?>> opened = new CopyOnWriteArrayList<>();
   private final LoopConnections requestPath;
 
-  public RedisTier(URI redisUri, Duration commandTimeout, EventLoops loops) {
+  public RedisTier(RedisSettings settings, EventLoops loops) {
+    Duration commandTimeout = settings.timeout();
     this.loops = loops;
-    this.uri = RedisURI.create(redisUri);
+    this.uri = RedisURI.create(settings.uri());
     this.uri.setTimeout(commandTimeout);
     this.commandTimeout = commandTimeout;
     // Shared by the per-loop clients: lettuce's own small task pool and its timeout timer.

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.protobuf.Timestamp;
 import io.messagestore.api.v1.Message;
 import io.messagestore.api.v1.Role;
+import io.messagestore.server.config.ClickHouseSettings;
 import io.messagestore.server.testing.LocalTiers;
 import io.messagestore.server.testing.Poll;
 import java.net.URI;
@@ -27,8 +28,8 @@ class ClickHouseArchiveTest {
   @BeforeAll
   static void schema() {
     String database = "ms_test_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
-    tier = new ClickHouseTier(URI.create(LocalTiers.shared().get("MESSAGESTORE_CLICKHOUSE_URL")), database,
-        Duration.ofSeconds(10));
+    tier = new ClickHouseTier(new ClickHouseSettings(
+        URI.create(LocalTiers.shared().get("MESSAGESTORE_CLICKHOUSE_URL")), database, Duration.ofSeconds(10)));
     assertThat(tier.ensureSchema()).isTrue();
   }
 

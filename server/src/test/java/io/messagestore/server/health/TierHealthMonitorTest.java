@@ -8,6 +8,9 @@ import ch.qos.logback.core.read.ListAppender;
 import com.sun.net.httpserver.HttpServer;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.messagestore.server.clickhouse.ClickHouseTier;
+import io.messagestore.server.config.ClickHouseSettings;
+import io.messagestore.server.config.PostgresSettings;
+import io.messagestore.server.config.RedisSettings;
 import io.messagestore.server.eventloop.EventLoops;
 import io.messagestore.server.persistence.StreamBacklog;
 import io.messagestore.server.postgres.PostgresTier;
@@ -60,13 +63,14 @@ class TierHealthMonitorTest {
     // Redis and PostgreSQL where nothing listens: unreachable from the first probe on, so they
     // have nothing to report later.
     EventLoops loops = new EventLoops(1);
-    RedisTier redis = new RedisTier(URI.create("redis://127.0.0.1:" + FreePorts.next()), Duration.ofMillis(100), loops);
-    PostgresTier postgres = new PostgresTier("jdbc:postgresql://127.0.0.1:" + FreePorts.next() + "/none", "postgres", "",
-        2, Duration.ofMillis(250));
+    RedisTier redis = new RedisTier(
+        new RedisSettings(URI.create("redis://127.0.0.1:" + FreePorts.next()), Duration.ofMillis(100)), loops);
+    PostgresTier postgres = new PostgresTier(new PostgresSettings(
+        "jdbc:postgresql://127.0.0.1:" + FreePorts.next() + "/none", "postgres", "", 2, Duration.ofMillis(250)));
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
     TierHealthMonitor monitor = new TierHealthMonitor(redis, postgres,
-        new ClickHouseTier(URI.create("http://127.0.0.1:" + clickhouse.getAddress().getPort()), "messagestore",
-            Duration.ofSeconds(30)),
+        new ClickHouseTier(new ClickHouseSettings(
+            URI.create("http://127.0.0.1:" + clickhouse.getAddress().getPort()), "messagestore", Duration.ofSeconds(30))),
         new StreamBacklog(redis, new RedisKeys(4), Clock.systemUTC(), meters), new HealthStatusManager(),
         Duration.ofMillis(50), meters);
     Logger monitorLog = (Logger) LoggerFactory.getLogger(TierHealthMonitor.class);

@@ -1,5 +1,6 @@
 package io.messagestore.server.postgres;
 
+import io.messagestore.server.config.PostgresSettings;
 import io.messagestore.server.testing.Databases;
 import io.messagestore.server.testing.LocalTiers;
 import java.sql.Connection;
@@ -24,8 +25,8 @@ final class PrivateDatabase implements AutoCloseable {
       s.execute("CREATE DATABASE " + name);
     }
     String url = Databases.jdbcUrl(shared).replaceFirst("/[^/?]+(\\?.*)?$", "/" + name);
-    tier = new PostgresTier(url, shared.getOrDefault("MESSAGESTORE_POSTGRES_USER", "postgres"), "", 2,
-        Duration.ofSeconds(5));
+    tier = new PostgresTier(new PostgresSettings(url, shared.getOrDefault("MESSAGESTORE_POSTGRES_USER", "postgres"),
+        "", 2, Duration.ofSeconds(5)));
     if (!tier.ensureSchema()) {
       throw new IllegalStateException("migrations failed in " + name);
     }

@@ -9,6 +9,7 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.protocol.CommandKeyword;
 import io.lettuce.core.protocol.CommandType;
+import io.messagestore.server.config.RedisSettings;
 import io.messagestore.server.eventloop.EventLoops;
 import io.messagestore.server.testing.FreePorts;
 import io.messagestore.server.testing.LocalTiers;
@@ -58,7 +59,7 @@ class NearCacheTest {
   @BeforeEach
   void connect() {
     loops = new EventLoops(1);
-    redis = new RedisTier(URI.create("redis://127.0.0.1:" + PORT), Duration.ofSeconds(2), loops);
+    redis = new RedisTier(new RedisSettings(URI.create("redis://127.0.0.1:" + PORT), Duration.ofSeconds(2)), loops);
     meters = new SimpleMeterRegistry();
     other = otherClient.connect();
   }
@@ -187,8 +188,8 @@ class NearCacheTest {
     // As a managed Redis may: every command allowed but CLIENT TRACKING.
     other().aclSetuser("no-tracking", AclSetuserArgs.Builder.on().addPassword("pw")
         .allKeys().allChannels().allCommands().removeCommand(CommandType.CLIENT, CommandKeyword.TRACKING));
-    RedisTier restricted = new RedisTier(URI.create("redis://no-tracking:pw@127.0.0.1:" + PORT), Duration.ofSeconds(2),
-        loops);
+    RedisTier restricted = new RedisTier(
+        new RedisSettings(URI.create("redis://no-tracking:pw@127.0.0.1:" + PORT), Duration.ofSeconds(2)), loops);
     try {
       NearCache cache = new NearCache(restricted, 1 << 20, Duration.ofHours(1), meters);
       String k = key();

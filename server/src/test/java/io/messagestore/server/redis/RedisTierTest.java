@@ -2,6 +2,7 @@ package io.messagestore.server.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.messagestore.server.config.RedisSettings;
 import io.messagestore.server.eventloop.EventLoops;
 import io.messagestore.server.testing.Poll;
 import io.messagestore.server.testing.SlowRepliesRedisProxy;
@@ -20,7 +21,8 @@ class RedisTierTest {
   void aSlowHandshakeGetsTheConnectTimeoutWhileCommandsKeepTheirOwn() throws Exception {
     try (SlowRepliesRedisProxy proxy = SlowRepliesRedisProxy.inFrontOfSharedRedis("HELLO", Duration.ofMillis(200));
         EventLoops loops = new EventLoops(1)) {
-      RedisTier redis = new RedisTier(URI.create("redis://127.0.0.1:" + proxy.port()), Duration.ofMillis(100), loops);
+      RedisTier redis = new RedisTier(
+          new RedisSettings(URI.create("redis://127.0.0.1:" + proxy.port()), Duration.ofMillis(100)), loops);
       try {
         // The first call starts the connect in the background; the connection opens once the
         // handshake is through, which takes the proxy's delay.

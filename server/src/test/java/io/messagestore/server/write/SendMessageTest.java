@@ -247,7 +247,7 @@ class SendMessageTest {
     // Redis forgets the owner (flush, restart without data): PostgreSQL still knows.
     try (var client = io.lettuce.core.RedisClient.create(io.messagestore.server.testing.LocalTiers.shared().get("MESSAGESTORE_REDIS_URI"));
         var c = client.connect()) {
-      var keys = new io.messagestore.server.redis.RedisKeys(io.messagestore.server.config.GatewayConfig.DEFAULT_STREAM_SHARDS);
+      var keys = new io.messagestore.server.redis.RedisKeys(io.messagestore.server.config.PersistenceSettings.STREAM_SHARDS.defaultValue());
       c.sync().del(keys.owner(t));
     }
     assertThatThrownBy(() -> gw.as("bob").sendMessage(msg(t, "claim")))
