@@ -22,6 +22,11 @@ public record ClickHouseSettings(URI url, String database, Duration timeout) {
     CLICKHOUSE_TIMEOUT.check(timeout);
   }
 
+  /** The URL as logs and {@code --check-config} may show it: {@code user:password@} left out. */
+  public static String withoutCredentials(URI url) {
+    return url.getScheme() + "://" + url.getHost() + (url.getPort() > 0 ? ":" + url.getPort() : "");
+  }
+
   static ClickHouseSettings from(SettingValues v) {
     URI url = v.get(CLICKHOUSE_URL);
     String database = CLICKHOUSE_DATABASE.defaultValue();

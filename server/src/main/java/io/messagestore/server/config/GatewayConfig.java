@@ -27,6 +27,7 @@ public record GatewayConfig(
     ClickHouseSettings clickhouse,
     WriteSettings writes,
     PersistenceSettings persistence,
+    ArchiveSettings archive,
     BreakerSettings breakers) {
 
   /** Whether callers must present a JWT. */
@@ -48,6 +49,7 @@ public record GatewayConfig(
     Objects.requireNonNull(clickhouse, "clickhouse");
     Objects.requireNonNull(writes, "writes");
     Objects.requireNonNull(persistence, "persistence");
+    Objects.requireNonNull(archive, "archive");
     Objects.requireNonNull(breakers, "breakers");
     if (auth.mode() == AuthMode.DISABLED) {
       AuthSettings.AUTH.require(server.listensOnLoopbackOnly(), "disabled",
@@ -61,7 +63,7 @@ public record GatewayConfig(
   static GatewayConfig from(SettingValues v) {
     return new GatewayConfig(ServerSettings.from(v), AuthSettings.from(v), RedisSettings.from(v),
         RedisDataSettings.from(v), PostgresSettings.from(v), ClickHouseSettings.from(v), WriteSettings.from(v),
-        PersistenceSettings.from(v), BreakerSettings.from(v));
+        PersistenceSettings.from(v), ArchiveSettings.from(v), BreakerSettings.from(v));
   }
 
   /** The name of every setting, for refusing a misspelt one. */
@@ -123,10 +125,11 @@ public record GatewayConfig(
         + ", ioThreads=" + server.ioThreads()
         + ", redis=" + redis.uri().getHost() + ":" + redis.uri().getPort()
         + ", postgres=" + PostgresUrls.redact(postgres.jdbcUrl()) + " as " + postgres.user()
-        + ", clickhouse=" + clickhouse.url() + "/" + clickhouse.database()
+        + ", clickhouse=" + ClickHouseSettings.withoutCredentials(clickhouse.url()) + "/" + clickhouse.database()
         + ", auth=" + auth.mode() + ", shards=" + persistence.streamShards() + ", batch=" + persistence.batchSize()
         + ", linger=" + persistence.linger() + ", maxBacklog=" + persistence.maxBacklog()
-        + ", nearCacheBytes=" + redisData.nearCacheBytes() + "}";
+        + ", nearCacheBytes=" + redisData.nearCacheBytes()
+        + ", hotRetention=" + (archive.archiving() ? archive.hotRetention() : "off") + "}";
   }
 
   /** Replaces whole concerns; {@link #build()} checks the rules between them again. */
@@ -139,6 +142,7 @@ public record GatewayConfig(
     private ClickHouseSettings clickhouse;
     private WriteSettings writes;
     private PersistenceSettings persistence;
+    private ArchiveSettings archive;
     private BreakerSettings breakers;
 
     private Builder(GatewayConfig c) {
@@ -150,6 +154,7 @@ public record GatewayConfig(
       clickhouse = c.clickhouse;
       writes = c.writes;
       persistence = c.persistence;
+      archive = c.archive;
       breakers = c.breakers;
     }
 
@@ -161,10 +166,12 @@ public record GatewayConfig(
     public Builder clickhouse(ClickHouseSettings v) { clickhouse = v; return this; }
     public Builder writes(WriteSettings v) { writes = v; return this; }
     public Builder persistence(PersistenceSettings v) { persistence = v; return this; }
+    public Builder archive(ArchiveSettings v) { archive = v; return this; }
     public Builder breakers(BreakerSettings v) { breakers = v; return this; }
 
     public GatewayConfig build() {
-      return new GatewayConfig(server, auth, redis, redisData, postgres, clickhouse, writes, persistence, breakers);
+      return new GatewayConfig(server, auth, redis, redisData, postgres, clickhouse, writes, persistence, archive,
+          breakers);
     }
   }
 }
