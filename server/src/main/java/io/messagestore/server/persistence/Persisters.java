@@ -6,6 +6,7 @@ import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.messagestore.api.v1.Message;
 import io.messagestore.server.postgres.PostgresMessageStore;
 import io.messagestore.server.postgres.PostgresTier;
+import io.messagestore.server.pump.PumpListener;
 import io.messagestore.server.redis.RedisKeys;
 import io.messagestore.server.redis.RedisTier;
 import io.micrometer.core.instrument.Counter;
@@ -30,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * publishes what it commits (metrics, local durable waiters, the persisted-ids channel for other
  * instances) and completes local durable waiters for commits made elsewhere.
  */
-public final class Persisters implements PersistenceObserver, AutoCloseable {
+public final class Persisters implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Persisters.class);
 
   private final RedisTier redis;
@@ -65,7 +66,7 @@ public final class Persisters implements PersistenceObserver, AutoCloseable {
     this.consumerName = ManagementFactory.getRuntimeMXBean().getName() + "-" + UUID.randomUUID().toString().substring(0, 8);
     this.loop = Executors.newSingleThreadExecutor(named("persister"));
     this.persister = new StreamPersister(keys, recentWindow, consumerName,
-        () -> redis.dedicatedConnection(Duration.ofSeconds(5)), postgresTier, postgres, deadLetters, this, clock,
+        () -> redis.dedicatedConnection(Duration.ofSeconds(5)), postgresTier, postgres, deadLetters, new Commits(), clock,
         batchSize, linger, claimTimeout, maxDeliveries);
   }
 
@@ -114,8 +115,28 @@ public final class Persisters implements PersistenceObserver, AutoCloseable {
     }
   }
 
-  @Override
-  public void committed(List<Message> messages, List<String> awaited, long committedAtMillis, long commitNanos) {
+  /** Hands the persister's commits to {@link #committed}, with the ids of their durable entries. */
+  private final class Commits implements PumpListener<StreamEntry> {
+    @Override
+    public void committed(List<StreamEntry> entries, long committedAtMillis, long commitNanos) {
+      List<Message> messages = new ArrayList<>(entries.size());
+      List<String> awaited = new ArrayList<>();
+      for (StreamEntry e : entries) {
+        messages.add(e.message());
+        if (e.durable()) {
+          awaited.add(e.message().getMessageId());
+        }
+      }
+      Persisters.this.committed(messages, awaited, committedAtMillis, commitNanos);
+    }
+
+    @Override
+    public void commitFailed(Exception e) {
+      Persisters.this.commitFailed(e);
+    }
+  }
+
+  private void committed(List<Message> messages, List<String> awaited, long committedAtMillis, long commitNanos) {
     List<String> ids = new ArrayList<>(messages.size());
     for (Message m : messages) {
       ids.add(m.getMessageId());
@@ -143,8 +164,7 @@ public final class Persisters implements PersistenceObserver, AutoCloseable {
     }
   }
 
-  @Override
-  public void commitFailed(Exception e) {
+  private void commitFailed(Exception e) {
     commitFailures.increment();
     log.debug("postgres commit failed, retrying: {}", e.toString());
   }
