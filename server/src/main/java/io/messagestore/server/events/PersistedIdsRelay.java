@@ -68,6 +68,8 @@ public final class PersistedIdsRelay implements AutoCloseable {
       });
       c.sync().subscribe(keys.persistedChannel());
       subscription = c;
+      // Lettuce keeps it subscribed from now on: the thread has nothing left to do.
+      subscriber.shutdown();
     } catch (RuntimeException e) {
       if (c != null) {
         c.closeAsync();
