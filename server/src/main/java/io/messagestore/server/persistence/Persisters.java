@@ -47,8 +47,8 @@ public final class Persisters implements AutoCloseable {
     this.consumerName = ManagementFactory.getRuntimeMXBean().getName() + "-" + UUID.randomUUID().toString().substring(0, 8);
     this.loop = Executors.newSingleThreadExecutor(named("persister"));
     this.persister = new StreamPersister(keys, recentWindow, consumerName,
-        () -> redis.dedicatedConnection(Duration.ofSeconds(5)), postgresTier, postgres, deadLetters, new Commits(events, meters), clock,
-        batchSize, linger, claimTimeout, maxDeliveries);
+        () -> redis.dedicatedConnection(Duration.ofSeconds(5)), postgresTier, postgres, deadLetters,
+        new Commits(events, meters), clock, batchSize, linger, claimTimeout, maxDeliveries);
   }
 
   public String consumerName() {

@@ -20,8 +20,8 @@ final class PostgresDestination implements PumpDestination<StreamEntry> {
   PostgresDestination(PostgresTier tier, PostgresMessageStore messages) {
     this.tier = tier;
     this.messages = messages;
-    this.groupCommit = new GroupCommit<>(entries -> messages.insert(
-        entries.stream().map(StreamEntry::message).toList(), entries.stream().map(StreamEntry::idempotencyKey).toList()));
+    this.groupCommit = new GroupCommit<>(entries -> messages.insert(entries.stream().map(StreamEntry::message).toList(),
+        entries.stream().map(StreamEntry::idempotencyKey).toList()));
   }
 
   /** The health monitor creates the schema once PostgreSQL answers. */

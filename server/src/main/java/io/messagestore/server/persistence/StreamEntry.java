@@ -35,8 +35,8 @@ record StreamEntry(byte[] payload, Message message, String idempotencyKey, boole
       return Delivery.readable(shard, m.getId(), deliveries, durable,
           new StreamEntry(payload, Message.parseFrom(payload), idempotencyKey, durable));
     } catch (InvalidProtocolBufferException e) {
-      return Delivery.unreadable(shard, m.getId(), deliveries, durable, new StreamEntry(payload, null, idempotencyKey, durable),
-          "payload is not a Message: " + e.getMessage());
+      return Delivery.unreadable(shard, m.getId(), deliveries, durable,
+          new StreamEntry(payload, null, idempotencyKey, durable), "payload is not a Message: " + e.getMessage());
     }
   }
 }
