@@ -18,9 +18,14 @@ import io.messagestore.server.clickhouse.ClickHouseTier;
 import io.messagestore.server.config.GatewayConfig;
 import io.messagestore.server.consistency.FailoverRepair;
 import io.messagestore.server.eventloop.EventLoops;
+import io.messagestore.server.events.ClusterEvents;
+import io.messagestore.server.events.MessagesPersisted;
+import io.messagestore.server.events.MessagesPersistedElsewhere;
+import io.messagestore.server.events.PersistedIdsRelay;
 import io.messagestore.server.health.TierHealthMonitor;
 import io.messagestore.server.metrics.MetricsHttpServer;
 import io.messagestore.server.persistence.DeadLetters;
+import io.messagestore.server.persistence.DurableAnswers;
 import io.messagestore.server.persistence.PersistenceWaiters;
 import io.messagestore.server.persistence.Persisters;
 import io.messagestore.server.persistence.StreamBacklog;
@@ -32,6 +37,7 @@ import io.messagestore.server.postgres.RedisRepairRows;
 import io.messagestore.server.read.CacheRebuilder;
 import io.messagestore.server.read.PageTokens;
 import io.messagestore.server.read.ReadPath;
+import io.messagestore.server.read.ThreadListInvalidation;
 import io.messagestore.server.redis.NearCache;
 import io.messagestore.server.redis.RedisKeys;
 import io.messagestore.server.redis.RedisMessageWriter;
@@ -79,6 +85,7 @@ public final class Gateway implements AutoCloseable {
   private final HealthStatusManager health;
   private final TierHealthMonitor monitor;
   private final Persisters persisters;
+  private final PersistedIdsRelay otherInstances;
   private final CacheRebuilder rebuilder;
   private final FailoverRepair repairs;
   private final RedisRepairNotifications repairMarks;
@@ -111,6 +118,14 @@ public final class Gateway implements AutoCloseable {
     TierBreakers breakers = new TierBreakers(config.breakers(), meters);
     PostgresMessageStore messageRows = new PostgresMessageStore(postgres, config.idempotencyTtl());
     PersistenceWaiters waiters = new PersistenceWaiters(eventLoops);
+    // What a commit tells the rest of the system, in this order: durable sends here and elsewhere,
+    // then cached thread lists.
+    ClusterEvents events = new ClusterEvents();
+    otherInstances = new PersistedIdsRelay(redis, keys, events);
+    DurableAnswers durableAnswers = new DurableAnswers(waiters, otherInstances::publish);
+    events.subscribe(MessagesPersisted.class, durableAnswers::persistedHere);
+    events.subscribe(MessagesPersistedElsewhere.class, durableAnswers::persistedElsewhere);
+    events.subscribe(MessagesPersisted.class, new ThreadListInvalidation(redis, keys));
     DeadLetters deadLetters = new DeadLetters(redis, keys, meters);
     StreamBacklog backlog = new StreamBacklog(redis, keys, clock, meters);
 
@@ -119,7 +134,7 @@ public final class Gateway implements AutoCloseable {
 
     health = new HealthStatusManager();
     monitor = new TierHealthMonitor(redis, postgres, clickhouse, backlog, health, config.healthProbeInterval(), meters);
-    persisters = new Persisters(redis, keys, postgres, messageRows, deadLetters, waiters, clock, meters,
+    persisters = new Persisters(redis, keys, postgres, messageRows, deadLetters, events, clock, meters,
         config.persistence(), config.recentWindow());
 
     repairs = new FailoverRepair(redis, keys, messageRows, new RedisRepairRows(postgres), clock, config.redisData(),
@@ -188,6 +203,7 @@ public final class Gateway implements AutoCloseable {
     monitor.start();
     nearCache.start();
     persisters.start();
+    otherInstances.start();
     repairs.start();
     repairMarks.start();
     metricsServer = new MetricsHttpServer(config.grpcHost(), config.metricsPort(), meters);
@@ -235,6 +251,7 @@ public final class Gateway implements AutoCloseable {
     }
     persisters.drain(config.shutdownGrace());
     persisters.close();
+    otherInstances.close();
     monitor.close();
     rebuilder.close();
     repairMarks.close();

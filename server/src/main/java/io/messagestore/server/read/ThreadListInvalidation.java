@@ -1,0 +1,41 @@
+package io.messagestore.server.read;
+
+import io.messagestore.api.v1.Message;
+import io.messagestore.server.events.MessagesPersisted;
+import io.messagestore.server.redis.RedisKeys;
+import io.messagestore.server.redis.RedisTier;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Drops the cached {@code ListThreads} pages of the users whose messages were just persisted: the
+ * thread counts and activity in PostgreSQL have changed. One multi-key {@code DEL} per commit,
+ * sent without waiting; a failure is only logged (the pages expire after five minutes).
+ */
+public final class ThreadListInvalidation implements Consumer<MessagesPersisted> {
+  private static final Logger log = LoggerFactory.getLogger(ThreadListInvalidation.class);
+
+  private final RedisTier redis;
+  private final RedisKeys keys;
+
+  public ThreadListInvalidation(RedisTier redis, RedisKeys keys) {
+    this.redis = redis;
+    this.keys = keys;
+  }
+
+  @Override
+  public void accept(MessagesPersisted e) {
+    Set<String> users = new LinkedHashSet<>();
+    for (Message m : e.messages()) {
+      users.add(keys.userThreads(m.getUserId()));
+    }
+    try {
+      redis.async().del(users.toArray(new String[0]));
+    } catch (RuntimeException ex) {
+      log.debug("cannot clear cached thread lists after a commit: {}", ex.toString());
+    }
+  }
+}
