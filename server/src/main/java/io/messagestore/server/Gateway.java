@@ -13,6 +13,7 @@ import io.messagestore.server.api.grpc.MessageStoreService;
 import io.messagestore.server.auth.AdminOnlyInterceptor;
 import io.messagestore.server.auth.AuthInterceptor;
 import io.messagestore.server.auth.JwtVerifier;
+import io.messagestore.server.archive.Archiver;
 import io.messagestore.server.clickhouse.ClickHouseMessageStore;
 import io.messagestore.server.clickhouse.ClickHouseTier;
 import io.messagestore.server.config.GatewayConfig;
@@ -87,6 +88,7 @@ public final class Gateway implements AutoCloseable {
   private final Persisters persisters;
   private final PersistedIdsRelay otherInstances;
   private final CacheRebuilder rebuilder;
+  private final Archiver archiver;
   private final FailoverRepair repairs;
   private final RedisRepairNotifications repairMarks;
   private final Server server;
@@ -133,6 +135,8 @@ public final class Gateway implements AutoCloseable {
     blockingExecutor = Executors.newFixedThreadPool(config.postgresPoolSize() * 2, daemon("tier-io"));
 
     health = new HealthStatusManager();
+    archiver = new Archiver(config.archive(), postgres, clickhouse, breakers.get(TierBreakers.CLICKHOUSE_WRITE), clock,
+        meters);
     monitor = new TierHealthMonitor(redis, postgres, clickhouse, backlog, health, config.healthProbeInterval(), meters);
     persisters = new Persisters(redis, keys, postgres, messageRows, deadLetters, events, clock, meters,
         config.persistence(), config.recentWindow());
@@ -171,7 +175,8 @@ public final class Gateway implements AutoCloseable {
         .maxInboundMessageSize(config.maxInboundMessageBytes())
         .addService(new MessageStoreService(writes, reads))
         .addService(ServerInterceptors.intercept(
-            new AdminService(monitor, breakers, backlog, deadLetters, tokens, blockingExecutor, rebuilder, repairs),
+            new AdminService(monitor, breakers, backlog, deadLetters, tokens, blockingExecutor, rebuilder, repairs,
+                archiver::status),
             new AdminOnlyInterceptor()))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
@@ -203,6 +208,7 @@ public final class Gateway implements AutoCloseable {
     monitor.start();
     nearCache.start();
     persisters.start();
+    archiver.start();
     otherInstances.start();
     repairs.start();
     repairMarks.start();
@@ -251,6 +257,7 @@ public final class Gateway implements AutoCloseable {
     }
     persisters.drain(config.shutdownGrace());
     persisters.close();
+    archiver.close();
     otherInstances.close();
     monitor.close();
     rebuilder.close();

@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -19,31 +20,44 @@ public final class AnalyticsOutbox {
   public record Row(long seq, String messageId, String threadId, String userId, int role, long contentBytes,
       long createdMs) {}
 
+  /** Rows taken, and when the database read them. */
+  public record Taken(List<Row> rows, Instant readAt) {}
+
   /** Up to {@code limit} queued rows, oldest first. */
-  public List<Row> take(Connection c, int limit) throws SQLException {
+  public Taken take(Connection c, int limit) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("""
         SELECT seq, message_id::text, thread_id, user_id, role, content_bytes,
-               (extract(epoch FROM created_at) * 1000)::bigint AS created_ms
+               (extract(epoch FROM created_at) * 1000)::bigint AS created_ms, now() AS read_at
         FROM analytics_outbox ORDER BY seq LIMIT ?""")) {
       ps.setInt(1, limit);
       List<Row> rows = new ArrayList<>();
+      Instant readAt = Instant.EPOCH;
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           rows.add(new Row(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getShort(5),
               rs.getLong(6), rs.getLong(7)));
+          readAt = rs.getTimestamp(8).toInstant();
         }
       }
-      return rows;
+      return new Taken(rows, readAt);
     }
   }
 
-  /** Removes the rows that were copied. */
-  public void remove(Connection c, List<Row> copied) throws SQLException {
+  /**
+   * Removes the rows that were copied. A thread erased since {@code readAt} may have had its
+   * analytics rows erased in ClickHouse before these landed; its erasure is put back to run again.
+   */
+  public void remove(Connection c, List<Row> copied, Instant readAt) throws SQLException {
     if (copied.isEmpty()) {
       return;
     }
-    try (PreparedStatement ps = c.prepareStatement("DELETE FROM analytics_outbox WHERE seq = ANY(?)")) {
+    try (PreparedStatement ps = c.prepareStatement("""
+        WITH gone AS (DELETE FROM analytics_outbox WHERE seq = ANY(?))
+        UPDATE thread_erasures SET clickhouse_submitted = NULL, clickhouse_done = NULL
+        WHERE thread_id = ANY(?) AND erased_at >= ?""")) {
       ps.setArray(1, c.createArrayOf("bigint", copied.stream().map(Row::seq).toArray()));
+      ps.setArray(2, c.createArrayOf("text", copied.stream().map(Row::threadId).distinct().toArray()));
+      ps.setTimestamp(3, java.sql.Timestamp.from(readAt));
       ps.executeUpdate();
     }
   }

@@ -97,19 +97,28 @@ public final class ArchiveRows {
     }
   }
 
-  /** Up to {@code limit} messages with ids below {@code cutoffId}, oldest first. */
-  public List<Message> nextBatch(Connection c, String cutoffId, int limit) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT " + MessageRows.COLUMNS
-        + " FROM messages WHERE message_id < ?::uuid ORDER BY message_id LIMIT ?")) {
+  /** A batch and when the database read it (its clock, as erasures record theirs). */
+  public record Batch(List<Message> messages, Instant readAt) {}
+
+  /**
+   * Up to {@code limit} messages with ids below {@code cutoffId}, oldest first, leaving out
+   * {@code skipped} (messages ClickHouse keeps refusing, which must not hold up the rest).
+   */
+  public Batch nextBatch(Connection c, String cutoffId, int limit, Collection<String> skipped) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT " + MessageRows.COLUMNS + ", now() AS read_at"
+        + " FROM messages WHERE message_id < ?::uuid AND message_id <> ALL(?::uuid[]) ORDER BY message_id LIMIT ?")) {
       ps.setString(1, cutoffId);
-      ps.setInt(2, limit);
+      ps.setArray(2, c.createArrayOf("uuid", skipped.toArray()));
+      ps.setInt(3, limit);
       List<Message> batch = new ArrayList<>(limit);
+      Instant readAt = null;
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           batch.add(MessageRows.read(rs));
+          readAt = rs.getTimestamp("read_at").toInstant();
         }
       }
-      return batch;
+      return new Batch(batch, readAt == null ? Instant.EPOCH : readAt);
     }
   }
 
@@ -118,8 +127,11 @@ public final class ArchiveRows {
    * was deleted, in one statement: a reader sees either the rows here and the old count, or
    * neither and the new count (which sends it to the archive). Returns the rows deleted (fewer
    * than given when some went meanwhile, e.g. with an erased thread).
+   *
+   * <p>A thread erased since {@code readAt} may have had its ClickHouse rows erased before this
+   * batch's copy landed there; its erasure is put back to be run again.
    */
-  public long remove(Connection c, Collection<Message> archived) throws SQLException {
+  public long remove(Connection c, Collection<Message> archived, Instant readAt) throws SQLException {
     if (archived.isEmpty()) {
       return 0;
     }
@@ -131,9 +143,14 @@ public final class ArchiveRows {
         ), raised AS (
           UPDATE threads t SET archived_messages = t.archived_messages + counted.n
           FROM counted WHERE t.thread_id = counted.thread_id
+        ), reopened AS (
+          UPDATE thread_erasures SET clickhouse_submitted = NULL, clickhouse_done = NULL
+          WHERE thread_id = ANY(?) AND erased_at >= ?
         )
         SELECT coalesce(sum(n), 0) FROM counted""")) {
       ps.setArray(1, c.createArrayOf("uuid", archived.stream().map(Message::getMessageId).toArray()));
+      ps.setArray(2, c.createArrayOf("text", archived.stream().map(Message::getThreadId).distinct().toArray()));
+      ps.setTimestamp(3, Timestamp.from(readAt));
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
         return rs.getLong(1);

@@ -105,12 +105,14 @@ class ArchiveRowsTest {
 
     try (Connection c = db.connection()) {
       assertThat(rows.backlog(c, cutoff)).isEqualTo(5);
-      List<Message> batch = rows.nextBatch(c, cutoff, 3);
-      assertThat(batch).containsExactlyElementsOf(old.subList(0, 3));
+      ArchiveRows.Batch batch = rows.nextBatch(c, cutoff, 3, List.of());
+      assertThat(batch.messages()).containsExactlyElementsOf(old.subList(0, 3));
 
-      assertThat(rows.remove(c, batch)).isEqualTo(3);
-      assertThat(rows.remove(c, batch)).as("a batch removed again").isZero();
-      assertThat(rows.nextBatch(c, cutoff, 10)).containsExactlyElementsOf(old.subList(3, 5));
+      assertThat(rows.remove(c, batch.messages(), batch.readAt())).isEqualTo(3);
+      assertThat(rows.remove(c, batch.messages(), batch.readAt())).as("a batch removed again").isZero();
+      assertThat(rows.nextBatch(c, cutoff, 10, List.of(old.get(3).getMessageId())).messages())
+          .as("skipping one").containsExactly(old.get(4));
+      assertThat(rows.nextBatch(c, cutoff, 10, List.of()).messages()).containsExactlyElementsOf(old.subList(3, 5));
       assertThat(rows.oldestId(c)).contains(old.get(3).getMessageId());
     }
     assertThat(column("SELECT archived_messages FROM threads WHERE thread_id = ?", thread)).isEqualTo(3);
@@ -135,11 +137,12 @@ class ArchiveRowsTest {
 
     AnalyticsOutbox outbox = new AnalyticsOutbox();
     try (Connection c = db.connection()) {
-      List<AnalyticsOutbox.Row> queued = outbox.take(c, 10);
+      AnalyticsOutbox.Taken taken = outbox.take(c, 10);
+      List<AnalyticsOutbox.Row> queued = taken.rows();
       assertThat(queued).extracting(AnalyticsOutbox.Row::messageId).containsExactly(after.getMessageId());
       assertThat(queued.get(0).contentBytes()).isEqualTo(after.getContent().length());
       assertThat(queued.get(0).createdMs()).isEqualTo(now.toEpochMilli());
-      outbox.remove(c, queued);
+      outbox.remove(c, queued, taken.readAt());
       assertThat(outbox.backlog(c)).isZero();
     }
   }

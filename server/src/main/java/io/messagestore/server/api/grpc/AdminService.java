@@ -2,6 +2,7 @@ package io.messagestore.server.api.grpc;
 
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import io.messagestore.api.v1.ArchiverStatus;
 import io.messagestore.api.v1.CheckConsistencyRequest;
 import io.messagestore.api.v1.CheckConsistencyResponse;
 import io.messagestore.api.v1.DeadLetter;
@@ -28,6 +29,7 @@ import java.util.Optional;
 import io.messagestore.server.resilience.TierBreakers;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Supplier;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 
@@ -43,9 +45,12 @@ public final class AdminService extends MessageStoreAdminGrpc.MessageStoreAdminI
   private final Executor blocking;
   private final CacheRebuilder rebuilder;
   private final FailoverRepair repairs;
+  private final Supplier<ArchiverStatus> archiver;
 
   public AdminService(TierHealthMonitor health, TierBreakers breakers, StreamBacklog backlog, DeadLetters deadLetters,
-      PageTokens tokens, Executor blocking, CacheRebuilder rebuilder, FailoverRepair repairs) {
+      PageTokens tokens, Executor blocking, CacheRebuilder rebuilder, FailoverRepair repairs,
+      Supplier<ArchiverStatus> archiver) {
+    this.archiver = archiver;
     this.rebuilder = rebuilder;
     this.repairs = repairs;
     this.health = health;
@@ -67,6 +72,7 @@ public final class AdminService extends MessageStoreAdminGrpc.MessageStoreAdminI
         .setDeadLetters(backlog.deadLetters())
         .addAllCacheRebuilds(rebuilder.statuses())
         .setThreadsAwaitingRedisRepair(repairs.threadsAwaitingRepair())
+        .setArchiver(archiver.get())
         .build());
     observer.onCompleted();
   }

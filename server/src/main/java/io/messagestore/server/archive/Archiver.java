@@ -1,0 +1,186 @@
+package io.messagestore.server.archive;
+
+import com.google.protobuf.Timestamp;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.messagestore.api.v1.ArchiverStatus;
+import io.messagestore.api.v1.Message;
+import io.messagestore.server.clickhouse.ArchiveRetention;
+import io.messagestore.server.clickhouse.ClickHouseArchive;
+import io.messagestore.server.clickhouse.ClickHouseTier;
+import io.messagestore.server.clickhouse.MessageFacts;
+import io.messagestore.server.config.ArchiveSettings;
+import io.messagestore.server.postgres.AnalyticsOutbox;
+import io.messagestore.server.postgres.ArchiveRows;
+import io.messagestore.server.postgres.PostgresTier;
+import io.messagestore.server.pump.BatchPump;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.lang.management.ManagementFactory;
+import java.sql.Connection;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Feeds ClickHouse from PostgreSQL in every gateway instance, one instance at a time (the feeder
+ * lease): the archive pump moves messages past the hot retention into the archive (copy, read
+ * back, then delete), the analytics pump moves queued analytics rows into {@code message_facts},
+ * and an upkeep task drops archive partitions past their retention and refreshes what
+ * {@code GetTierStatus} and the metrics show. Both pumps work on PostgreSQL connections of their
+ * own, so they never take the request path's pooled connections.
+ */
+public final class Archiver implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Archiver.class);
+  /** How long an idle analytics pump waits before it looks at the outbox again. */
+  static final Duration ANALYTICS_IDLE_WAIT = Duration.ofSeconds(1);
+  /** The shortest lease: a holder renews at a third of it, so it must outlast short pauses. */
+  static final Duration MIN_LEASE = Duration.ofSeconds(3);
+
+  private final ArchiveSettings settings;
+  private final PostgresTier postgres;
+  private final ClickHouseTier clickhouse;
+  private final Clock clock;
+  private final ArchiveRows rows = new ArchiveRows();
+  private final AnalyticsOutbox outbox = new AnalyticsOutbox();
+  private final ArchiveMetrics metrics;
+  private final OwnConnection upkeepConnection;
+  private final OwnConnection archiveConnection;
+  private final OwnConnection outboxConnection;
+  private final FeederLease lease;
+  private final ArchiveSource archiveSource;
+  private final OutboxSource outboxSource;
+  private final BatchPump<Message> archivePump;
+  private final BatchPump<AnalyticsOutbox.Row> analyticsPump;
+  private final ArchiveRetention retention;
+  private final List<Thread> threads = new ArrayList<>();
+  private final ScheduledExecutorService upkeep = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "archive-upkeep");
+    t.setDaemon(true);
+    return t;
+  });
+  private final AtomicReference<ArchiverStatus> status;
+
+  public Archiver(ArchiveSettings settings, PostgresTier postgres, ClickHouseTier clickhouse,
+      CircuitBreaker clickhouseWrite, Clock clock, MeterRegistry meters) {
+    this.settings = settings;
+    this.postgres = postgres;
+    this.clickhouse = clickhouse;
+    this.clock = clock;
+    this.metrics = new ArchiveMetrics(meters);
+    this.status = new AtomicReference<>(ArchiverStatus.newBuilder().setEnabled(settings.archiving()).build());
+    String holder = ManagementFactory.getRuntimeMXBean().getName() + "-" + UUID.randomUUID().toString().substring(0, 8);
+    Duration leaseTtl = settings.interval().multipliedBy(3).compareTo(MIN_LEASE) < 0
+        ? MIN_LEASE : settings.interval().multipliedBy(3);
+    this.upkeepConnection = new OwnConnection(postgres);
+    this.archiveConnection = new OwnConnection(postgres);
+    this.outboxConnection = new OwnConnection(postgres);
+    this.lease = new FeederLease(holder, leaseTtl, rows, new OwnConnection(postgres), clock);
+    this.archiveSource = new ArchiveSource(rows, archiveConnection, lease, settings.hotRetention(), settings.interval(),
+        settings.batchSize(), clock);
+    this.archivePump = new BatchPump<>("archiver", archiveSource,
+        new ArchiveDestination(clickhouse, new ClickHouseArchive(clickhouse), clickhouseWrite, clock),
+        metrics.archive(), clock, settings.batchSize(), Duration.ZERO, ArchiveMetrics.MAX_DELIVERIES);
+    this.outboxSource = new OutboxSource(outbox, outboxConnection, lease, ANALYTICS_IDLE_WAIT, settings.batchSize());
+    this.analyticsPump = new BatchPump<>("analytics feed", outboxSource,
+        new FactsDestination(clickhouse, new MessageFacts(clickhouse), clickhouseWrite),
+        metrics.analytics(), clock, settings.batchSize(), Duration.ZERO, ArchiveMetrics.MAX_DELIVERIES);
+    this.retention = new ArchiveRetention(clickhouse);
+    metrics.gauges(status::get);
+  }
+
+  public Archiver start() {
+    if (settings.archiving()) {
+      threads.add(start("archiver", archivePump));
+    }
+    threads.add(start("analytics-feed", analyticsPump));
+    upkeep.scheduleWithFixedDelay(this::upkeep, 0, settings.interval().toMillis(), TimeUnit.MILLISECONDS);
+    log.info("archiver started as {} (hot retention {}, archive retention {})", lease.holder(),
+        settings.archiving() ? settings.hotRetention() : "off",
+        settings.archiveExpires() ? settings.archiveRetention() : "off");
+    return this;
+  }
+
+  private static Thread start(String name, Runnable pump) {
+    Thread t = new Thread(pump, name);
+    t.setDaemon(true);
+    t.start();
+    return t;
+  }
+
+  /** What GetTierStatus shows of the archiver, as the last upkeep found it. */
+  public ArchiverStatus status() {
+    return status.get();
+  }
+
+  /** Refreshes the status and gauges, and drops archive partitions past the retention. */
+  void upkeep() {
+    try {
+      Connection c = upkeepConnection.get();
+      ArchiverStatus.Builder s = ArchiverStatus.newBuilder().setEnabled(settings.archiving());
+      rows.lease(c).ifPresent(l -> {
+        s.setHolder(l.holder()).setLeaseExpiresAt(timestamp(l.expiresAt())).setLastRunMessages(l.lastRunMessages());
+        l.lastRunAt().ifPresent(t -> s.setLastRunAt(timestamp(t)));
+        l.lastError().ifPresent(s::setLastError);
+      });
+      double lagSeconds = 0;
+      if (settings.archiving()) {
+        Instant cutoff = clock.instant().minus(settings.hotRetention());
+        s.setBacklog(rows.backlog(c, ArchiveSource.cutoffId(cutoff)));
+        Optional<String> oldest = rows.oldestId(c);
+        if (oldest.isPresent()) {
+          long behind = cutoff.toEpochMilli() - (UUID.fromString(oldest.get()).getMostSignificantBits() >>> 16);
+          lagSeconds = Math.max(0, behind) / 1000.0;
+        }
+      }
+      s.setAnalyticsBacklog(outbox.backlog(c));
+      status.set(s.build());
+      metrics.lagSeconds(lagSeconds);
+    } catch (Exception e) {
+      upkeepConnection.reset();
+      log.debug("archive upkeep cannot read PostgreSQL: {}", e.toString());
+    }
+    if (settings.archiveExpires() && lease.held()) {
+      try {
+        List<String> dropped = retention.dropOlderThan(clock.instant().minus(settings.archiveRetention()));
+        if (!dropped.isEmpty()) {
+          log.info("archive retention {} dropped partitions {}", settings.archiveRetention(), dropped);
+        }
+      } catch (Exception e) {
+        log.debug("archive retention waits for ClickHouse: {}", e.toString());
+      }
+    }
+  }
+
+  private static Timestamp timestamp(Instant t) {
+    return Timestamp.newBuilder().setSeconds(t.getEpochSecond()).setNanos(t.getNano()).build();
+  }
+
+  @Override
+  public void close() {
+    archiveSource.stop();
+    outboxSource.stop();
+    archivePump.stop();
+    analyticsPump.stop();
+    for (Thread t : threads) {
+      try {
+        t.join(Duration.ofSeconds(10).toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    upkeep.shutdownNow();
+    lease.close();
+    upkeepConnection.close();
+    archiveConnection.close();
+    outboxConnection.close();
+  }
+}
