@@ -13,6 +13,7 @@ import io.messagestore.server.api.grpc.MessageStoreService;
 import io.messagestore.server.auth.AdminOnlyInterceptor;
 import io.messagestore.server.auth.AuthInterceptor;
 import io.messagestore.server.auth.JwtVerifier;
+import io.messagestore.server.auth.ThreadAccess;
 import io.messagestore.server.clickhouse.ClickHouseMessageStore;
 import io.messagestore.server.clickhouse.ClickHouseTier;
 import io.messagestore.server.config.GatewayConfig;
@@ -36,6 +37,7 @@ import io.messagestore.server.redis.NearCache;
 import io.messagestore.server.redis.RedisKeys;
 import io.messagestore.server.redis.RedisMessageWriter;
 import io.messagestore.server.redis.RedisTier;
+import io.messagestore.server.redis.RedisValues;
 import io.messagestore.server.resilience.TierBreakers;
 import io.messagestore.server.write.MessageIdGenerator;
 import io.messagestore.server.write.SendRequestValidator;
@@ -133,16 +135,18 @@ public final class Gateway implements AutoCloseable {
       }
     });
     nearCache = new NearCache(redis, config.nearCacheBytes(), config.messageTtl(), meters);
+    RedisValues redisValues = new RedisValues(nearCache, breakers);
+    ThreadAccess access = new ThreadAccess(redis, redisValues, keys, messageRows, breakers, blockingExecutor);
     WritePath writes = new WritePath(
         new RedisMessageWriter(redis, nearCache, keys, config.messageTtl(), config.idempotencyTtl(),
             config.maxBacklog()),
         messageRows, breakers, waiters, new MessageIdGenerator(clock),
         new SendRequestValidator(config.maxContentBytes()), blockingExecutor, config.durableTimeout(),
-        repairs, meters);
+        repairs, access, meters);
     PageTokens tokens = new PageTokens(cursorSecret(config));
-    ReadPath reads = new ReadPath(redis, nearCache, keys, messageRows, new PostgresThreadStore(postgres),
+    ReadPath reads = new ReadPath(redis, nearCache, redisValues, keys, messageRows, new PostgresThreadStore(postgres),
         new ClickHouseMessageStore(clickhouse), breakers, tokens, blockingExecutor, config.messageTtl(),
-        config.recentWindow(), repairs, meters);
+        config.recentWindow(), repairs, access, meters);
 
     rebuilder = new CacheRebuilder(redis, keys, messageRows, new PostgresThreadStore(postgres), config.recentWindow(),
         config.messageTtl());

@@ -1,7 +1,6 @@
 package io.messagestore.server.read;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -16,6 +15,7 @@ import io.messagestore.api.v1.ListThreadsResponse;
 import io.messagestore.api.v1.Message;
 import io.messagestore.api.v1.Tier;
 import io.messagestore.server.auth.Caller;
+import io.messagestore.server.auth.ThreadAccess;
 import io.messagestore.server.clickhouse.ClickHouseMessageStore;
 import io.messagestore.server.consistency.FailoverRepair;
 import io.micrometer.core.instrument.Counter;
@@ -28,6 +28,7 @@ import io.messagestore.server.redis.NearCache;
 import io.messagestore.server.redis.RedisKeys;
 import io.messagestore.server.redis.RedisScript;
 import io.messagestore.server.redis.RedisTier;
+import io.messagestore.server.redis.RedisValues;
 import io.messagestore.server.resilience.GuardedCall;
 import io.messagestore.server.resilience.TierBreakers;
 import io.messagestore.server.write.SendRequestValidator;
@@ -88,10 +89,15 @@ public final class ReadPath {
   private final ConcurrentHashMap<String, CompletableFuture<Found>> inflightMisses = new ConcurrentHashMap<>();
   private final FailoverRepair repairs;
   private final int recentWindow;
+  private final ThreadAccess access;
+  private final RedisValues redisValues;
 
-  public ReadPath(RedisTier redis, NearCache nearCache, RedisKeys keys, PostgresMessageStore postgres,
-      PostgresThreadStore threads, ClickHouseMessageStore archive, TierBreakers breakers, PageTokens tokens, Executor blocking, Duration messageTtl,
-      int recentWindow, FailoverRepair repairs, MeterRegistry meters) {
+  public ReadPath(RedisTier redis, NearCache nearCache, RedisValues redisValues, RedisKeys keys,
+      PostgresMessageStore postgres, PostgresThreadStore threads, ClickHouseMessageStore archive, TierBreakers breakers,
+      PageTokens tokens, Executor blocking, Duration messageTtl, int recentWindow, FailoverRepair repairs,
+      ThreadAccess access, MeterRegistry meters) {
+    this.access = access;
+    this.redisValues = redisValues;
     this.archive = archive;
     this.recentWindow = recentWindow;
     this.repairs = repairs;
@@ -130,7 +136,7 @@ public final class ReadPath {
         .handle((values, e) -> e == null ? values : null)
         .thenCompose(values -> {
           if (values != null && values[0] != null) {
-            requireOwner(caller, threadId, new String(values[0], StandardCharsets.UTF_8));
+            access.requireRead(caller, threadId, new String(values[0], StandardCharsets.UTF_8));
             if (StoredMessages.plausible(values[1])) {
               return CompletableFuture.completedFuture(StoredMessages.getResponse(values[1], Tier.TIER_REDIS));
             }
@@ -139,7 +145,7 @@ public final class ReadPath {
           // Redis has no owner (or did not answer): the owner comes from below, and the message
           // from what that same MGET found, not from a second read of what it just read.
           byte[] stored = values == null ? null : values[1];
-          return ownerBelowRedis(caller, threadId)
+          return access.checkReadBelowRedis(caller, threadId)
               .thenCompose(v -> StoredMessages.plausible(stored)
                   ? CompletableFuture.completedFuture(StoredMessages.getResponse(stored, Tier.TIER_REDIS))
                   : answerBelowRedis(threadId, canonical));
@@ -156,49 +162,12 @@ public final class ReadPath {
     });
   }
 
-  /**
-   * What Redis holds under {@code keys} (null where nothing): the near cache's copies where it
-   * has them, the rest in one MGET through it (which copies what it finds). Copies are used only
-   * while {@link #copiesUsable}; a read answered from copies alone is no call to Redis and is
-   * not recorded by the breaker.
-   */
   private CompletableFuture<byte[][]> redisValues(String... keys) {
-    byte[][] values = new byte[keys.length][];
-    int missing = keys.length;
-    if (copiesUsable()) {
-      for (int i = 0; i < keys.length; i++) {
-        values[i] = nearCache.get(keys[i]);
-        if (values[i] != null) {
-          missing--;
-        }
-      }
-    }
-    if (missing == 0) {
-      return CompletableFuture.completedFuture(values);
-    }
-    String[] toRead = new String[missing];
-    int[] at = new int[missing];
-    for (int i = 0, j = 0; i < keys.length; i++) {
-      if (values[i] == null) {
-        toRead[j] = keys[i];
-        at[j++] = i;
-      }
-    }
-    return GuardedCall.run(breakers.get(TierBreakers.REDIS_READ), () -> nearCache.mget(toRead), e -> true)
-        .thenApply(found -> {
-          for (int j = 0; j < at.length; j++) {
-            values[at[j]] = found.get(j).getValueOrElse(null);
-          }
-          return values;
-        });
+    return redisValues.get(keys);
   }
 
-  /**
-   * Whether the near cache's copies may answer: only while the {@code redis-read} breaker is
-   * closed, so that a caller is never told Redis served it while Redis is failing.
-   */
   private boolean copiesUsable() {
-    return breakers.get(TierBreakers.REDIS_READ).getState() == CircuitBreaker.State.CLOSED;
+    return redisValues.copiesUsable();
   }
 
   /** A lower-tier lookup's answer: the message and where it was, or a miss (null message). */
@@ -366,7 +335,7 @@ public final class ReadPath {
     Context context = Context.current();
     FirstPage firstPage = after == null ? new FirstPage(desc, pageSize) : null;
     String index = firstPage == null ? null : keys.recent(threadId);
-    return checkOwner(caller, threadId).thenCompose(v -> {
+    return access.checkRead(caller, threadId).thenCompose(v -> {
       ListMessagesResponse copy = firstPage == null ? null : firstPageCopy(threadId, index, firstPage);
       if (copy != null) {
         firstPagesFromCopies.increment();
@@ -652,45 +621,6 @@ public final class ReadPath {
       return Optional.of(ListThreadsResponse.parseFrom(bytes));
     } catch (InvalidProtocolBufferException e) {
       return Optional.empty();
-    }
-  }
-
-  /**
-   * PERMISSION_DENIED unless the caller owns the thread. A thread nobody owns yet reads as
-   * empty (NOT_FOUND for single messages), so probing reveals nothing about others' threads.
-   */
-  private CompletableFuture<Void> checkOwner(Caller caller, String threadId) {
-    return redisValues(keys.owner(threadId))
-        .handle((values, e) -> values == null || values[0] == null ? null : new String(values[0], StandardCharsets.UTF_8))
-        .thenCompose(owner -> {
-          if (owner == null) {
-            return ownerBelowRedis(caller, threadId);
-          }
-          requireOwner(caller, threadId, owner);
-          return CompletableFuture.completedFuture(null);
-        });
-  }
-
-  /** The ownership check when Redis has no owner key or could not be asked: PostgreSQL decides. */
-  private CompletableFuture<Void> ownerBelowRedis(Caller caller, String threadId) {
-    return CompletableFuture.supplyAsync(() -> {
-      try {
-        Optional<String> recorded = GuardedCall.runBlocking(breakers.get(TierBreakers.POSTGRES_READ),
-            () -> postgres.owner(threadId), PostgresTier::isConnectivityFailure);
-        // Redis lost it (flush, restart): put it back so the next read stays in Redis.
-        recorded.ifPresent(o -> GuardedCall.run(breakers.get(TierBreakers.REDIS_WRITE),
-            () -> redis.async().setnx(keys.owner(threadId), o.getBytes(StandardCharsets.UTF_8)), e -> true));
-        return recorded;
-      } catch (Exception ex) {
-        throw unavailable("postgres", ex, "the owner of thread '" + threadId + "' is not in Redis");
-      }
-    }, blocking).thenAccept(owner -> owner.ifPresent(o -> requireOwner(caller, threadId, o)));
-  }
-
-  private static void requireOwner(Caller caller, String threadId, String owner) {
-    if (!owner.equals(caller.userId()) && !caller.isAdmin()) {
-      throw Status.PERMISSION_DENIED.withDescription(
-          "thread '" + threadId + "' belongs to another user, not '" + caller.userId() + "'").asRuntimeException();
     }
   }
 

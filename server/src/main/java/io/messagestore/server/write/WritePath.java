@@ -11,6 +11,7 @@ import io.messagestore.api.v1.SendMessageRequest;
 import io.messagestore.api.v1.SendMessageResponse;
 import io.messagestore.api.v1.Tier;
 import io.messagestore.server.auth.Caller;
+import io.messagestore.server.auth.ThreadAccess;
 import io.messagestore.server.consistency.FailoverRepair;
 import io.messagestore.server.persistence.PersistenceWaiters;
 import io.messagestore.server.postgres.PostgresMessageStore;
@@ -32,7 +33,6 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -63,12 +63,13 @@ public final class WritePath {
   private final Duration durableTimeout;
   private final Counter failovers;
   private final FailoverRepair repairs;
-  private final ConcurrentHashMap<String, CompletableFuture<Optional<Claim>>> claims = new ConcurrentHashMap<>();
+  private final ThreadAccess access;
 
   public WritePath(RedisMessageWriter redis, PostgresMessageStore postgres, TierBreakers breakers,
       PersistenceWaiters waiters, MessageIdGenerator ids, SendRequestValidator validator, Executor blocking,
-      Duration durableTimeout, FailoverRepair repairs, MeterRegistry meters) {
+      Duration durableTimeout, FailoverRepair repairs, ThreadAccess access, MeterRegistry meters) {
     this.redis = redis;
+    this.access = access;
     this.postgres = postgres;
     this.breakers = breakers;
     this.waiters = waiters;
@@ -193,7 +194,7 @@ public final class WritePath {
             return answer(threadId, messages, stored);
           }
           if (result instanceof StoreResult.Denied) {
-            return CompletableFuture.failedFuture(denied(threadId, caller));
+            return CompletableFuture.failedFuture(access.denied(threadId, caller));
           }
           if (result instanceof StoreResult.BacklogFull full) {
             return CompletableFuture.failedFuture(Status.RESOURCE_EXHAUSTED.withDescription(
@@ -201,54 +202,11 @@ public final class WritePath {
                     + "thread's shard); nothing was stored, retry later").asRuntimeException());
           }
           // No owner in Redis: a new thread, or Redis lost its keys. PostgreSQL decides.
-          return claimCoalesced(threadId, caller)
+          return access.claimForWrite(caller, threadId)
               .thenCompose(granted -> granted.isPresent()
                   ? toRedis(caller, threadId, messages, pending, granted.get(), durable)
-                  : CompletableFuture.failedFuture(denied(threadId, caller)));
+                  : CompletableFuture.failedFuture(access.denied(threadId, caller)));
         });
-  }
-
-  /**
-   * One PostgreSQL claim per new thread however many sends race for it: a burst of first
-   * messages to a thread would otherwise queue one claim each and exhaust the pool.
-   */
-  private CompletableFuture<Optional<Claim>> claimCoalesced(String threadId, Caller caller) {
-    String key = threadId + '\0' + caller.userId();
-    CompletableFuture<Optional<Claim>> mine = new CompletableFuture<>();
-    CompletableFuture<Optional<Claim>> running = claims.putIfAbsent(key, mine);
-    if (running != null) {
-      return running;
-    }
-    CompletableFuture.runAsync(() -> {
-      try {
-        mine.complete(claim(threadId, caller));
-      } catch (RuntimeException e) {
-        mine.completeExceptionally(e);
-      } finally {
-        claims.remove(key, mine);
-      }
-    }, blocking);
-    return mine;
-  }
-
-  /**
-   * How the store step may claim the thread for the caller; empty when another user owns it.
-   * PostgreSQL away means accept, but not as a new thread: it might have older messages.
-   */
-  private Optional<Claim> claim(String threadId, Caller caller) {
-    try {
-      PostgresMessageStore.ThreadClaim claim = GuardedCall.runBlocking(breakers.get(TierBreakers.POSTGRES_WRITE),
-          () -> postgres.claimThread(threadId, caller.userId()), PostgresTier::isConnectivityFailure);
-      if (!claim.owner().equals(caller.userId())) {
-        return Optional.empty();
-      }
-      return Optional.of(claim.created() ? Claim.NEW_THREAD : Claim.EXISTING_THREAD);
-    } catch (Exception e) {
-      // Ownership is recorded in Redis now and in PostgreSQL by the persister later; refusing new
-      // threads while PostgreSQL is down would turn its outage into a write outage.
-      log.warn("postgres cannot confirm owner of new thread {}: {}", threadId, e.toString());
-      return Optional.of(Claim.EXISTING_THREAD);
-    }
   }
 
   private CompletableFuture<List<SendMessageResponse>> answer(String threadId, List<Message> messages,
@@ -365,8 +323,8 @@ public final class WritePath {
     requests.forEach(r -> idem.add(r.getIdempotencyKey()));
     try {
       return GuardedCall.runBlocking(breakers.get(TierBreakers.POSTGRES_WRITE), () -> {
-        if (!postgres.claimThread(threadId, caller.userId()).owner().equals(caller.userId())) {
-          throw denied(threadId, caller);
+        if (!access.mayWrite(caller, postgres.claimThread(threadId, caller.userId()).owner())) {
+          throw access.denied(threadId, caller);
         }
         Set<String> inserted = postgres.insertMissingFromRedis(messages, idem);
         if (!inserted.isEmpty()) {
@@ -400,11 +358,6 @@ public final class WritePath {
       throw Status.UNAVAILABLE.withDescription("no tier can take the write, " + outcome + ": redis: "
           + describe(redisFailure) + "; postgres: " + describe(e)).asRuntimeException();
     }
-  }
-
-  private static StatusRuntimeException denied(String threadId, Caller caller) {
-    return Status.PERMISSION_DENIED.withDescription(
-        "thread '" + threadId + "' belongs to another user, not '" + caller.userId() + "'").asRuntimeException();
   }
 
   private static String describe(Throwable t) {
