@@ -34,10 +34,12 @@ import io.messagestore.server.read.CacheRebuilder;
 import io.messagestore.server.read.PageTokens;
 import io.messagestore.server.read.ReadPath;
 import io.messagestore.server.redis.NearCache;
+import io.messagestore.server.redis.RecentIndex;
 import io.messagestore.server.redis.RedisKeys;
 import io.messagestore.server.redis.RedisMessageWriter;
 import io.messagestore.server.redis.RedisTier;
 import io.messagestore.server.redis.RedisValues;
+import io.messagestore.server.redis.ThreadListCache;
 import io.messagestore.server.resilience.TierBreakers;
 import io.messagestore.server.write.MessageIdGenerator;
 import io.messagestore.server.write.SendRequestValidator;
@@ -126,7 +128,8 @@ public final class Gateway implements AutoCloseable {
         config.persisterBatchSize(), config.persisterLinger(), config.pendingClaimTimeout(), config.maxDeliveries(),
         config.recentWindow());
 
-    repairs = new FailoverRepair(redis, keys, messageRows, new RedisRepairRows(postgres), clock, config.messageTtl(),
+    RecentIndex recentIndex = new RecentIndex(keys, config.recentWindow(), config.messageTtl());
+    repairs = new FailoverRepair(redis, keys, recentIndex, messageRows, new RedisRepairRows(postgres), clock,
         config.idempotencyTtl(), config.redisRepairInterval(), meters);
     repairMarks = new RedisRepairNotifications(postgres, repairs::markedInPostgres, repairs::pollNow);
     breakers.get(TierBreakers.REDIS_WRITE).getEventPublisher().onStateTransition(e -> {
@@ -145,11 +148,10 @@ public final class Gateway implements AutoCloseable {
         repairs, access, meters);
     PageTokens tokens = new PageTokens(cursorSecret(config));
     ReadPath reads = new ReadPath(redis, nearCache, redisValues, keys, messageRows, new PostgresThreadStore(postgres),
-        new ClickHouseMessageStore(clickhouse), breakers, tokens, blockingExecutor, config.messageTtl(),
-        config.recentWindow(), repairs, access, meters);
+        new ClickHouseMessageStore(clickhouse), breakers, tokens, blockingExecutor, config.messageTtl(), recentIndex,
+        new ThreadListCache(redis, nearCache, redisValues, keys, breakers), repairs, access, meters);
 
-    rebuilder = new CacheRebuilder(redis, keys, messageRows, new PostgresThreadStore(postgres), config.recentWindow(),
-        config.messageTtl());
+    rebuilder = new CacheRebuilder(redis, keys, messageRows, new PostgresThreadStore(postgres), recentIndex);
     JwtVerifier verifier = config.authMode() == GatewayConfig.AuthMode.REQUIRED
         ? new JwtVerifier(config.jwtSecret(), clock) : null;
     server = NettyServerBuilder.forAddress(new InetSocketAddress(config.grpcHost(), config.grpcPort()))

@@ -8,6 +8,7 @@ import io.messagestore.server.postgres.PostgresMessageStore;
 import io.messagestore.server.postgres.PostgresTier;
 import io.messagestore.server.redis.RedisKeys;
 import io.messagestore.server.redis.RedisTier;
+import io.messagestore.server.redis.ThreadListCache;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -128,10 +129,8 @@ public final class Persisters implements PersistenceObserver, AutoCloseable {
     java.util.Set<String> answeredHere = waiters.committed(ids);
     try {
       var cmd = redis.async();
-      java.util.Set<String> users = new java.util.LinkedHashSet<>();
-      messages.forEach(m -> users.add(keys.userThreads(m.getUserId())));
       // Thread counts and activity just changed in PostgreSQL.
-      cmd.del(users.toArray(new String[0]));
+      ThreadListCache.forget(cmd, keys, messages.stream().map(Message::getUserId).toList());
       // Durable sends waiting on another instance learn of the commit here. A durable send
       // registers its waiter before its write, so one that is not here waits elsewhere.
       List<String> elsewhere = awaited.stream().filter(id -> !answeredHere.contains(id)).toList();

@@ -4,8 +4,6 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.lettuce.core.Limit;
-import io.lettuce.core.Range;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.messagestore.api.v1.GetMessageResponse;
 import io.messagestore.api.v1.ListMessagesRequest;
@@ -26,9 +24,10 @@ import io.messagestore.server.postgres.QueryCancellation;
 import io.messagestore.server.postgres.PostgresThreadStore;
 import io.messagestore.server.redis.NearCache;
 import io.messagestore.server.redis.RedisKeys;
-import io.messagestore.server.redis.RedisScript;
+import io.messagestore.server.redis.RecentIndex;
 import io.messagestore.server.redis.RedisTier;
 import io.messagestore.server.redis.RedisValues;
+import io.messagestore.server.redis.ThreadListCache;
 import io.messagestore.server.resilience.GuardedCall;
 import io.messagestore.server.resilience.TierBreakers;
 import io.messagestore.server.write.SendRequestValidator;
@@ -62,15 +61,6 @@ public final class ReadPath {
   private static final Logger log = LoggerFactory.getLogger(ReadPath.class);
   public static final int DEFAULT_PAGE_SIZE = 50;
   public static final int MAX_PAGE_SIZE = 1000;
-  static final Duration THREAD_LIST_CACHE_TTL = Duration.ofMinutes(5);
-  /**
-   * The member send.lua puts into a new thread's recent index with its first message: while the
-   * index still has it (trims remove it first, and it expires with the index), the index holds
-   * every message of the thread.
-   */
-  private static final String THREAD_START = "";
-  private static final byte[] THREAD_START_BYTES = new byte[0];
-  private static final RedisScript REFILL_THREAD = RedisScript.load("/redis/refill-thread.lua");
 
   private final RedisTier redis;
   private final NearCache nearCache;
@@ -88,18 +78,20 @@ public final class ReadPath {
   private final Counter firstPagesFromCopies;
   private final ConcurrentHashMap<String, CompletableFuture<Found>> inflightMisses = new ConcurrentHashMap<>();
   private final FailoverRepair repairs;
-  private final int recentWindow;
+  private final RecentIndex recentIndex;
+  private final ThreadListCache threadLists;
   private final ThreadAccess access;
   private final RedisValues redisValues;
 
   public ReadPath(RedisTier redis, NearCache nearCache, RedisValues redisValues, RedisKeys keys,
       PostgresMessageStore postgres, PostgresThreadStore threads, ClickHouseMessageStore archive, TierBreakers breakers,
-      PageTokens tokens, Executor blocking, Duration messageTtl, int recentWindow, FailoverRepair repairs,
-      ThreadAccess access, MeterRegistry meters) {
+      PageTokens tokens, Executor blocking, Duration messageTtl, RecentIndex recentIndex, ThreadListCache threadLists,
+      FailoverRepair repairs, ThreadAccess access, MeterRegistry meters) {
     this.access = access;
     this.redisValues = redisValues;
     this.archive = archive;
-    this.recentWindow = recentWindow;
+    this.recentIndex = recentIndex;
+    this.threadLists = threadLists;
     this.repairs = repairs;
     this.postgresLookups = Counter.builder("messagestore.read.lookups").tag("tier", "postgres")
         .description("single-message lookups below Redis (after coalescing)").register(meters);
@@ -385,28 +377,19 @@ public final class ReadPath {
   }
 
   /**
-   * The Redis part of a page: ids beyond the cursor in the recent index with their stored bodies
-   * (null where a key expired), and the index's lowest id.
+   * The Redis part of a page: what the recent index says about it, and the stored bodies of the
+   * ids listed (null where a key expired).
    */
-  private record RecentPage(List<String> ids, List<byte[]> bodies, String lowestIndexed, boolean redisOk) {
-    /**
-     * The recent index is a contiguous suffix of the thread (everything from its lowest id on,
-     * since persisters trim it from the oldest end): it alone answers a page that starts inside
-     * it (ascending) or that it fills (descending), provided it still has every body. While it
-     * holds the whole thread (the start marker is its lowest member), it answers every page.
-     */
-    boolean covers(String cursor, int limit, boolean desc) {
-      if (!redisOk || lowestIndexed == null || !bodies.stream().allMatch(StoredMessages::plausible)) {
-        return false;
-      }
-      if (startsAtThreadStart()) {
-        return true;
-      }
-      return desc ? ids.size() == limit : cursor != null && cursor.compareTo(lowestIndexed) >= 0;
+  private record RecentPage(RecentIndex.Slice slice, List<byte[]> bodies, boolean redisOk) {
+    static final RecentPage UNREADABLE = new RecentPage(new RecentIndex.Slice(List.of(), null), List.of(), false);
+
+    List<String> ids() {
+      return slice.ids();
     }
 
-    boolean startsAtThreadStart() {
-      return THREAD_START.equals(lowestIndexed);
+    /** The index's coverage rule, provided every listed body is still in Redis. */
+    boolean covers(String cursor, int limit, boolean desc) {
+      return redisOk && slice.covers(cursor, limit, desc) && bodies.stream().allMatch(StoredMessages::plausible);
     }
 
     TreeMap<String, Message> byId() {
@@ -431,33 +414,18 @@ public final class ReadPath {
   private CompletableFuture<RecentPage> recentPage(String threadId,
       Supplier<RedisAsyncCommands<String, byte[]>> connection, String cursor, int limit, boolean desc) {
     RedisKeys.ThreadKeys tk = keys.of(threadId);
-    return GuardedCall.run(breakers.get(TierBreakers.REDIS_READ), () -> {
-      RedisAsyncCommands<String, byte[]> cmd = connection.get();
-      // Above the thread-start marker, so it is never listed.
-      Range.Boundary<byte[]> aboveStart = Range.Boundary.excluding(THREAD_START_BYTES);
-      Range<byte[]> range = desc
-          ? Range.from(aboveStart, cursor == null ? Range.Boundary.unbounded() : Range.Boundary.excluding(ascii(cursor)))
-          : Range.from(cursor == null ? aboveStart : Range.Boundary.excluding(ascii(cursor)), Range.Boundary.unbounded());
-      var listed = desc ? cmd.zrevrangebylex(tk.recent(), range, Limit.create(0, limit))
-          : cmd.zrangebylex(tk.recent(), range, Limit.create(0, limit));
-      var lowest = cmd.zrange(tk.recent(), 0, 0);
-      return listed.thenCombine(lowest, (idBytes, low) -> {
-        List<String> ids = new ArrayList<>(idBytes.size());
-        idBytes.forEach(b -> ids.add(new String(b, StandardCharsets.US_ASCII)));
-        return new RecentPage(ids, List.of(), low.isEmpty() ? null : new String(low.get(0), StandardCharsets.US_ASCII), true);
-      });
-    }, e -> true).thenCompose(page -> {
-      if (page.ids().isEmpty()) {
-        return CompletableFuture.completedFuture(page);
-      }
-      String[] bodyKeys = new String[page.ids().size()];
-      for (int i = 0; i < bodyKeys.length; i++) {
-        bodyKeys[i] = tk.message(page.ids().get(i));
-      }
-      // Bodies never change: the near cache's copies serve, only the others are read.
-      return redisValues(bodyKeys)
-          .thenApply(bodies -> new RecentPage(page.ids(), Arrays.asList(bodies), page.lowestIndexed(), true));
-    }).exceptionally(e -> new RecentPage(List.of(), List.of(), null, false));
+    return GuardedCall.run(breakers.get(TierBreakers.REDIS_READ),
+        () -> recentIndex.slice(connection.get(), threadId, cursor, limit, desc), e -> true).thenCompose(slice -> {
+          if (slice.ids().isEmpty()) {
+            return CompletableFuture.completedFuture(new RecentPage(slice, List.of(), true));
+          }
+          String[] bodyKeys = new String[slice.ids().size()];
+          for (int i = 0; i < bodyKeys.length; i++) {
+            bodyKeys[i] = tk.message(slice.ids().get(i));
+          }
+          // Bodies never change: the near cache's copies serve, only the others are read.
+          return redisValues(bodyKeys).thenApply(bodies -> new RecentPage(slice, Arrays.asList(bodies), true));
+        }).exceptionally(e -> RecentPage.UNREADABLE);
   }
 
   /**
@@ -502,9 +470,8 @@ public final class ReadPath {
         throw unavailable("clickhouse", e, "thread '" + threadId + "' has archived messages");
       }
     }
-    if (cursor == null && byId.size() < Math.min(limit, recentWindow) && rows.archivedMessages() == 0
-        && recent.redisOk() && !recent.startsAtThreadStart() && !byId.isEmpty()
-        && repairs.recentIndexComplete(threadId)) {
+    if (recentIndex.isWholeThread(cursor == null, byId.size(), limit, rows.archivedMessages())
+        && recent.redisOk() && !recent.slice().holdsWholeThread() && repairs.recentIndexComplete(threadId)) {
       refillWholeThread(threadId, byId.values());
     }
     return respond(threadId, limit, desc, byId, source);
@@ -516,21 +483,8 @@ public final class ReadPath {
    * as GetMessage refills single messages). Best effort, through the write breaker.
    */
   private void refillWholeThread(String threadId, Collection<Message> thread) {
-    RedisKeys.ThreadKeys tk = keys.of(threadId);
-    String[] scriptKeys = new String[1 + thread.size()];
-    byte[][] args = new byte[2 + 2 * thread.size()][];
-    scriptKeys[0] = tk.recent();
-    args[0] = ascii(Long.toString(messageTtl.toMillis()));
-    args[1] = ascii(Integer.toString(recentWindow));
-    int i = 0;
-    for (Message m : thread) {
-      scriptKeys[1 + i] = tk.message(m.getMessageId());
-      args[2 + 2 * i] = ascii(m.getMessageId());
-      args[3 + 2 * i] = m.toByteArray();
-      i++;
-    }
-    GuardedCall.run(breakers.get(TierBreakers.REDIS_WRITE), () -> REFILL_THREAD.run(redis.async(), scriptKeys, args),
-        e -> true).whenComplete((v, e) -> {
+    GuardedCall.run(breakers.get(TierBreakers.REDIS_WRITE),
+        () -> recentIndex.refillWholeThread(redis.async(), threadId, thread), e -> true).whenComplete((v, e) -> {
           if (e != null) {
             log.debug("thread {} not refilled into its recent index: {}", threadId, e.toString());
           }
@@ -577,20 +531,12 @@ public final class ReadPath {
     }
     String scope = "threads:" + caller.userId();
     String cursor = request.getPageToken().isEmpty() ? null : tokens.decode(request.getPageToken(), scope, true);
-    String cacheKey = keys.userThreads(caller.userId());
-    String field = pageSize + "|" + request.getPageToken();
     Context context = Context.current();
-    if (copiesUsable() && nearCache.view(cacheKey, field) instanceof ListThreadsResponse copy) {
+    ListThreadsResponse copy = threadLists.kept(caller.userId(), pageSize, request.getPageToken());
+    if (copy != null) {
       return CompletableFuture.completedFuture(copy);
     }
-    NearCache.TrackedRead read = nearCache.track(cacheKey);
-    return GuardedCall.run(breakers.get(TierBreakers.REDIS_READ), () -> read.commands().hget(cacheKey, field),
-            e -> true)
-        .handle((bytes, e) -> {
-          Optional<ListThreadsResponse> found = bytes == null ? Optional.empty() : parseThreads(bytes);
-          found.ifPresent(page -> nearCache.keepView(read, field, page, bytes.length));
-          return found;
-        })
+    return threadLists.read(caller.userId(), pageSize, request.getPageToken())
         .thenCompose(cached -> cached.isPresent() ? CompletableFuture.completedFuture(cached.get())
             : CompletableFuture.supplyAsync(() -> {
               try {
@@ -602,26 +548,12 @@ public final class ReadPath {
                   b.setNextPageToken(tokens.encode(scope, true, page.nextCursor()));
                 }
                 ListThreadsResponse response = b.build();
-                try {
-                  var cmd = redis.async();
-                  cmd.hset(cacheKey, field, response.toByteArray());
-                  cmd.pexpire(cacheKey, THREAD_LIST_CACHE_TTL.toMillis());
-                } catch (RuntimeException ex) {
-                  log.debug("thread list not cached: {}", ex.toString());
-                }
+                threadLists.store(caller.userId(), pageSize, request.getPageToken(), response);
                 return response;
               } catch (Exception e) {
                 throw unavailable("postgres", e);
               }
             }, blocking));
-  }
-
-  private static Optional<ListThreadsResponse> parseThreads(byte[] bytes) {
-    try {
-      return Optional.of(ListThreadsResponse.parseFrom(bytes));
-    } catch (InvalidProtocolBufferException e) {
-      return Optional.empty();
-    }
   }
 
   private static Optional<Message> parse(byte[] bytes) {
