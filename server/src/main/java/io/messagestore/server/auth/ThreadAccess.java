@@ -1,7 +1,6 @@
 package io.messagestore.server.auth;
 
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
+import io.messagestore.server.error.StoreError;
 import io.messagestore.server.postgres.PostgresMessageStore;
 import io.messagestore.server.postgres.PostgresTier;
 import io.messagestore.server.redis.RedisKeys;
@@ -108,7 +107,7 @@ public final class ThreadAccess {
             () -> redis.async().setnx(keys.owner(threadId), o.getBytes(StandardCharsets.UTF_8)), e -> true));
         return recorded;
       } catch (Exception ex) {
-        throw unavailable(ex, "the owner of thread '" + threadId + "' is not in Redis");
+        throw StoreError.TierUnavailable.of("postgres", ex, "the owner of thread '" + threadId + "' is not in Redis");
       }
     }, blocking).thenAccept(owner -> owner.ifPresent(o -> requireRead(caller, threadId, o)));
   }
@@ -156,17 +155,7 @@ public final class ThreadAccess {
   }
 
   /** What a refused caller is told. */
-  public StatusRuntimeException denied(String threadId, Caller caller) {
-    return Status.PERMISSION_DENIED.withDescription(
-        "thread '" + threadId + "' belongs to another user, not '" + caller.userId() + "'").asRuntimeException();
-  }
-
-  private static StatusRuntimeException unavailable(Throwable e, String context) {
-    Throwable c = GuardedCall.unwrap(e);
-    if (c instanceof StatusRuntimeException s) {
-      return s;
-    }
-    return Status.UNAVAILABLE.withDescription("postgres unavailable and " + context
-        + ": " + c.getClass().getSimpleName() + (c.getMessage() == null ? "" : " (" + c.getMessage() + ")")).asRuntimeException();
+  public StoreError.Denied denied(String threadId, Caller caller) {
+    return new StoreError.Denied(threadId, caller.userId());
   }
 }

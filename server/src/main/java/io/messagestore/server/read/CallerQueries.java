@@ -1,8 +1,7 @@
 package io.messagestore.server.read;
 
 import io.grpc.Context;
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
+import io.messagestore.server.error.StoreError;
 import io.messagestore.server.postgres.PostgresTier;
 import io.messagestore.server.postgres.QueryCancellation;
 import io.messagestore.server.resilience.GuardedCall;
@@ -72,17 +71,7 @@ final class CallerQueries {
   /** The caller went away or its deadline passed: no lower-tier work on its behalf. */
   static void checkNotCancelled(Context caller) {
     if (caller.isCancelled()) {
-      throw Status.CANCELLED.withDescription("caller cancelled or deadline exceeded before the lower-tier read")
-          .asRuntimeException();
+      throw new StoreError.Cancelled("caller cancelled or deadline exceeded before the lower-tier read");
     }
-  }
-
-  static StatusRuntimeException unavailable(String tier, Throwable e, String context) {
-    Throwable c = GuardedCall.unwrap(e);
-    if (c instanceof StatusRuntimeException s) {
-      return s;
-    }
-    return Status.UNAVAILABLE.withDescription(tier + " unavailable" + (context == null ? "" : " and " + context)
-        + ": " + c.getClass().getSimpleName() + (c.getMessage() == null ? "" : " (" + c.getMessage() + ")")).asRuntimeException();
   }
 }

@@ -1,13 +1,13 @@
 package io.messagestore.server.read;
 
 import io.grpc.Context;
-import io.grpc.Status;
 import io.messagestore.api.v1.GetMessageResponse;
 import io.messagestore.api.v1.Message;
 import io.messagestore.api.v1.Tier;
 import io.messagestore.server.auth.Caller;
 import io.messagestore.server.auth.ThreadAccess;
 import io.messagestore.server.clickhouse.ClickHouseMessageStore;
+import io.messagestore.server.error.StoreError;
 import io.messagestore.server.postgres.PostgresMessageStore;
 import io.messagestore.server.postgres.PostgresTier;
 import io.messagestore.server.redis.NearCache;
@@ -97,8 +97,7 @@ final class GetMessageRead {
   private CompletableFuture<GetMessageResponse> answerBelowRedis(String threadId, String messageId) {
     return belowRedisCoalesced(threadId, messageId).thenApply(found -> {
       if (found.message() == null) {
-        throw Status.NOT_FOUND.withDescription(
-            "message " + messageId + " not found in thread '" + threadId + "'").asRuntimeException();
+        throw new StoreError.NotFound("message " + messageId + " not found in thread '" + threadId + "'");
       }
       return GetMessageResponse.newBuilder().setMessage(found.message()).setServedFrom(found.tier()).build();
     });
@@ -165,12 +164,12 @@ final class GetMessageRead {
         return new Found(m.get(), Tier.TIER_CLICKHOUSE);
       }
     } catch (Exception e) {
-      throw CallerQueries.unavailable("clickhouse", e, postgresFailure == null
+      throw StoreError.TierUnavailable.of("clickhouse", e, postgresFailure == null
           ? "message " + messageId + " is not in PostgreSQL"
           : "postgres is unavailable too (" + GuardedCall.unwrap(postgresFailure).getMessage() + ")");
     }
     if (postgresFailure != null) {
-      throw CallerQueries.unavailable("postgres", postgresFailure,
+      throw StoreError.TierUnavailable.of("postgres", postgresFailure,
           "message " + messageId + " is not in Redis or the archive");
     }
     return new Found(null, null);

@@ -2,7 +2,6 @@ package io.messagestore.server.read;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.grpc.Context;
-import io.grpc.Status;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.messagestore.api.v1.ListMessagesResponse;
 import io.messagestore.api.v1.Message;
@@ -11,6 +10,7 @@ import io.messagestore.server.auth.Caller;
 import io.messagestore.server.auth.ThreadAccess;
 import io.messagestore.server.clickhouse.ClickHouseMessageStore;
 import io.messagestore.server.consistency.FailoverRepair;
+import io.messagestore.server.error.StoreError;
 import io.messagestore.server.postgres.PostgresMessageStore;
 import io.messagestore.server.redis.NearCache;
 import io.messagestore.server.redis.RecentIndex;
@@ -210,10 +210,9 @@ final class ListMessagesRead {
       rows = queries.postgres(context,
           cancellation -> postgres.pageWithArchiveCount(threadId, after, before, limit, desc, cancellation));
     } catch (CancellationException e) {
-      throw Status.CANCELLED.withDescription("caller went away; the PostgreSQL page query was cancelled")
-          .asRuntimeException();
+      throw new StoreError.Cancelled("caller went away; the PostgreSQL page query was cancelled");
     } catch (Exception e) {
-      throw CallerQueries.unavailable("postgres", e, "this page of thread '" + threadId
+      throw StoreError.TierUnavailable.of("postgres", e, "this page of thread '" + threadId
           + "' reaches beyond the recent messages held in Redis");
     }
     rows.messages().forEach(m -> {
@@ -232,7 +231,7 @@ final class ListMessagesRead {
           }
         });
       } catch (Exception e) {
-        throw CallerQueries.unavailable("clickhouse", e, "thread '" + threadId + "' has archived messages");
+        throw StoreError.TierUnavailable.of("clickhouse", e, "thread '" + threadId + "' has archived messages");
       }
     }
     if (recentIndex.isWholeThread(cursor == null, byId.size(), limit, rows.archivedMessages())

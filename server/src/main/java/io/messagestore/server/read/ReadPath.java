@@ -1,6 +1,5 @@
 package io.messagestore.server.read;
 
-import io.grpc.Status;
 import io.messagestore.api.v1.GetMessageResponse;
 import io.messagestore.api.v1.ListMessagesRequest;
 import io.messagestore.api.v1.ListMessagesResponse;
@@ -10,6 +9,7 @@ import io.messagestore.server.auth.Caller;
 import io.messagestore.server.auth.ThreadAccess;
 import io.messagestore.server.clickhouse.ClickHouseMessageStore;
 import io.messagestore.server.consistency.FailoverRepair;
+import io.messagestore.server.error.StoreError;
 import io.messagestore.server.postgres.PostgresMessageStore;
 import io.messagestore.server.postgres.PostgresThreadStore;
 import io.messagestore.server.redis.NearCache;
@@ -61,7 +61,7 @@ public final class ReadPath {
     try {
       id = UUID.fromString(messageId);
     } catch (IllegalArgumentException e) {
-      throw Status.INVALID_ARGUMENT.withDescription("message_id must be a UUID, got '" + messageId + "'").asRuntimeException();
+      throw new StoreError.Invalid("message_id must be a UUID, got '" + messageId + "'");
     }
     return getMessage.get(caller, threadId, id.toString());
   }
@@ -86,8 +86,7 @@ public final class ReadPath {
   private static int pageSize(int asked) {
     int pageSize = asked == 0 ? DEFAULT_PAGE_SIZE : asked;
     if (pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
-      throw Status.INVALID_ARGUMENT.withDescription("page_size must be 1-" + MAX_PAGE_SIZE + ", got " + asked)
-          .asRuntimeException();
+      throw new StoreError.Invalid("page_size must be 1-" + MAX_PAGE_SIZE + ", got " + asked);
     }
     return pageSize;
   }

@@ -2,8 +2,6 @@ package io.messagestore.server.write;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Timestamp;
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.lettuce.core.RedisCommandTimeoutException;
 import io.messagestore.api.v1.Durability;
 import io.messagestore.api.v1.Message;
@@ -13,6 +11,8 @@ import io.messagestore.api.v1.Tier;
 import io.messagestore.server.auth.Caller;
 import io.messagestore.server.auth.ThreadAccess;
 import io.messagestore.server.consistency.FailoverRepair;
+import io.messagestore.server.error.StoreError;
+import io.messagestore.server.error.StoreError.TierUnavailable.Stored;
 import io.messagestore.server.persistence.PersistenceWaiters;
 import io.messagestore.server.postgres.PostgresMessageStore;
 import io.messagestore.server.postgres.PostgresTier;
@@ -146,7 +146,9 @@ public final class WritePath {
             : CompletableFuture.completedFuture(stored))
         .exceptionallyCompose(e -> {
           Throwable cause = GuardedCall.unwrap(e);
-          if (cause instanceof StatusRuntimeException) {
+          // An answer (denied, backlog full, stored but not durable in time) is final; anything
+          // else means Redis could not take the write.
+          if (cause instanceof StoreError) {
             return CompletableFuture.failedFuture(cause);
           }
           return CompletableFuture.supplyAsync(() -> toPostgres(caller, threadId, messages, requests, cause), blocking);
@@ -197,9 +199,9 @@ public final class WritePath {
             return CompletableFuture.failedFuture(access.denied(threadId, caller));
           }
           if (result instanceof StoreResult.BacklogFull full) {
-            return CompletableFuture.failedFuture(Status.RESOURCE_EXHAUSTED.withDescription(
+            return CompletableFuture.failedFuture(new StoreError.Exhausted(
                 "persistence backlog is full (" + full.backlog() + " entries waiting for PostgreSQL in this "
-                    + "thread's shard); nothing was stored, retry later").asRuntimeException());
+                    + "thread's shard); nothing was stored, retry later"));
           }
           // No owner in Redis: a new thread, or Redis lost its keys. PostgreSQL decides.
           return access.claimForWrite(caller, threadId)
@@ -290,7 +292,7 @@ public final class WritePath {
                     + "PostgreSQL within " + limit.toMillis() + " ms; they will be persisted when PostgreSQL "
                     + "catches up. Retry with the same idempotency_key to get a durable answer"
                 : "waiting for the PostgreSQL commit failed: " + cause;
-            throw new CompletionException(Status.UNAVAILABLE.withDescription(desc).asRuntimeException());
+            throw new CompletionException(new StoreError.TierUnavailable(desc, Stored.STORED));
           }
           List<SendMessageResponse> out = new ArrayList<>(stored.size());
           for (SendMessageResponse r : stored) {
@@ -346,23 +348,19 @@ public final class WritePath {
         }
         failovers.increment(messages.size());
         return out;
-      }, e -> !(e instanceof StatusRuntimeException) && PostgresTier.isConnectivityFailure(e));
-    } catch (StatusRuntimeException e) {
+      }, e -> !(e instanceof StoreError) && PostgresTier.isConnectivityFailure(e));
+    } catch (StoreError e) {
       throw e;
     } catch (Exception e) {
       // A Redis timeout leaves the outcome open: the script may have run after all, in which
       // case the message is persisted later. Only a refused Redis call means nothing was stored.
-      String outcome = GuardedCall.unwrap(redisFailure) instanceof RedisCommandTimeoutException
+      boolean maybe = GuardedCall.unwrap(redisFailure) instanceof RedisCommandTimeoutException;
+      String outcome = maybe
           ? "the Redis write timed out and may still have been applied; retry with the same idempotency_key"
           : "nothing was stored";
-      throw Status.UNAVAILABLE.withDescription("no tier can take the write, " + outcome + ": redis: "
-          + describe(redisFailure) + "; postgres: " + describe(e)).asRuntimeException();
+      throw new StoreError.TierUnavailable("no tier can take the write, " + outcome + ": redis: "
+          + StoreError.describe(redisFailure) + "; postgres: " + StoreError.describe(e),
+          maybe ? Stored.MAYBE : Stored.NOTHING, e);
     }
-  }
-
-  private static String describe(Throwable t) {
-    Throwable c = GuardedCall.unwrap(t);
-    String msg = c.getMessage();
-    return c.getClass().getSimpleName() + (msg == null ? "" : " (" + msg + ")");
   }
 }

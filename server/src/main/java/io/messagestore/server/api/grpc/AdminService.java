@@ -1,6 +1,5 @@
 package io.messagestore.server.api.grpc;
 
-import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.messagestore.api.v1.CheckConsistencyRequest;
 import io.messagestore.api.v1.CheckConsistencyResponse;
@@ -17,6 +16,8 @@ import io.messagestore.api.v1.ReplayDeadLettersResponse;
 import io.messagestore.api.v1.Tier;
 import io.messagestore.api.v1.TierStatus;
 import io.messagestore.server.consistency.FailoverRepair;
+import io.messagestore.server.error.StoreError;
+import io.messagestore.server.error.StoreError.TierUnavailable.Stored;
 import io.messagestore.server.health.TierHealthMonitor;
 import io.messagestore.server.health.TierSnapshot;
 import io.messagestore.server.persistence.DeadLetters;
@@ -87,7 +88,7 @@ public final class AdminService extends MessageStoreAdminGrpc.MessageStoreAdminI
   public void listDeadLetters(ListDeadLettersRequest request, StreamObserver<ListDeadLettersResponse> observer) {
     int size = request.getPageSize() == 0 ? DEFAULT_DEAD_LETTER_PAGE : request.getPageSize();
     if (size < 1 || size > 1000) {
-      observer.onError(Status.INVALID_ARGUMENT.withDescription("page_size must be 1-1000").asRuntimeException());
+      observer.onError(Replies.toStatus(new StoreError.Invalid("page_size must be 1-1000")));
       return;
     }
     Replies.reply(observer, () -> CompletableFuture.supplyAsync(() -> {
@@ -110,7 +111,7 @@ public final class AdminService extends MessageStoreAdminGrpc.MessageStoreAdminI
         }
         return b.build();
       } catch (Exception e) {
-        throw Status.UNAVAILABLE.withDescription("redis unavailable: " + e.getMessage()).asRuntimeException();
+        throw new StoreError.TierUnavailable("redis unavailable: " + e.getMessage(), Stored.NOTHING, e);
       }
     }, blocking));
   }
@@ -122,7 +123,8 @@ public final class AdminService extends MessageStoreAdminGrpc.MessageStoreAdminI
         long n = deadLetters.replay(request.getEntryIdsList(), Duration.ofSeconds(5));
         return ReplayDeadLettersResponse.newBuilder().setReplayed(n).build();
       } catch (Exception e) {
-        throw Status.UNAVAILABLE.withDescription("redis unavailable: " + e.getMessage()).asRuntimeException();
+        // Entries replayed before the failure stay replayed.
+        throw new StoreError.TierUnavailable("redis unavailable: " + e.getMessage(), Stored.MAYBE, e);
       }
     }, blocking));
   }
@@ -139,8 +141,7 @@ public final class AdminService extends MessageStoreAdminGrpc.MessageStoreAdminI
     try {
       thread.ifPresent(t -> SendRequestValidator.checkThreadId(t, "thread_id"));
       if (thread.isEmpty() && (recent < 1 || recent > 1_000_000)) {
-        throw Status.INVALID_ARGUMENT.withDescription(
-            "give thread_id, or recent_threads between 1 and 1000000 (got " + recent + ")").asRuntimeException();
+        throw new StoreError.Invalid("give thread_id, or recent_threads between 1 and 1000000 (got " + recent + ")");
       }
     } catch (RuntimeException e) {
       observer.onError(Replies.toStatus(e));
