@@ -1,7 +1,6 @@
 package io.messagestore.server;
 
 import com.google.common.util.concurrent.ThreadFactoryBuilder;
-import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.NettyServerBuilder;
@@ -132,11 +131,7 @@ public final class Gateway implements AutoCloseable {
     repairs = new FailoverRepair(redis, keys, recentIndex, messageRows, new RedisRepairRows(postgres), clock,
         config.idempotencyTtl(), config.redisRepairInterval(), meters);
     repairMarks = new RedisRepairNotifications(postgres, repairs::markedInPostgres, repairs::pollNow);
-    breakers.get(TierBreakers.REDIS_WRITE).getEventPublisher().onStateTransition(e -> {
-      if (e.getStateTransition().getToState() == CircuitBreaker.State.CLOSED) {
-        repairs.redisIsBack();
-      }
-    });
+    breakers.redisWrite().whenClosed(repairs::redisIsBack);
     nearCache = new NearCache(redis, config.nearCacheBytes(), config.messageTtl(), meters);
     RedisValues redisValues = new RedisValues(nearCache, breakers);
     ThreadAccess access = new ThreadAccess(redis, redisValues, keys, messageRows, breakers, blockingExecutor);

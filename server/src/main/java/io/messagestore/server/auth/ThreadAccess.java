@@ -2,12 +2,10 @@ package io.messagestore.server.auth;
 
 import io.messagestore.server.error.StoreError;
 import io.messagestore.server.postgres.PostgresMessageStore;
-import io.messagestore.server.postgres.PostgresTier;
 import io.messagestore.server.redis.RedisKeys;
 import io.messagestore.server.redis.RedisMessageWriter.Claim;
 import io.messagestore.server.redis.RedisTier;
 import io.messagestore.server.redis.RedisValues;
-import io.messagestore.server.resilience.GuardedCall;
 import io.messagestore.server.resilience.TierBreakers;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
@@ -100,14 +98,14 @@ public final class ThreadAccess {
   public CompletableFuture<Void> checkReadBelowRedis(Caller caller, String threadId) {
     return CompletableFuture.supplyAsync(() -> {
       try {
-        Optional<String> recorded = GuardedCall.runBlocking(breakers.get(TierBreakers.POSTGRES_READ),
-            () -> postgres.owner(threadId), PostgresTier::isConnectivityFailure);
+        Optional<String> recorded = breakers.postgresRead().callBlocking(
+            () -> postgres.owner(threadId));
         // Redis lost it (flush, restart): put it back so the next read stays in Redis.
-        recorded.ifPresent(o -> GuardedCall.run(breakers.get(TierBreakers.REDIS_WRITE),
-            () -> redis.async().setnx(keys.owner(threadId), o.getBytes(StandardCharsets.UTF_8)), e -> true));
+        recorded.ifPresent(o -> breakers.redisWrite().call(
+            () -> redis.async().setnx(keys.owner(threadId), o.getBytes(StandardCharsets.UTF_8))));
         return recorded;
       } catch (Exception ex) {
-        throw StoreError.TierUnavailable.of("postgres", ex, "the owner of thread '" + threadId + "' is not in Redis");
+        throw breakers.postgresRead().explain(ex, "the owner of thread '" + threadId + "' is not in Redis");
       }
     }, blocking).thenAccept(owner -> owner.ifPresent(o -> requireRead(caller, threadId, o)));
   }
@@ -140,8 +138,8 @@ public final class ThreadAccess {
   /** PostgreSQL away means accept, but not as a new thread: it might have older messages. */
   private Optional<Claim> claim(Caller caller, String threadId) {
     try {
-      PostgresMessageStore.ThreadClaim claim = GuardedCall.runBlocking(breakers.get(TierBreakers.POSTGRES_WRITE),
-          () -> postgres.claimThread(threadId, caller.userId()), PostgresTier::isConnectivityFailure);
+      PostgresMessageStore.ThreadClaim claim = breakers.postgresWrite().callBlocking(
+          () -> postgres.claimThread(threadId, caller.userId()));
       if (!mayWrite(caller, claim.owner())) {
         return Optional.empty();
       }

@@ -2,9 +2,9 @@ package io.messagestore.server.read;
 
 import io.grpc.Context;
 import io.messagestore.server.error.StoreError;
-import io.messagestore.server.postgres.PostgresTier;
 import io.messagestore.server.postgres.QueryCancellation;
 import io.messagestore.server.resilience.GuardedCall;
+import io.messagestore.server.resilience.TierBreaker;
 import io.messagestore.server.resilience.TierBreakers;
 import java.sql.SQLException;
 import java.util.concurrent.CancellationException;
@@ -36,9 +36,13 @@ final class CallerQueries {
    * breaker does not count against PostgreSQL.
    */
   <T> T postgres(Context caller, CancellableQuery<T> query) throws Exception {
-    return GuardedCall.runBlocking(breakers.get(TierBreakers.POSTGRES_READ),
-        () -> cancelledIfCallerLeft(caller, () -> query.run(whenCallerLeaves(caller))),
-        PostgresTier::isConnectivityFailure);
+    return breakers.postgresRead().callBlocking(
+        () -> cancelledIfCallerLeft(caller, () -> query.run(whenCallerLeaves(caller))));
+  }
+
+  /** What a failed PostgreSQL read tells the caller (see {@link TierBreaker#explain}). */
+  StoreError explain(Throwable failure, String context) {
+    return breakers.postgresRead().explain(failure, context);
   }
 
   /**

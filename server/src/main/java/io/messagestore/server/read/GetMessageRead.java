@@ -9,7 +9,6 @@ import io.messagestore.server.auth.ThreadAccess;
 import io.messagestore.server.clickhouse.ClickHouseMessageStore;
 import io.messagestore.server.error.StoreError;
 import io.messagestore.server.postgres.PostgresMessageStore;
-import io.messagestore.server.postgres.PostgresTier;
 import io.messagestore.server.redis.NearCache;
 import io.messagestore.server.redis.RedisKeys;
 import io.messagestore.server.redis.RedisTier;
@@ -148,8 +147,8 @@ final class GetMessageRead {
     Exception postgresFailure = null;
     try {
       postgresLookups.increment();
-      Optional<Message> m = GuardedCall.runBlocking(breakers.get(TierBreakers.POSTGRES_READ),
-          () -> postgres.find(threadId, messageId), PostgresTier::isConnectivityFailure);
+      Optional<Message> m = breakers.postgresRead().callBlocking(
+          () -> postgres.find(threadId, messageId));
       if (m.isPresent()) {
         return new Found(m.get(), Tier.TIER_POSTGRES);
       }
@@ -158,18 +157,18 @@ final class GetMessageRead {
     }
     try {
       clickhouseLookups.increment();
-      Optional<Message> m = GuardedCall.runBlocking(breakers.get(TierBreakers.CLICKHOUSE_READ),
-          () -> archive.find(threadId, messageId), e -> !(e instanceof InterruptedException));
+      Optional<Message> m = breakers.clickhouseRead().callBlocking(
+          () -> archive.find(threadId, messageId));
       if (m.isPresent()) {
         return new Found(m.get(), Tier.TIER_CLICKHOUSE);
       }
     } catch (Exception e) {
-      throw StoreError.TierUnavailable.of("clickhouse", e, postgresFailure == null
+      throw breakers.clickhouseRead().explain(e, postgresFailure == null
           ? "message " + messageId + " is not in PostgreSQL"
           : "postgres is unavailable too (" + GuardedCall.unwrap(postgresFailure).getMessage() + ")");
     }
     if (postgresFailure != null) {
-      throw StoreError.TierUnavailable.of("postgres", postgresFailure,
+      throw breakers.postgresRead().explain(postgresFailure,
           "message " + messageId + " is not in Redis or the archive");
     }
     return new Found(null, null);
@@ -186,8 +185,8 @@ final class GetMessageRead {
    */
   private CompletableFuture<Void> refill(Message m, Runnable stored) {
     // Through the write breaker: with Redis down, a refill must cost nothing.
-    CompletableFuture<String> put = GuardedCall.run(breakers.get(TierBreakers.REDIS_WRITE), () -> redis.async()
-        .psetex(keys.message(m.getThreadId(), m.getMessageId()), messageTtl.toMillis(), m.toByteArray()), e -> true);
+    CompletableFuture<String> put = breakers.redisWrite().call(() -> redis.async()
+        .psetex(keys.message(m.getThreadId(), m.getMessageId()), messageTtl.toMillis(), m.toByteArray()));
     return put.orTimeout(redis.commandTimeout().toMillis(), TimeUnit.MILLISECONDS)
         .whenComplete((v, e) -> stored.run())
         .thenCompose(ok -> nearCache.barrier())

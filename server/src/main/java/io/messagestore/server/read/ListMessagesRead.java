@@ -17,7 +17,6 @@ import io.messagestore.server.redis.RecentIndex;
 import io.messagestore.server.redis.RedisKeys;
 import io.messagestore.server.redis.RedisTier;
 import io.messagestore.server.redis.RedisValues;
-import io.messagestore.server.resilience.GuardedCall;
 import io.messagestore.server.resilience.TierBreakers;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -179,8 +178,8 @@ final class ListMessagesRead {
   private CompletableFuture<RecentPage> recentPage(String threadId,
       Supplier<RedisAsyncCommands<String, byte[]>> connection, String cursor, int limit, boolean desc) {
     RedisKeys.ThreadKeys tk = keys.of(threadId);
-    return GuardedCall.run(breakers.get(TierBreakers.REDIS_READ),
-        () -> recentIndex.slice(connection.get(), threadId, cursor, limit, desc), e -> true).thenCompose(slice -> {
+    return breakers.redisRead().call(
+        () -> recentIndex.slice(connection.get(), threadId, cursor, limit, desc)).thenCompose(slice -> {
           if (slice.ids().isEmpty()) {
             return CompletableFuture.completedFuture(new RecentPage(slice, List.of(), true));
           }
@@ -212,7 +211,7 @@ final class ListMessagesRead {
     } catch (CancellationException e) {
       throw new StoreError.Cancelled("caller went away; the PostgreSQL page query was cancelled");
     } catch (Exception e) {
-      throw StoreError.TierUnavailable.of("postgres", e, "this page of thread '" + threadId
+      throw queries.explain(e, "this page of thread '" + threadId
           + "' reaches beyond the recent messages held in Redis");
     }
     rows.messages().forEach(m -> {
@@ -223,15 +222,15 @@ final class ListMessagesRead {
     if (rows.archivedMessages() > 0) {
       CallerQueries.checkNotCancelled(context);
       try {
-        List<Message> archived = GuardedCall.runBlocking(breakers.get(TierBreakers.CLICKHOUSE_READ),
-            () -> archive.page(threadId, after, before, limit, desc), e -> !(e instanceof InterruptedException));
+        List<Message> archived = breakers.clickhouseRead().callBlocking(
+            () -> archive.page(threadId, after, before, limit, desc));
         archived.forEach(m -> {
           if (byId.putIfAbsent(m.getMessageId(), m) == null) {
             source.put(m.getMessageId(), Tier.TIER_CLICKHOUSE);
           }
         });
       } catch (Exception e) {
-        throw StoreError.TierUnavailable.of("clickhouse", e, "thread '" + threadId + "' has archived messages");
+        throw breakers.clickhouseRead().explain(e, "thread '" + threadId + "' has archived messages");
       }
     }
     if (recentIndex.isWholeThread(cursor == null, byId.size(), limit, rows.archivedMessages())
@@ -247,8 +246,8 @@ final class ListMessagesRead {
    * as GetMessage refills single messages). Best effort, through the write breaker.
    */
   private void refillWholeThread(String threadId, Collection<Message> thread) {
-    GuardedCall.run(breakers.get(TierBreakers.REDIS_WRITE),
-        () -> recentIndex.refillWholeThread(redis.async(), threadId, thread), e -> true).whenComplete((v, e) -> {
+    breakers.redisWrite().call(
+        () -> recentIndex.refillWholeThread(redis.async(), threadId, thread)).whenComplete((v, e) -> {
           if (e != null) {
             log.debug("thread {} not refilled into its recent index: {}", threadId, e.toString());
           }

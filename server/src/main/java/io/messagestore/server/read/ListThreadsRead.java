@@ -3,7 +3,6 @@ package io.messagestore.server.read;
 import io.grpc.Context;
 import io.messagestore.api.v1.ListThreadsResponse;
 import io.messagestore.server.auth.Caller;
-import io.messagestore.server.error.StoreError;
 import io.messagestore.server.postgres.PostgresThreadStore;
 import io.messagestore.server.redis.ThreadListCache;
 import java.util.concurrent.CompletableFuture;
@@ -61,7 +60,7 @@ final class ListThreadsRead {
                 cache.store(caller.userId(), pageSize, pageToken, response);
                 return response;
               } catch (Exception e) {
-                throw StoreError.TierUnavailable.of("postgres", e, null);
+                throw queries.explain(e, null);
               }
             }, blocking));
   }

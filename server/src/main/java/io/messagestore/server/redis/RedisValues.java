@@ -1,7 +1,6 @@
 package io.messagestore.server.redis;
 
-import io.github.resilience4j.circuitbreaker.CircuitBreaker;
-import io.messagestore.server.resilience.GuardedCall;
+import io.messagestore.server.resilience.TierBreaker;
 import io.messagestore.server.resilience.TierBreakers;
 import java.util.concurrent.CompletableFuture;
 
@@ -16,11 +15,11 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class RedisValues {
   private final NearCache nearCache;
-  private final CircuitBreaker redisRead;
+  private final TierBreaker redisRead;
 
   public RedisValues(NearCache nearCache, TierBreakers breakers) {
     this.nearCache = nearCache;
-    this.redisRead = breakers.get(TierBreakers.REDIS_READ);
+    this.redisRead = breakers.redisRead();
   }
 
   /** What Redis holds under {@code keys}, null where nothing. */
@@ -46,7 +45,7 @@ public final class RedisValues {
         at[j++] = i;
       }
     }
-    return GuardedCall.run(redisRead, () -> nearCache.mget(toRead), e -> true)
+    return redisRead.call(() -> nearCache.mget(toRead))
         .thenApply(found -> {
           for (int j = 0; j < at.length; j++) {
             values[at[j]] = found.get(j).getValueOrElse(null);
@@ -60,6 +59,6 @@ public final class RedisValues {
    * {@code redis-read} breaker is closed.
    */
   public boolean copiesUsable() {
-    return redisRead.getState() == CircuitBreaker.State.CLOSED;
+    return redisRead.isClosed();
   }
 }

@@ -3,7 +3,6 @@ package io.messagestore.server.redis;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.messagestore.api.v1.ListThreadsResponse;
-import io.messagestore.server.resilience.GuardedCall;
 import io.messagestore.server.resilience.TierBreakers;
 import java.time.Duration;
 import java.util.Collection;
@@ -58,8 +57,7 @@ public final class ThreadListCache {
     String cacheKey = keys.userThreads(userId);
     String field = field(pageSize, pageToken);
     NearCache.TrackedRead read = nearCache.track(cacheKey);
-    return GuardedCall.run(breakers.get(TierBreakers.REDIS_READ), () -> read.commands().hget(cacheKey, field),
-            e -> true)
+    return breakers.redisRead().call(() -> read.commands().hget(cacheKey, field))
         .handle((bytes, e) -> {
           Optional<ListThreadsResponse> found = bytes == null ? Optional.empty() : parse(bytes);
           found.ifPresent(page -> nearCache.keepView(read, field, page, bytes.length));

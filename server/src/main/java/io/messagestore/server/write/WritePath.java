@@ -15,7 +15,6 @@ import io.messagestore.server.error.StoreError;
 import io.messagestore.server.error.StoreError.TierUnavailable.Stored;
 import io.messagestore.server.persistence.PersistenceWaiters;
 import io.messagestore.server.postgres.PostgresMessageStore;
-import io.messagestore.server.postgres.PostgresTier;
 import io.messagestore.server.redis.RedisMessageWriter;
 import io.messagestore.server.redis.RedisMessageWriter.Claim;
 import io.messagestore.server.redis.StoreResult;
@@ -169,11 +168,10 @@ public final class WritePath {
   private CompletableFuture<Void> repairedIfKeyed(String threadId, List<SendMessageRequest> requests) {
     if (repairs.recentIndexComplete(threadId)
         || requests.stream().allMatch(r -> r.getIdempotencyKey().isEmpty())
-        || !breakers.get(TierBreakers.REDIS_WRITE).tryAcquirePermission()) {
+        // Only a look: the send's own call through the breaker is the one that counts.
+        || !breakers.redisWrite().wouldPermit()) {
       return CompletableFuture.completedFuture(null);
     }
-    // Only a look: the send's own call through the breaker is the one that counts.
-    breakers.get(TierBreakers.REDIS_WRITE).releasePermission();
     return CompletableFuture.runAsync(() -> {
       try {
         repairs.repairNow(threadId);
@@ -189,8 +187,8 @@ public final class WritePath {
       List<RedisMessageWriter.Pending> pending, Claim claim, boolean durable) {
     // The reply arrives on the event loop that sent the script, the one serving this call: the
     // answer is built right there, without a thread hop.
-    return GuardedCall.run(breakers.get(TierBreakers.REDIS_WRITE),
-            () -> redis.store(threadId, caller.userId(), pending, claim, durable), e -> true)
+    return breakers.redisWrite().call(
+            () -> redis.store(threadId, caller.userId(), pending, claim, durable))
         .thenCompose(result -> {
           if (result instanceof StoreResult.Stored stored) {
             return answer(threadId, messages, stored);
@@ -324,7 +322,7 @@ public final class WritePath {
     List<String> idem = new ArrayList<>(requests.size());
     requests.forEach(r -> idem.add(r.getIdempotencyKey()));
     try {
-      return GuardedCall.runBlocking(breakers.get(TierBreakers.POSTGRES_WRITE), () -> {
+      return breakers.postgresWrite().callBlocking(() -> {
         if (!access.mayWrite(caller, postgres.claimThread(threadId, caller.userId()).owner())) {
           throw access.denied(threadId, caller);
         }
@@ -348,10 +346,13 @@ public final class WritePath {
         }
         failovers.increment(messages.size());
         return out;
-      }, e -> !(e instanceof StoreError) && PostgresTier.isConnectivityFailure(e));
+      });
     } catch (StoreError e) {
       throw e;
     } catch (Exception e) {
+      if (breakers.postgresWrite().refusesValue(e)) {
+        throw breakers.postgresWrite().explain(e, null);
+      }
       // A Redis timeout leaves the outcome open: the script may have run after all, in which
       // case the message is persisted later. Only a refused Redis call means nothing was stored.
       boolean maybe = GuardedCall.unwrap(redisFailure) instanceof RedisCommandTimeoutException;

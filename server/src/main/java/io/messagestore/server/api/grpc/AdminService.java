@@ -26,6 +26,7 @@ import io.messagestore.server.read.CacheRebuilder;
 import io.messagestore.server.read.PageTokens;
 import io.messagestore.server.write.SendRequestValidator;
 import java.util.Optional;
+import io.messagestore.server.resilience.TierBreaker;
 import io.messagestore.server.resilience.TierBreakers;
 import java.time.Duration;
 import java.util.List;
@@ -60,9 +61,10 @@ public final class AdminService extends MessageStoreAdminGrpc.MessageStoreAdminI
   @Override
   public void getTierStatus(GetTierStatusRequest request, StreamObserver<GetTierStatusResponse> observer) {
     observer.onNext(GetTierStatusResponse.newBuilder()
-        .addTiers(status(Tier.TIER_REDIS, health.redis(), TierBreakers.REDIS_READ, TierBreakers.REDIS_WRITE))
-        .addTiers(status(Tier.TIER_POSTGRES, health.postgres(), TierBreakers.POSTGRES_READ, TierBreakers.POSTGRES_WRITE))
-        .addTiers(status(Tier.TIER_CLICKHOUSE, health.clickhouse(), TierBreakers.CLICKHOUSE_READ, TierBreakers.CLICKHOUSE_WRITE))
+        .addTiers(status(Tier.TIER_REDIS, health.redis(), breakers.redisRead(), breakers.redisWrite()))
+        .addTiers(status(Tier.TIER_POSTGRES, health.postgres(), breakers.postgresRead(), breakers.postgresWrite()))
+        .addTiers(status(Tier.TIER_CLICKHOUSE, health.clickhouse(), breakers.clickhouseRead(),
+            breakers.clickhouseWrite()))
         .setStreamBacklog(backlog.total())
         .setOldestPendingAgeMillis(backlog.oldestAgeMillis())
         .setDeadLetters(backlog.deadLetters())
@@ -72,12 +74,12 @@ public final class AdminService extends MessageStoreAdminGrpc.MessageStoreAdminI
     observer.onCompleted();
   }
 
-  private TierStatus status(Tier tier, TierSnapshot s, String readBreaker, String writeBreaker) {
+  private TierStatus status(Tier tier, TierSnapshot s, TierBreaker readBreaker, TierBreaker writeBreaker) {
     return TierStatus.newBuilder()
         .setTier(tier)
         .setReachable(s.reachable())
-        .setReadBreakerState(breakers.state(readBreaker))
-        .setWriteBreakerState(breakers.state(writeBreaker))
+        .setReadBreakerState(readBreaker.state().name())
+        .setWriteBreakerState(writeBreaker.state().name())
         .setProbeLatencyMicros(s.probeLatencyMicros())
         .setDetail(s.detail())
         .addAllWarnings(s.warnings())
