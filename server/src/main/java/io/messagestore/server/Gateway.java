@@ -8,6 +8,7 @@ import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionService;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.messagestore.server.api.grpc.AdminService;
+import io.messagestore.server.api.grpc.MalformedRequests;
 import io.messagestore.server.api.grpc.MessageStoreService;
 import io.messagestore.server.auth.AdminOnlyInterceptor;
 import io.messagestore.server.auth.AuthInterceptor;
@@ -63,6 +64,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.bridge.SLF4JBridgeHandler;
 
 /**
  * The gateway process: wires tiers, write and read paths, persisters and the gRPC server, and
@@ -90,6 +92,7 @@ public final class Gateway implements AutoCloseable {
 
   public Gateway(GatewayConfig config, Clock clock) {
     this.config = config;
+    bridgeJavaUtilLogging();
     meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     meters.config().meterFilter(new MeterFilter() {
       @Override
@@ -147,6 +150,7 @@ public final class Gateway implements AutoCloseable {
         new ThreadListCache(redis, nearCache, redisValues, keys, breakers), repairs, access, meters);
 
     rebuilder = new CacheRebuilder(redis, keys, messageRows, new PostgresThreadStore(postgres), recentIndex);
+    MalformedRequests malformed = new MalformedRequests(meters, clock);
     JwtVerifier verifier = config.authMode() == GatewayConfig.AuthMode.REQUIRED
         ? new JwtVerifier(config.jwtSecret(), clock) : null;
     server = NettyServerBuilder.forAddress(new InetSocketAddress(config.grpcHost(), config.grpcPort()))
@@ -157,17 +161,30 @@ public final class Gateway implements AutoCloseable {
         .channelType(eventLoops.serverChannelType())
         .directExecutor()
         .maxInboundMessageSize(config.maxInboundMessageBytes())
-        .addService(new MessageStoreService(writes, reads))
-        .addService(ServerInterceptors.intercept(
+        // Every service answers a request that is not valid protobuf with INVALID_ARGUMENT.
+        .addService(malformed.guard(new MessageStoreService(writes, reads).bindService()))
+        .addService(malformed.guard(ServerInterceptors.intercept(
             new AdminService(monitor, breakers, backlog, deadLetters, tokens, blockingExecutor, rebuilder, repairs),
-            new AdminOnlyInterceptor()))
-        .addService(health.getHealthService())
-        .addService(ProtoReflectionServiceV1.newInstance())
-        .addService(ProtoReflectionService.newInstance())
+            new AdminOnlyInterceptor())))
+        .addService(malformed.guard(health.getHealthService().bindService()))
+        .addService(malformed.guard(ProtoReflectionServiceV1.newInstance().bindService()))
+        .addService(malformed.guard(ProtoReflectionService.newInstance().bindService()))
         // Interceptors run last-added first: metrics see every call, including rejected ones.
         .intercept(new AuthInterceptor(verifier))
         .intercept(new MetricCollectingServerInterceptor(meters))
         .build();
+  }
+
+  /**
+   * grpc-java and Netty log through java.util.logging: bridged into SLF4J, so that their lines
+   * have the gateway's format and levels (logback.xml propagates its levels back to JUL). Once per
+   * process.
+   */
+  private static synchronized void bridgeJavaUtilLogging() {
+    if (!SLF4JBridgeHandler.isInstalled()) {
+      SLF4JBridgeHandler.removeHandlersForRootLogger();
+      SLF4JBridgeHandler.install();
+    }
   }
 
   private static String cursorSecret(GatewayConfig config) {

@@ -124,6 +124,8 @@ public final class AdminService extends MessageStoreAdminGrpc.MessageStoreAdminI
       try {
         long n = deadLetters.replay(request.getEntryIdsList(), Duration.ofSeconds(5));
         return ReplayDeadLettersResponse.newBuilder().setReplayed(n).build();
+      } catch (StoreError e) {
+        throw e;
       } catch (Exception e) {
         // Entries replayed before the failure stay replayed.
         throw new StoreError.TierUnavailable("redis unavailable: " + e.getMessage(), Stored.MAYBE, e);
