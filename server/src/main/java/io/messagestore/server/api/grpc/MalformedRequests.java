@@ -19,7 +19,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -202,9 +202,13 @@ public final class MalformedRequests {
    * once, by the handler or by the rejection of a request, whichever comes first.
    */
   private static final class ParsedCall<ReqT, RespT> extends ServerCall<ReqT, RespT> {
+    @SuppressWarnings("rawtypes")
+    private static final AtomicIntegerFieldUpdater<ParsedCall> CLOSED =
+        AtomicIntegerFieldUpdater.newUpdater(ParsedCall.class, "closed");
     private final ServerCall<Parsed<ReqT>, RespT> call;
     private final MethodDescriptor<ReqT, RespT> method;
-    private final AtomicBoolean closed = new AtomicBoolean();
+    /** 1 once closed; a field, not an AtomicBoolean: one object less on every call. */
+    private volatile int closed;
 
     ParsedCall(ServerCall<Parsed<ReqT>, RespT> call, MethodDescriptor<ReqT, RespT> method) {
       this.call = call;
@@ -223,7 +227,7 @@ public final class MalformedRequests {
 
     @Override
     public void sendMessage(RespT message) {
-      if (!closed.get()) {
+      if (closed == 0) {
         call.sendMessage(message);
       }
     }
@@ -235,7 +239,7 @@ public final class MalformedRequests {
 
     /** Closes the call unless it is closed already; says whether it did. */
     boolean closeOnce(Status status, Metadata trailers) {
-      if (!closed.compareAndSet(false, true)) {
+      if (!CLOSED.compareAndSet(this, 0, 1)) {
         return false;
       }
       call.close(status, trailers);
