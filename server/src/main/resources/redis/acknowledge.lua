@@ -8,9 +8,7 @@
 -- ARGV[3] the number n of entry ids, ARGV[4 .. 3 + n] the entry ids,
 -- ARGV[3 + n + i] the newest id of index i among the messages just committed
 --
--- The trim removes the oldest entries beyond the window, but only ids up to that newest id:
--- newer entries may not be persisted yet, and a page that needs them can only find them in the
--- index. The index stays a contiguous suffix of the thread, which the read path relies on.
+-- trim_recent is the recent index's trim rule (recent/trim.lua, prepended by RecentIndex).
 local n = tonumber(ARGV[3])
 -- In slices: unpack() of thousands of arguments would overflow Lua's stack.
 for from = 4, 3 + n, 1000 do
@@ -20,15 +18,6 @@ for from = 4, 3 + n, 1000 do
 end
 local window = tonumber(ARGV[2])
 for i = 2, #KEYS do
-  local k = KEYS[i]
-  local excess = redis.call('ZCARD', k) - window
-  if excess > 0 then
-    local bound = redis.call('ZRANGE', k, excess - 1, excess - 1)[1]
-    local newest = ARGV[2 + n + i]
-    if newest < bound then
-      bound = newest
-    end
-    redis.call('ZREMRANGEBYLEX', k, '-', '[' .. bound)
-  end
+  trim_recent(KEYS[i], window, ARGV[2 + n + i])
 end
 return n

@@ -14,6 +14,8 @@
 -- Returns {"OK", s1, id1, b1, s2, id2, b2, ...} with s = "N" (stored) or "D" (duplicate of id, with
 -- the first message's bytes when Redis still has them), or {"NOOWNER"}, {"DENIED", owner},
 -- {"BACKLOG", length}.
+--
+-- THREAD_START is the recent index's thread-start marker, defined by RecentIndex (prepended).
 local owner = redis.call('GET', KEYS[1])
 if not owner then
   if ARGV[5] == '0' then
@@ -83,10 +85,10 @@ if #fresh > 0 then
   if not owner then
     redis.call('SET', KEYS[1], ARGV[1])
     if ARGV[5] == '2' then
-      -- The thread's first message: the index holds the whole thread. The empty member sorts
-      -- before every id, so it is the first to go when the persisters trim the index, and it
-      -- expires with the index: while it is there, a short page from the index is complete.
-      redis.call('ZADD', KEYS[2], 0, '')
+      -- The thread's first message: the index holds the whole thread (RecentIndex). The marker
+      -- sorts before every id, so it is the first to go when the persisters trim the index, and
+      -- it expires with the index: while it is there, a short page from the index is complete.
+      redis.call('ZADD', KEYS[2], 0, THREAD_START)
     end
   end
   -- Trimming the index to the recent window is the persisters' job: only they know which

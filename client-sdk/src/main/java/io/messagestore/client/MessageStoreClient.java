@@ -205,8 +205,10 @@ public final class MessageStoreClient implements AutoCloseable {
    * {@link #send(SendMessageRequest)}.
    *
    * @return one result per message, in request order
-   * @throws MessageStoreException if the server rejects the batch ({@code ABORTED} when
-   *     nothing was stored) or the call times out
+   * @throws MessageStoreException if the server rejects the batch (then nothing of it was
+   *     stored: {@code INVALID_ARGUMENT}, {@code PERMISSION_DENIED}, {@code RESOURCE_EXHAUSTED};
+   *     see {@link MessageStoreException}), no tier can take it ({@code UNAVAILABLE}), or the call
+   *     times out
    */
   public List<SendMessageResponse> sendBatch(String threadId, List<SendMessageRequest> messages) {
     return sendBatch(threadId, messages, Durability.DURABILITY_CACHE);

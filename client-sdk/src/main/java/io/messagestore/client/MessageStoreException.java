@@ -6,19 +6,30 @@ import io.grpc.Status;
  * A MessageStore call that failed, carrying the gRPC status code and the server's description.
  *
  * <p>The message reads {@code "<Rpc> failed: <CODE>: <description>"}, for example
- * {@code "SendMessage failed: PERMISSION_DENIED: thread 'x' belongs to another user"}.
- * The codes the server uses and what they mean:
+ * {@code "SendMessage failed: PERMISSION_DENIED: thread 'x' belongs to another user, not 'bob'"}.
+ * The codes a MessageStore server sends, and what they mean:
  * <ul>
- *   <li>{@code INVALID_ARGUMENT}: a field is wrong; the description names it.</li>
+ *   <li>{@code INVALID_ARGUMENT}: the request is wrong and retrying it cannot help: a field
+ *       (the description names it), a page token this service did not issue for this listing,
+ *       a request that is not a valid protobuf of its type, or a value a storage tier refused.</li>
  *   <li>{@code UNAUTHENTICATED}: the token is missing, expired or does not verify; the client
  *       also uses it when the token supplier fails or returns no token.</li>
- *   <li>{@code PERMISSION_DENIED}: the thread belongs to another user.</li>
- *   <li>{@code NOT_FOUND}: no such message or thread.</li>
- *   <li>{@code ABORTED}: a batch or compare-and-set was not applied.</li>
- *   <li>{@code RESOURCE_EXHAUSTED}: rate limit or persistence backlog bound.</li>
- *   <li>{@code UNAVAILABLE}: no tier could take the call, or the server is unreachable.</li>
+ *   <li>{@code PERMISSION_DENIED}: the thread belongs to another user, or an admin call without
+ *       the {@code admin} role.</li>
+ *   <li>{@code NOT_FOUND}: no such message in the thread (GetMessage). A thread nobody owns
+ *       lists as empty instead.</li>
+ *   <li>{@code RESOURCE_EXHAUSTED}: the persistence backlog bound was reached and nothing was
+ *       stored (retry later), or the request is larger than the server accepts.</li>
+ *   <li>{@code UNAVAILABLE}: a tier the call needed could not be asked; the description says
+ *       whether a write was stored (nothing, maybe: retry with the same idempotency key, or
+ *       stored but not committed to PostgreSQL within the durable wait). The client also uses
+ *       it when the server is unreachable.</li>
+ *   <li>{@code CANCELLED}: the call was cancelled before it was answered.</li>
  *   <li>{@code DEADLINE_EXCEEDED}: the call outlived
  *       {@link MessageStoreClientOptions#deadline()}.</li>
+ *   <li>{@code UNIMPLEMENTED}: an RPC this server version does not have yet (WatchThread,
+ *       DeleteThread, PutRunState, GetRunState, GetThreadStats, CheckConsistency).</li>
+ *   <li>{@code INTERNAL}: a fault in the server (a bug); the description names it.</li>
  * </ul>
  */
 public class MessageStoreException extends RuntimeException {

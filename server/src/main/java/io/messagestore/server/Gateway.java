@@ -1,7 +1,6 @@
 package io.messagestore.server;
 
 import com.google.common.util.concurrent.ThreadFactoryBuilder;
-import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.NettyServerBuilder;
@@ -9,11 +8,13 @@ import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionService;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.messagestore.server.api.grpc.AdminService;
+import io.messagestore.server.api.grpc.MalformedRequests;
 import io.messagestore.server.api.grpc.MessageStoreService;
 import io.messagestore.server.auth.AdminOnlyInterceptor;
 import io.messagestore.server.auth.AuthInterceptor;
 import io.messagestore.server.auth.JwtVerifier;
 import io.messagestore.server.archive.Archiver;
+import io.messagestore.server.auth.ThreadAccess;
 import io.messagestore.server.clickhouse.ClickHouseMessageStore;
 import io.messagestore.server.clickhouse.ClickHouseTier;
 import io.messagestore.server.config.GatewayConfig;
@@ -40,9 +41,12 @@ import io.messagestore.server.read.PageTokens;
 import io.messagestore.server.read.ReadPath;
 import io.messagestore.server.read.ThreadListInvalidation;
 import io.messagestore.server.redis.NearCache;
+import io.messagestore.server.redis.RecentIndex;
 import io.messagestore.server.redis.RedisKeys;
 import io.messagestore.server.redis.RedisMessageWriter;
 import io.messagestore.server.redis.RedisTier;
+import io.messagestore.server.redis.RedisValues;
+import io.messagestore.server.redis.ThreadListCache;
 import io.messagestore.server.resilience.TierBreakers;
 import io.messagestore.server.write.MessageIdGenerator;
 import io.messagestore.server.write.SendRequestValidator;
@@ -67,6 +71,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.bridge.SLF4JBridgeHandler;
 
 /**
  * The gateway process: wires tiers, write and read paths, persisters and the gRPC server, and
@@ -96,6 +101,7 @@ public final class Gateway implements AutoCloseable {
 
   public Gateway(GatewayConfig config, Clock clock) {
     this.config = config;
+    bridgeJavaUtilLogging();
     meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     meters.config().meterFilter(new MeterFilter() {
       @Override
@@ -135,34 +141,33 @@ public final class Gateway implements AutoCloseable {
     blockingExecutor = Executors.newFixedThreadPool(config.postgresPoolSize() * 2, daemon("tier-io"));
 
     health = new HealthStatusManager();
-    archiver = new Archiver(config.archive(), postgres, clickhouse, breakers.get(TierBreakers.CLICKHOUSE_WRITE), clock,
+    archiver = new Archiver(config.archive(), postgres, clickhouse, breakers.clickhouseWrite(), clock,
         meters);
     monitor = new TierHealthMonitor(redis, postgres, clickhouse, backlog, health, config.healthProbeInterval(), meters);
     persisters = new Persisters(redis, keys, postgres, messageRows, deadLetters, events, clock, meters,
         config.persistence(), config.recentWindow());
 
-    repairs = new FailoverRepair(redis, keys, messageRows, new RedisRepairRows(postgres), clock, config.redisData(),
-        meters);
+    RecentIndex recentIndex = new RecentIndex(keys, config.recentWindow(), config.messageTtl());
+    repairs = new FailoverRepair(redis, keys, recentIndex, messageRows, new RedisRepairRows(postgres), clock,
+        config.redisData(), meters);
     repairMarks = new RedisRepairNotifications(postgres, repairs::markedInPostgres, repairs::pollNow);
-    breakers.get(TierBreakers.REDIS_WRITE).getEventPublisher().onStateTransition(e -> {
-      if (e.getStateTransition().getToState() == CircuitBreaker.State.CLOSED) {
-        repairs.redisIsBack();
-      }
-    });
+    breakers.redisWrite().whenClosed(repairs::redisIsBack);
     nearCache = new NearCache(redis, config.nearCacheBytes(), config.messageTtl(), meters);
+    RedisValues redisValues = new RedisValues(nearCache, breakers);
+    ThreadAccess access = new ThreadAccess(redis, redisValues, keys, messageRows, breakers, blockingExecutor);
     WritePath writes = new WritePath(
         new RedisMessageWriter(redis, nearCache, keys, config.messageTtl(), config.idempotencyTtl(),
             config.maxBacklog()),
         messageRows, breakers, waiters, new MessageIdGenerator(clock),
         new SendRequestValidator(config.maxContentBytes()), blockingExecutor, config.durableTimeout(),
-        repairs, meters);
+        repairs, access, meters);
     PageTokens tokens = new PageTokens(cursorSecret(config));
-    ReadPath reads = new ReadPath(redis, nearCache, keys, messageRows, new PostgresThreadStore(postgres),
-        new ClickHouseMessageStore(clickhouse), breakers, tokens, blockingExecutor, config.messageTtl(),
-        config.recentWindow(), repairs, meters);
+    ReadPath reads = new ReadPath(redis, nearCache, redisValues, keys, messageRows, new PostgresThreadStore(postgres),
+        new ClickHouseMessageStore(clickhouse), breakers, tokens, blockingExecutor, config.messageTtl(), recentIndex,
+        new ThreadListCache(redis, nearCache, redisValues, keys, breakers), repairs, access, meters);
 
-    rebuilder = new CacheRebuilder(redis, keys, messageRows, new PostgresThreadStore(postgres), config.recentWindow(),
-        config.messageTtl());
+    rebuilder = new CacheRebuilder(redis, keys, messageRows, new PostgresThreadStore(postgres), recentIndex);
+    MalformedRequests malformed = new MalformedRequests(meters, clock);
     JwtVerifier verifier = config.authMode() == GatewayConfig.AuthMode.REQUIRED
         ? new JwtVerifier(config.jwtSecret(), clock) : null;
     server = NettyServerBuilder.forAddress(new InetSocketAddress(config.grpcHost(), config.grpcPort()))
@@ -173,18 +178,31 @@ public final class Gateway implements AutoCloseable {
         .channelType(eventLoops.serverChannelType())
         .directExecutor()
         .maxInboundMessageSize(config.maxInboundMessageBytes())
-        .addService(new MessageStoreService(writes, reads))
-        .addService(ServerInterceptors.intercept(
+        // Every service answers a request that is not valid protobuf with INVALID_ARGUMENT.
+        .addService(malformed.guard(new MessageStoreService(writes, reads).bindService()))
+        .addService(malformed.guard(ServerInterceptors.intercept(
             new AdminService(monitor, breakers, backlog, deadLetters, tokens, blockingExecutor, rebuilder, repairs,
                 archiver::status),
-            new AdminOnlyInterceptor()))
-        .addService(health.getHealthService())
-        .addService(ProtoReflectionServiceV1.newInstance())
-        .addService(ProtoReflectionService.newInstance())
+            new AdminOnlyInterceptor())))
+        .addService(malformed.guard(health.getHealthService().bindService()))
+        .addService(malformed.guard(ProtoReflectionServiceV1.newInstance().bindService()))
+        .addService(malformed.guard(ProtoReflectionService.newInstance().bindService()))
         // Interceptors run last-added first: metrics see every call, including rejected ones.
         .intercept(new AuthInterceptor(verifier))
         .intercept(new MetricCollectingServerInterceptor(meters))
         .build();
+  }
+
+  /**
+   * grpc-java and Netty log through java.util.logging: bridged into SLF4J, so that their lines
+   * have the gateway's format and levels (logback.xml propagates its levels back to JUL). Once per
+   * process.
+   */
+  private static synchronized void bridgeJavaUtilLogging() {
+    if (!SLF4JBridgeHandler.isInstalled()) {
+      SLF4JBridgeHandler.removeHandlersForRootLogger();
+      SLF4JBridgeHandler.install();
+    }
   }
 
   private static String cursorSecret(GatewayConfig config) {

@@ -1,12 +1,11 @@
 package io.messagestore.server.archive;
 
 import com.clickhouse.client.api.ServerException;
-import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.messagestore.api.v1.Message;
 import io.messagestore.server.clickhouse.ClickHouseArchive;
 import io.messagestore.server.clickhouse.ClickHouseTier;
+import io.messagestore.server.resilience.TierBreaker;
 import io.messagestore.server.pump.PumpDestination;
-import io.messagestore.server.resilience.GuardedCall;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -22,10 +21,10 @@ import java.util.Map;
 final class ArchiveDestination implements PumpDestination<Message> {
   private final ClickHouseTier tier;
   private final ClickHouseArchive archive;
-  private final CircuitBreaker breaker;
+  private final TierBreaker breaker;
   private final Clock clock;
 
-  ArchiveDestination(ClickHouseTier tier, ClickHouseArchive archive, CircuitBreaker breaker, Clock clock) {
+  ArchiveDestination(ClickHouseTier tier, ClickHouseArchive archive, TierBreaker breaker, Clock clock) {
     this.tier = tier;
     this.archive = archive;
     this.breaker = breaker;
@@ -65,7 +64,7 @@ final class ArchiveDestination implements PumpDestination<Message> {
   }
 
   private void copyAndVerify(List<Message> messages) throws Exception {
-    GuardedCall.runBlocking(breaker, () -> {
+    breaker.callBlocking(() -> {
       archive.copy(messages, clock.instant());
       Map<String, String> stored = archive.storedFingerprints(messages);
       int wrong = 0;
@@ -81,6 +80,6 @@ final class ArchiveDestination implements PumpDestination<Message> {
             + " copied messages did not read back as written from ClickHouse, e.g. " + example);
       }
       return null;
-    }, e -> !(e instanceof ArchiveMismatchException) && !(e instanceof InterruptedException));
+    });
   }
 }

@@ -1,7 +1,6 @@
 package io.messagestore.server.archive;
 
 import com.google.protobuf.Timestamp;
-import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.messagestore.api.v1.ArchiverStatus;
 import io.messagestore.api.v1.Message;
 import io.messagestore.server.clickhouse.ArchiveRetention;
@@ -12,6 +11,7 @@ import io.messagestore.server.config.ArchiveSettings;
 import io.messagestore.server.postgres.AnalyticsOutbox;
 import io.messagestore.server.postgres.ArchiveRows;
 import io.messagestore.server.postgres.PostgresTier;
+import io.messagestore.server.resilience.TierBreaker;
 import io.messagestore.server.pump.BatchPump;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.lang.management.ManagementFactory;
@@ -70,7 +70,7 @@ public final class Archiver implements AutoCloseable {
   private final AtomicReference<ArchiverStatus> status;
 
   public Archiver(ArchiveSettings settings, PostgresTier postgres, ClickHouseTier clickhouse,
-      CircuitBreaker clickhouseWrite, Clock clock, MeterRegistry meters) {
+      TierBreaker clickhouseWrite, Clock clock, MeterRegistry meters) {
     this.settings = settings;
     this.postgres = postgres;
     this.clickhouse = clickhouse;

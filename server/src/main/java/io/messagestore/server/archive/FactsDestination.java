@@ -1,12 +1,11 @@
 package io.messagestore.server.archive;
 
 import com.clickhouse.client.api.ServerException;
-import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.messagestore.server.clickhouse.ClickHouseTier;
 import io.messagestore.server.clickhouse.MessageFacts;
 import io.messagestore.server.postgres.AnalyticsOutbox;
+import io.messagestore.server.resilience.TierBreaker;
 import io.messagestore.server.pump.PumpDestination;
-import io.messagestore.server.resilience.GuardedCall;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -15,9 +14,9 @@ import java.util.List;
 final class FactsDestination implements PumpDestination<AnalyticsOutbox.Row> {
   private final ClickHouseTier tier;
   private final MessageFacts facts;
-  private final CircuitBreaker breaker;
+  private final TierBreaker breaker;
 
-  FactsDestination(ClickHouseTier tier, MessageFacts facts, CircuitBreaker breaker) {
+  FactsDestination(ClickHouseTier tier, MessageFacts facts, TierBreaker breaker) {
     this.tier = tier;
     this.facts = facts;
     this.breaker = breaker;
@@ -56,9 +55,9 @@ final class FactsDestination implements PumpDestination<AnalyticsOutbox.Row> {
   private void add(List<AnalyticsOutbox.Row> rows) throws Exception {
     List<MessageFacts.Fact> batch = rows.stream().map(r -> new MessageFacts.Fact(r.messageId(), r.threadId(),
         r.userId(), r.role(), r.contentBytes(), r.createdMs())).toList();
-    GuardedCall.runBlocking(breaker, () -> {
+    breaker.callBlocking(() -> {
       facts.add(batch);
       return null;
-    }, e -> !(e instanceof InterruptedException));
+    });
   }
 }

@@ -8,8 +8,9 @@ import io.messagestore.server.postgres.PostgresMessageStore;
 import io.messagestore.server.postgres.QueryCancellation;
 import io.messagestore.server.postgres.RedisRepairRows;
 import io.messagestore.server.redis.RedisKeys;
-import io.messagestore.server.redis.RedisScript;
+import io.messagestore.server.redis.RecentIndex;
 import io.messagestore.server.redis.RedisTier;
+import io.messagestore.server.redis.ThreadListCache;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -17,7 +18,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -61,14 +61,13 @@ public final class FailoverRepair implements AutoCloseable {
   /** Bodies handed to one script call; a page of large messages is split. */
   private static final int SCRIPT_BYTES = 1 << 20;
   private static final Duration REDIS_WAIT = Duration.ofSeconds(5);
-  private static final RedisScript SCRIPT = RedisScript.load("/redis/repair-recent.lua");
 
   private final RedisTier redis;
   private final RedisKeys keys;
+  private final RecentIndex recentIndex;
   private final PostgresMessageStore messages;
   private final RedisRepairRows marks;
   private final Clock clock;
-  private final Duration messageTtl;
   private final Duration idempotencyTtl;
   private final Duration pollInterval;
   /**
@@ -85,14 +84,14 @@ public final class FailoverRepair implements AutoCloseable {
     return t;
   });
 
-  public FailoverRepair(RedisTier redis, RedisKeys keys, PostgresMessageStore messages, RedisRepairRows marks,
-      Clock clock, RedisDataSettings settings, MeterRegistry meters) {
+  public FailoverRepair(RedisTier redis, RedisKeys keys, RecentIndex recentIndex, PostgresMessageStore messages,
+      RedisRepairRows marks, Clock clock, RedisDataSettings settings, MeterRegistry meters) {
     this.redis = redis;
     this.keys = keys;
+    this.recentIndex = recentIndex;
     this.messages = messages;
     this.marks = marks;
     this.clock = clock;
-    this.messageTtl = settings.messageTtl();
     this.idempotencyTtl = settings.idempotencyTtl();
     this.pollInterval = settings.repairInterval();
     repaired = Counter.builder("messagestore.redis.repaired.threads")
@@ -250,15 +249,15 @@ public final class FailoverRepair implements AutoCloseable {
     String threadId = m.threadId();
     RedisKeys.ThreadKeys tk = keys.of(threadId);
     RedisAsyncCommands<String, byte[]> cmd = redis.async();
-    List<byte[]> lowest = await(cmd.zrange(tk.recent(), 0, 0));
+    Optional<RecentIndex.Lowest> lowest = await(recentIndex.lowest(cmd, threadId));
     long added = 0;
-    if (!lowest.isEmpty()) {
-      // The empty thread-start marker (see send.lua) means the index must hold every message.
-      String after = lowest.get(0).length == 0 ? null : new String(lowest.get(0), StandardCharsets.US_ASCII);
+    if (lowest.isPresent()) {
+      // Null when the index holds the whole thread: then it must hold every message.
+      String after = lowest.get().after();
       List<Message> page;
       do {
         page = messages.pageWithArchiveCount(threadId, after, null, PAGE, false, QueryCancellation.NONE).messages();
-        added += addToIndex(cmd, tk, page);
+        added += addToIndex(cmd, threadId, page);
         after = page.isEmpty() ? after : page.get(page.size() - 1).getMessageId();
       } while (page.size() == PAGE);
     }
@@ -271,32 +270,21 @@ public final class FailoverRepair implements AutoCloseable {
       }
     }
     // Counts and activity changed without the persisters, which are what drop this cache.
-    await(cmd.del(keys.userThreads(m.userId())));
+    await(ThreadListCache.forget(cmd, keys, List.of(m.userId())));
     return added;
   }
 
-  private long addToIndex(RedisAsyncCommands<String, byte[]> cmd, RedisKeys.ThreadKeys tk, List<Message> page)
+  /** Into the index in script calls of about {@link #SCRIPT_BYTES}: a page of large messages is split. */
+  private long addToIndex(RedisAsyncCommands<String, byte[]> cmd, String threadId, List<Message> page)
       throws Exception {
     long added = 0;
-    List<String> scriptKeys = new ArrayList<>();
-    List<byte[]> args = new ArrayList<>();
+    int from = 0;
     int bytes = 0;
     for (int i = 0; i < page.size(); i++) {
-      Message msg = page.get(i);
-      if (scriptKeys.isEmpty()) {
-        scriptKeys.add(tk.recent());
-        args.add(Long.toString(messageTtl.toMillis()).getBytes(StandardCharsets.US_ASCII));
-      }
-      byte[] body = msg.toByteArray();
-      scriptKeys.add(tk.message(msg.getMessageId()));
-      args.add(msg.getMessageId().getBytes(StandardCharsets.US_ASCII));
-      args.add(body);
-      bytes += body.length;
+      bytes += page.get(i).getSerializedSize();
       if (bytes >= SCRIPT_BYTES || i == page.size() - 1) {
-        List<Object> reply = await(SCRIPT.run(cmd, scriptKeys.toArray(new String[0]), args.toArray(new byte[0][])));
-        added += reply.isEmpty() ? 0 : ((Number) reply.get(0)).longValue();
-        scriptKeys.clear();
-        args.clear();
+        added += await(recentIndex.addAboveLowest(cmd, threadId, page.subList(from, i + 1)));
+        from = i + 1;
         bytes = 0;
       }
     }

@@ -2,43 +2,38 @@ package io.messagestore.server.persistence;
 
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.messagestore.api.v1.Message;
+import io.messagestore.server.redis.RecentIndex;
 import io.messagestore.server.redis.RedisKeys;
 import io.messagestore.server.redis.RedisScript;
 import java.nio.charset.StandardCharsets;
 import java.util.Collection;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
 
 /**
  * What a shard's committed entries leave to do in Redis ({@code redis/acknowledge.lua}): XACK and
- * XDEL them, and let persisted messages leave the recent indexes of their threads. Only after a
- * commit is it known that trimming loses nothing, and only up to the newest id committed.
+ * XDEL them, and let persisted messages leave the recent indexes of their threads
+ * ({@link RecentIndex}'s trim rule). Only after a commit is it known that trimming loses nothing,
+ * and only up to the newest id committed.
  *
  * <p>Not thread-safe: one per shard, used by the persister's thread.
  */
 final class Acknowledgement {
-  private static final RedisScript SCRIPT = RedisScript.load("/redis/acknowledge.lua");
+  private static final RedisScript SCRIPT = RedisScript.load("/redis/acknowledge.lua", RecentIndex.TRIM_LUA);
   private static final byte[] GROUP = StreamPersister.GROUP.getBytes(StandardCharsets.US_ASCII);
 
-  private final RedisKeys keys;
   private final byte[] window;
-  /** Recent index -> newest id committed in it since the last acknowledgement was sent. */
-  private final Map<String, String> newest = new LinkedHashMap<>();
+  private final RecentIndex.Trims trims;
 
   Acknowledgement(RedisKeys keys, int window) {
-    this.keys = keys;
     this.window = Integer.toString(window).getBytes(StandardCharsets.US_ASCII);
+    this.trims = new RecentIndex.Trims(keys);
   }
 
   /** Remembers which indexes the commit of {@code committed} lets the next acknowledgement trim. */
   void committed(List<Message> committed) {
-    // The newest id committed per thread bounds what may go: entries are mostly in id order in
-    // the stream, and racing senders that are not are a known limit (docs/ARCHITECTURE.md).
-    for (Message m : committed) {
-      newest.merge(keys.recent(m.getThreadId()), m.getMessageId(), (a, b) -> a.compareTo(b) >= 0 ? a : b);
-    }
+    trims.committed(committed);
   }
 
   /**
@@ -48,6 +43,7 @@ final class Acknowledgement {
    */
   CompletionStage<List<Object>> send(RedisAsyncCommands<String, byte[]> cmd, String stream,
       Collection<String> entryIds) {
+    Map<String, String> newest = trims.take();
     String[] scriptKeys = new String[1 + newest.size()];
     byte[][] args = new byte[3 + entryIds.size() + newest.size()][];
     scriptKeys[0] = stream;
@@ -63,7 +59,6 @@ final class Acknowledgement {
       scriptKeys[k++] = e.getKey();
       args[a++] = e.getValue().getBytes(StandardCharsets.US_ASCII);
     }
-    newest.clear();
     return SCRIPT.run(cmd, scriptKeys, args);
   }
 }

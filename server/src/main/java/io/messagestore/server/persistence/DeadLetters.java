@@ -1,9 +1,11 @@
 package io.messagestore.server.persistence;
 
 import io.lettuce.core.Limit;
+import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.Range;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.messagestore.server.error.StoreError;
 import io.messagestore.server.redis.RedisKeys;
 import io.messagestore.server.redis.RedisTier;
 import io.micrometer.core.instrument.Counter;
@@ -14,7 +16,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 
 /**
  * The dead-letter stream: entries a persister could not commit after the configured number of
@@ -31,6 +35,8 @@ public final class DeadLetters {
   static final String F_MESSAGE = "message";
   /** The entry's idempotency key, kept so that a replay records it in PostgreSQL too. */
   static final String F_IDEMPOTENCY_KEY = StreamPersister.F_IDEMPOTENCY_KEY;
+
+  private static final Pattern ENTRY_ID = Pattern.compile("[0-9]{1,20}(-[0-9]{1,20})?");
 
   private final RedisTier redis;
   private final RedisKeys keys;
@@ -89,6 +95,8 @@ public final class DeadLetters {
   /**
    * Puts entries back on their shard stream as new entries (a fresh delivery count) and removes
    * them from the dead-letter stream. Empty {@code ids} replays everything.
+   *
+   * @throws StoreError.Invalid when an id is not a stream entry id (nothing is replayed then)
    */
   public long replay(List<String> ids, Duration timeout) throws Exception {
     RedisAsyncCommands<String, byte[]> cmd = redis.async();
@@ -97,10 +105,21 @@ public final class DeadLetters {
     if (ids.isEmpty()) {
       entries = list(null, 100_000);
     } else {
+      for (int i = 0; i < ids.size(); i++) {
+        checkEntryId(ids.get(i), "entry_ids[" + i + "]");
+      }
       entries = new ArrayList<>();
       for (String id : ids) {
-        List<StreamMessage<String, byte[]>> one =
-            cmd.xrange(keys.deadLetters(), Range.create(id, id)).get(5, TimeUnit.SECONDS);
+        List<StreamMessage<String, byte[]>> one;
+        try {
+          one = cmd.xrange(keys.deadLetters(), Range.create(id, id)).get(5, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+          if (e.getCause() instanceof RedisCommandExecutionException refused) {
+            // Redis refused the id the caller gave (e.g. a part beyond 64 bits): the caller's fault.
+            throw new StoreError.Invalid("entry id '" + id + "' is not a stream entry id: " + refused.getMessage());
+          }
+          throw e;
+        }
         if (!one.isEmpty()) {
           Map<String, byte[]> b = one.get(0).getBody();
           entries.add(new Entry(id, text(b, F_STREAM), "", "", "", 0, b.get(F_PAYLOAD), b.get(F_IDEMPOTENCY_KEY)));
@@ -116,6 +135,17 @@ public final class DeadLetters {
       done++;
     }
     return done;
+  }
+
+  /**
+   * An entry id as ListDeadLetters gives them ({@code <ms>-<seq>}, or {@code <ms>} alone, as Redis
+   * accepts it): anything else would be refused by Redis, or read as a range.
+   */
+  private static void checkEntryId(String id, String field) {
+    if (!ENTRY_ID.matcher(id).matches()) {
+      throw new StoreError.Invalid(field + " must be a dead-letter entry id such as 1700000000000-0, got '"
+          + (id.length() > 64 ? id.substring(0, 64) + "..." : id) + "'");
+    }
   }
 
   private static byte[] utf8(String s) {

@@ -130,6 +130,19 @@ public final class PostgresTier implements AutoCloseable {
     return true;
   }
 
+  /**
+   * Whether PostgreSQL refused a value it was given (SQLSTATE class 22, data exception, e.g. a
+   * character a text column cannot hold): the request's fault, not the tier's.
+   */
+  public static boolean isRefusedValue(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof SQLException sql) {
+        return sql.getSQLState() != null && sql.getSQLState().startsWith("22");
+      }
+    }
+    return false;
+  }
+
   @Override
   public void close() {
     dataSource.close();

@@ -1,16 +1,14 @@
 package io.messagestore.server.read;
 
-import io.lettuce.core.RedisFuture;
 import io.messagestore.api.v1.CacheRebuildStatus;
 import io.messagestore.api.v1.Message;
 import io.messagestore.server.postgres.PostgresMessageStore;
 import io.messagestore.server.postgres.QueryCancellation;
 import io.messagestore.server.postgres.PostgresThreadStore;
 import io.messagestore.server.redis.RedisKeys;
-import io.messagestore.server.redis.RedisScript;
+import io.messagestore.server.redis.RecentIndex;
 import io.messagestore.server.redis.RedisTier;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -18,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -36,14 +35,12 @@ public final class CacheRebuilder implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CacheRebuilder.class);
   private static final int KEPT_JOBS = 20;
   private static final long REDIS_WAIT_SECONDS = 5;
-  private static final RedisScript MARK_THREAD_START = RedisScript.load("/redis/mark-thread-start.lua");
 
   private final RedisTier redis;
   private final RedisKeys keys;
   private final PostgresMessageStore messages;
   private final PostgresThreadStore threads;
-  private final int recentWindow;
-  private final Duration messageTtl;
+  private final RecentIndex recentIndex;
   private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
     Thread t = new Thread(r, "cache-rebuild");
     t.setDaemon(true);
@@ -57,13 +54,12 @@ public final class CacheRebuilder implements AutoCloseable {
   });
 
   public CacheRebuilder(RedisTier redis, RedisKeys keys, PostgresMessageStore messages, PostgresThreadStore threads,
-      int recentWindow, Duration messageTtl) {
+      RecentIndex recentIndex) {
     this.redis = redis;
     this.keys = keys;
     this.messages = messages;
     this.threads = threads;
-    this.recentWindow = recentWindow;
-    this.messageTtl = messageTtl;
+    this.recentIndex = recentIndex;
   }
 
   /** Progress of one job; counters are read while the job runs. */
@@ -109,29 +105,20 @@ public final class CacheRebuilder implements AutoCloseable {
     if (owner.isEmpty()) {
       return 0;
     }
-    PostgresMessageStore.Page page = messages.pageWithArchiveCount(threadId, null, null, recentWindow, true,
+    PostgresMessageStore.Page page = messages.pageWithArchiveCount(threadId, null, null, recentIndex.window(), true,
         QueryCancellation.NONE);
     List<Message> newest = page.messages();
     var cmd = redis.async();
-    List<RedisFuture<?>> writes = new ArrayList<>();
+    List<CompletionStage<?>> writes = new ArrayList<>();
     writes.add(cmd.setnx(keys.owner(threadId), owner.get().getBytes(StandardCharsets.UTF_8)));
-    long ttl = messageTtl.toMillis();
-    String index = keys.recent(threadId);
-    for (Message m : newest) {
-      writes.add(cmd.psetex(keys.message(threadId, m.getMessageId()), ttl, m.toByteArray()));
-      writes.add(cmd.zadd(index, 0, m.getMessageId().getBytes(StandardCharsets.US_ASCII)));
+    writes.addAll(recentIndex.load(cmd, threadId, newest));
+    for (CompletionStage<?> f : writes) {
+      f.toCompletableFuture().get(REDIS_WAIT_SECONDS, TimeUnit.SECONDS);
     }
-    if (!newest.isEmpty()) {
-      writes.add(cmd.pexpire(index, ttl));
-    }
-    for (RedisFuture<?> f : writes) {
-      f.get(REDIS_WAIT_SECONDS, TimeUnit.SECONDS);
-    }
-    if (!newest.isEmpty() && newest.size() < recentWindow && page.archivedMessages() == 0) {
+    if (recentIndex.isWholeThread(true, newest.size(), recentIndex.window(), page.archivedMessages())) {
       // The whole thread fits the window: mark the index so that its short pages are served
       // from Redis alone, as for a thread the index has held from its first message.
-      byte[] first = newest.get(newest.size() - 1).getMessageId().getBytes(StandardCharsets.US_ASCII);
-      MARK_THREAD_START.run(cmd, new String[] {index}, first).toCompletableFuture()
+      recentIndex.markThreadStart(cmd, threadId, newest.get(newest.size() - 1).getMessageId()).toCompletableFuture()
           .get(REDIS_WAIT_SECONDS, TimeUnit.SECONDS);
     }
     return newest.size();

@@ -1,6 +1,6 @@
 package io.messagestore.server.read;
 
-import io.grpc.Status;
+import io.messagestore.server.error.StoreError;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
@@ -73,7 +73,7 @@ public final class PageTokens {
     }
   }
 
-  private static RuntimeException invalid(String d) {
-    return Status.INVALID_ARGUMENT.withDescription(d).asRuntimeException();
+  private static StoreError.Invalid invalid(String d) {
+    return new StoreError.Invalid(d);
   }
 }

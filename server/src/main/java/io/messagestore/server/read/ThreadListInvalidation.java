@@ -4,8 +4,7 @@ import io.messagestore.api.v1.Message;
 import io.messagestore.server.events.MessagesPersisted;
 import io.messagestore.server.redis.RedisKeys;
 import io.messagestore.server.redis.RedisTier;
-import java.util.LinkedHashSet;
-import java.util.Set;
+import io.messagestore.server.redis.ThreadListCache;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,12 +27,8 @@ public final class ThreadListInvalidation implements Consumer<MessagesPersisted>
 
   @Override
   public void accept(MessagesPersisted e) {
-    Set<String> users = new LinkedHashSet<>();
-    for (Message m : e.messages()) {
-      users.add(keys.userThreads(m.getUserId()));
-    }
     try {
-      redis.async().del(users.toArray(new String[0]));
+      ThreadListCache.forget(redis.async(), keys, e.messages().stream().map(Message::getUserId).distinct().toList());
     } catch (RuntimeException ex) {
       log.debug("cannot clear cached thread lists after a commit: {}", ex.toString());
     }

@@ -8,7 +8,7 @@ import java.util.concurrent.CompletionStage;
 
 /** Runs the atomic store step ({@code redis/send.lua}) for one thread's messages. */
 public final class RedisMessageWriter {
-  private static final RedisScript SCRIPT = RedisScript.load("/redis/send.lua");
+  private static final RedisScript SCRIPT = RedisScript.load("/redis/send.lua", RecentIndex.LUA_CONSTANTS);
   private static final byte[] ONE = "1".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] ZERO = "0".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] NONE = new byte[0];

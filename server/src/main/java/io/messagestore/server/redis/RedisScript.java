@@ -6,6 +6,7 @@ import io.lettuce.core.api.async.RedisAsyncCommands;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -28,13 +29,27 @@ public final class RedisScript {
     this.sha = sha1Hex(body);
   }
 
-  /** @param resource classpath location, e.g. {@code /redis/send.lua} */
-  public static RedisScript load(String resource) {
+  /**
+   * @param resource classpath location, e.g. {@code /redis/send.lua}
+   * @param preludes Lua source put before the script, in this order: the constants and
+   *     functions it shares with other scripts (see {@link RecentIndex#LUA_CONSTANTS})
+   */
+  public static RedisScript load(String resource, String... preludes) {
+    StringBuilder body = new StringBuilder();
+    for (String p : preludes) {
+      body.append(p);
+    }
+    body.append(source(resource));
+    return new RedisScript(resource, body.toString().getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** The text of a Lua file on the classpath. */
+  static String source(String resource) {
     try (InputStream in = RedisScript.class.getResourceAsStream(resource)) {
       if (in == null) {
         throw new IllegalStateException(resource + " missing from the classpath");
       }
-      return new RedisScript(resource, in.readAllBytes());
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -7,7 +7,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
@@ -15,17 +14,14 @@ import java.util.function.Supplier;
  *
  * <p>Resilience4j's decorators report failures and successes, but a call that is cancelled
  * (caller went away) reports neither, and in HALF_OPEN that leaks one of the few permitted calls
- * until the breaker is stuck. Here a cancellation releases the permission instead.
+ * until the breaker is stuck. Here a cancellation (or an interrupted blocking call) releases the
+ * permission instead. Every other error goes to the breaker, whose configuration says whether it
+ * counts as a failure of the tier ({@link TierBreakers} declares that once per tier).
  */
 public final class GuardedCall {
   private GuardedCall() {}
 
-  /**
-   * @param countsAsFailure which errors mean the tier is unhealthy (others, e.g. a "denied"
-   *     answer, are the tier working correctly and count as success)
-   */
-  public static <T> CompletableFuture<T> run(
-      CircuitBreaker breaker, Supplier<? extends CompletionStage<T>> call, Predicate<Throwable> countsAsFailure) {
+  static <T> CompletableFuture<T> run(CircuitBreaker breaker, Supplier<? extends CompletionStage<T>> call) {
     if (!breaker.tryAcquirePermission()) {
       return CompletableFuture.failedFuture(CallNotPermittedException.createCallNotPermittedException(breaker));
     }
@@ -45,12 +41,10 @@ public final class GuardedCall {
         breaker.onSuccess(took, TimeUnit.NANOSECONDS);
         result.complete(value);
       } else {
-        if (cause instanceof CancellationException) {
+        if (abandoned(cause)) {
           breaker.releasePermission();
-        } else if (countsAsFailure.test(cause)) {
-          breaker.onError(took, TimeUnit.NANOSECONDS, cause);
         } else {
-          breaker.onSuccess(took, TimeUnit.NANOSECONDS);
+          breaker.onError(took, TimeUnit.NANOSECONDS, cause);
         }
         result.completeExceptionally(cause);
       }
@@ -59,8 +53,7 @@ public final class GuardedCall {
   }
 
   /** Synchronous variant for blocking tier clients (JDBC, HTTP). */
-  public static <T> T runBlocking(CircuitBreaker breaker, BlockingCall<T> call, Predicate<Throwable> countsAsFailure)
-      throws Exception {
+  static <T> T runBlocking(CircuitBreaker breaker, BlockingCall<T> call) throws Exception {
     if (!breaker.tryAcquirePermission()) {
       throw CallNotPermittedException.createCallNotPermittedException(breaker);
     }
@@ -69,18 +62,19 @@ public final class GuardedCall {
       T value = call.call();
       breaker.onSuccess(System.nanoTime() - start, TimeUnit.NANOSECONDS);
       return value;
-    } catch (InterruptedException | CancellationException e) {
-      // The caller gave up; says nothing about the tier's health.
-      breaker.releasePermission();
-      throw e;
     } catch (Exception | Error e) {
-      if (countsAsFailure.test(e)) {
-        breaker.onError(System.nanoTime() - start, TimeUnit.NANOSECONDS, e);
+      if (abandoned(e)) {
+        breaker.releasePermission();
       } else {
-        breaker.onSuccess(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+        breaker.onError(System.nanoTime() - start, TimeUnit.NANOSECONDS, e);
       }
       throw e;
     }
+  }
+
+  /** The caller gave up: that says nothing about the tier's health. */
+  private static boolean abandoned(Throwable e) {
+    return e instanceof CancellationException || e instanceof InterruptedException;
   }
 
   public static Throwable unwrap(Throwable t) {

@@ -1,9 +1,8 @@
 package io.messagestore.server.write;
 
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.messagestore.api.v1.Role;
 import io.messagestore.api.v1.SendMessageRequest;
+import io.messagestore.server.error.StoreError;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
@@ -98,7 +97,7 @@ public final class SendRequestValidator {
     }
   }
 
-  static StatusRuntimeException invalid(String description) {
-    return Status.INVALID_ARGUMENT.withDescription(description).asRuntimeException();
+  static StoreError.Invalid invalid(String description) {
+    return new StoreError.Invalid(description);
   }
 }

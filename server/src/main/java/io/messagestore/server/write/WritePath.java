@@ -2,8 +2,6 @@ package io.messagestore.server.write;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Timestamp;
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.lettuce.core.RedisCommandTimeoutException;
 import io.messagestore.api.v1.Durability;
 import io.messagestore.api.v1.Message;
@@ -11,10 +9,12 @@ import io.messagestore.api.v1.SendMessageRequest;
 import io.messagestore.api.v1.SendMessageResponse;
 import io.messagestore.api.v1.Tier;
 import io.messagestore.server.auth.Caller;
+import io.messagestore.server.auth.ThreadAccess;
 import io.messagestore.server.consistency.FailoverRepair;
+import io.messagestore.server.error.StoreError;
+import io.messagestore.server.error.StoreError.TierUnavailable.Stored;
 import io.messagestore.server.persistence.PersistenceWaiters;
 import io.messagestore.server.postgres.PostgresMessageStore;
-import io.messagestore.server.postgres.PostgresTier;
 import io.messagestore.server.redis.RedisMessageWriter;
 import io.messagestore.server.redis.RedisMessageWriter.Claim;
 import io.messagestore.server.redis.StoreResult;
@@ -32,7 +32,6 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -63,12 +62,13 @@ public final class WritePath {
   private final Duration durableTimeout;
   private final Counter failovers;
   private final FailoverRepair repairs;
-  private final ConcurrentHashMap<String, CompletableFuture<Optional<Claim>>> claims = new ConcurrentHashMap<>();
+  private final ThreadAccess access;
 
   public WritePath(RedisMessageWriter redis, PostgresMessageStore postgres, TierBreakers breakers,
       PersistenceWaiters waiters, MessageIdGenerator ids, SendRequestValidator validator, Executor blocking,
-      Duration durableTimeout, FailoverRepair repairs, MeterRegistry meters) {
+      Duration durableTimeout, FailoverRepair repairs, ThreadAccess access, MeterRegistry meters) {
     this.redis = redis;
+    this.access = access;
     this.postgres = postgres;
     this.breakers = breakers;
     this.waiters = waiters;
@@ -145,7 +145,9 @@ public final class WritePath {
             : CompletableFuture.completedFuture(stored))
         .exceptionallyCompose(e -> {
           Throwable cause = GuardedCall.unwrap(e);
-          if (cause instanceof StatusRuntimeException) {
+          // An answer (denied, backlog full, stored but not durable in time) is final; anything
+          // else means Redis could not take the write.
+          if (cause instanceof StoreError) {
             return CompletableFuture.failedFuture(cause);
           }
           return CompletableFuture.supplyAsync(() -> toPostgres(caller, threadId, messages, requests, cause), blocking);
@@ -166,11 +168,10 @@ public final class WritePath {
   private CompletableFuture<Void> repairedIfKeyed(String threadId, List<SendMessageRequest> requests) {
     if (repairs.recentIndexComplete(threadId)
         || requests.stream().allMatch(r -> r.getIdempotencyKey().isEmpty())
-        || !breakers.get(TierBreakers.REDIS_WRITE).tryAcquirePermission()) {
+        // Only a look: the send's own call through the breaker is the one that counts.
+        || !breakers.redisWrite().wouldPermit()) {
       return CompletableFuture.completedFuture(null);
     }
-    // Only a look: the send's own call through the breaker is the one that counts.
-    breakers.get(TierBreakers.REDIS_WRITE).releasePermission();
     return CompletableFuture.runAsync(() -> {
       try {
         repairs.repairNow(threadId);
@@ -186,69 +187,26 @@ public final class WritePath {
       List<RedisMessageWriter.Pending> pending, Claim claim, boolean durable) {
     // The reply arrives on the event loop that sent the script, the one serving this call: the
     // answer is built right there, without a thread hop.
-    return GuardedCall.run(breakers.get(TierBreakers.REDIS_WRITE),
-            () -> redis.store(threadId, caller.userId(), pending, claim, durable), e -> true)
+    return breakers.redisWrite().call(
+            () -> redis.store(threadId, caller.userId(), pending, claim, durable))
         .thenCompose(result -> {
           if (result instanceof StoreResult.Stored stored) {
             return answer(threadId, messages, stored);
           }
           if (result instanceof StoreResult.Denied) {
-            return CompletableFuture.failedFuture(denied(threadId, caller));
+            return CompletableFuture.failedFuture(access.denied(threadId, caller));
           }
           if (result instanceof StoreResult.BacklogFull full) {
-            return CompletableFuture.failedFuture(Status.RESOURCE_EXHAUSTED.withDescription(
+            return CompletableFuture.failedFuture(new StoreError.Exhausted(
                 "persistence backlog is full (" + full.backlog() + " entries waiting for PostgreSQL in this "
-                    + "thread's shard); nothing was stored, retry later").asRuntimeException());
+                    + "thread's shard); nothing was stored, retry later"));
           }
           // No owner in Redis: a new thread, or Redis lost its keys. PostgreSQL decides.
-          return claimCoalesced(threadId, caller)
+          return access.claimForWrite(caller, threadId)
               .thenCompose(granted -> granted.isPresent()
                   ? toRedis(caller, threadId, messages, pending, granted.get(), durable)
-                  : CompletableFuture.failedFuture(denied(threadId, caller)));
+                  : CompletableFuture.failedFuture(access.denied(threadId, caller)));
         });
-  }
-
-  /**
-   * One PostgreSQL claim per new thread however many sends race for it: a burst of first
-   * messages to a thread would otherwise queue one claim each and exhaust the pool.
-   */
-  private CompletableFuture<Optional<Claim>> claimCoalesced(String threadId, Caller caller) {
-    String key = threadId + '\0' + caller.userId();
-    CompletableFuture<Optional<Claim>> mine = new CompletableFuture<>();
-    CompletableFuture<Optional<Claim>> running = claims.putIfAbsent(key, mine);
-    if (running != null) {
-      return running;
-    }
-    CompletableFuture.runAsync(() -> {
-      try {
-        mine.complete(claim(threadId, caller));
-      } catch (RuntimeException e) {
-        mine.completeExceptionally(e);
-      } finally {
-        claims.remove(key, mine);
-      }
-    }, blocking);
-    return mine;
-  }
-
-  /**
-   * How the store step may claim the thread for the caller; empty when another user owns it.
-   * PostgreSQL away means accept, but not as a new thread: it might have older messages.
-   */
-  private Optional<Claim> claim(String threadId, Caller caller) {
-    try {
-      PostgresMessageStore.ThreadClaim claim = GuardedCall.runBlocking(breakers.get(TierBreakers.POSTGRES_WRITE),
-          () -> postgres.claimThread(threadId, caller.userId()), PostgresTier::isConnectivityFailure);
-      if (!claim.owner().equals(caller.userId())) {
-        return Optional.empty();
-      }
-      return Optional.of(claim.created() ? Claim.NEW_THREAD : Claim.EXISTING_THREAD);
-    } catch (Exception e) {
-      // Ownership is recorded in Redis now and in PostgreSQL by the persister later; refusing new
-      // threads while PostgreSQL is down would turn its outage into a write outage.
-      log.warn("postgres cannot confirm owner of new thread {}: {}", threadId, e.toString());
-      return Optional.of(Claim.EXISTING_THREAD);
-    }
   }
 
   private CompletableFuture<List<SendMessageResponse>> answer(String threadId, List<Message> messages,
@@ -332,7 +290,7 @@ public final class WritePath {
                     + "PostgreSQL within " + limit.toMillis() + " ms; they will be persisted when PostgreSQL "
                     + "catches up. Retry with the same idempotency_key to get a durable answer"
                 : "waiting for the PostgreSQL commit failed: " + cause;
-            throw new CompletionException(Status.UNAVAILABLE.withDescription(desc).asRuntimeException());
+            throw new CompletionException(new StoreError.TierUnavailable(desc, Stored.STORED));
           }
           List<SendMessageResponse> out = new ArrayList<>(stored.size());
           for (SendMessageResponse r : stored) {
@@ -364,9 +322,9 @@ public final class WritePath {
     List<String> idem = new ArrayList<>(requests.size());
     requests.forEach(r -> idem.add(r.getIdempotencyKey()));
     try {
-      return GuardedCall.runBlocking(breakers.get(TierBreakers.POSTGRES_WRITE), () -> {
-        if (!postgres.claimThread(threadId, caller.userId()).owner().equals(caller.userId())) {
-          throw denied(threadId, caller);
+      return breakers.postgresWrite().callBlocking(() -> {
+        if (!access.mayWrite(caller, postgres.claimThread(threadId, caller.userId()).owner())) {
+          throw access.denied(threadId, caller);
         }
         Set<String> inserted = postgres.insertMissingFromRedis(messages, idem);
         if (!inserted.isEmpty()) {
@@ -388,28 +346,22 @@ public final class WritePath {
         }
         failovers.increment(messages.size());
         return out;
-      }, e -> !(e instanceof StatusRuntimeException) && PostgresTier.isConnectivityFailure(e));
-    } catch (StatusRuntimeException e) {
+      });
+    } catch (StoreError e) {
       throw e;
     } catch (Exception e) {
+      if (breakers.postgresWrite().refusesValue(e)) {
+        throw breakers.postgresWrite().explain(e, null);
+      }
       // A Redis timeout leaves the outcome open: the script may have run after all, in which
       // case the message is persisted later. Only a refused Redis call means nothing was stored.
-      String outcome = GuardedCall.unwrap(redisFailure) instanceof RedisCommandTimeoutException
+      boolean maybe = GuardedCall.unwrap(redisFailure) instanceof RedisCommandTimeoutException;
+      String outcome = maybe
           ? "the Redis write timed out and may still have been applied; retry with the same idempotency_key"
           : "nothing was stored";
-      throw Status.UNAVAILABLE.withDescription("no tier can take the write, " + outcome + ": redis: "
-          + describe(redisFailure) + "; postgres: " + describe(e)).asRuntimeException();
+      throw new StoreError.TierUnavailable("no tier can take the write, " + outcome + ": redis: "
+          + StoreError.describe(redisFailure) + "; postgres: " + StoreError.describe(e),
+          maybe ? Stored.MAYBE : Stored.NOTHING, e);
     }
-  }
-
-  private static StatusRuntimeException denied(String threadId, Caller caller) {
-    return Status.PERMISSION_DENIED.withDescription(
-        "thread '" + threadId + "' belongs to another user, not '" + caller.userId() + "'").asRuntimeException();
-  }
-
-  private static String describe(Throwable t) {
-    Throwable c = GuardedCall.unwrap(t);
-    String msg = c.getMessage();
-    return c.getClass().getSimpleName() + (msg == null ? "" : " (" + msg + ")");
   }
 }

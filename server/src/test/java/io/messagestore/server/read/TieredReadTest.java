@@ -18,6 +18,7 @@ import io.messagestore.api.v1.RebuildCacheRequest;
 import io.messagestore.api.v1.Role;
 import io.messagestore.api.v1.SendMessageRequest;
 import io.messagestore.api.v1.Tier;
+import io.messagestore.api.v1.TierStatus;
 import io.messagestore.server.redis.RedisKeys;
 import io.messagestore.server.testing.Databases;
 import io.messagestore.server.testing.LocalTiers;
@@ -96,7 +97,17 @@ class TieredReadTest {
       }
     });
     // And trimmed out of the recent window by the persister's follow-up.
-    Poll.until(Duration.ofSeconds(10), "index trimmed", () -> redis(c -> c.zcard(new RedisKeys(4).recent(thread))) <= WINDOW);
+    Poll.until(Duration.ofSeconds(10), "index trimmed", () -> redis(c -> c.zcard(keys().recent(thread))) <= WINDOW);
+  }
+
+  /** The gateway's Redis key layout, with the stream shard count it runs with. */
+  RedisKeys keys() {
+    return new RedisKeys(gw.config().streamShards());
+  }
+
+  TierStatus tierStatus(Tier tier) {
+    return gw.admin().getTierStatus(GetTierStatusRequest.getDefaultInstance()).getTiersList().stream()
+        .filter(s -> s.getTier() == tier).findFirst().orElseThrow();
   }
 
   GetMessageResponse get(String thread, String id) {
@@ -124,7 +135,7 @@ class TieredReadTest {
     assertThat(get(t, ids.get(0)).getServedFrom()).isEqualTo(Tier.TIER_REDIS);
 
     awaitPersisted(t, ids);
-    redis(c -> c.del(new RedisKeys(4).message(t, ids.get(0))));
+    redis(c -> c.del(keys().message(t, ids.get(0))));
     GetMessageResponse cold = get(t, ids.get(0));
     assertThat(cold.getServedFrom()).isEqualTo(Tier.TIER_POSTGRES);
     assertThat(cold.getMessage().getContent()).isEqualTo("m0");
@@ -170,7 +181,7 @@ class TieredReadTest {
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
 
     awaitPersisted(t, ids);
-    redis(c -> c.del(new RedisKeys(4).message(t, ids.get(1))));
+    redis(c -> c.del(keys().message(t, ids.get(1))));
     assertThat(get(t, ids.get(1)).getServedFrom()).isEqualTo(Tier.TIER_POSTGRES);
   }
 
@@ -198,7 +209,7 @@ class TieredReadTest {
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
 
     // A change to the index made by anyone reaches the copy through Redis.
-    redis(c -> c.zrem(new RedisKeys(4).recent(t), ids.get(2)));
+    redis(c -> c.zrem(keys().recent(t), ids.get(2)));
     assertThat(newestPage(t).getMessagesList()).extracting(Message::getMessageId)
         .containsExactly(ids.get(1), ids.get(0));
   }
@@ -223,7 +234,7 @@ class TieredReadTest {
       // Reads of a message without a copy time out against Redis until the breaker opens.
       Poll.until(Duration.ofSeconds(60), "redis read breaker open", () -> {
         get(t, ids.get(1));
-        return gw.admin().getTierStatus(GetTierStatusRequest.getDefaultInstance()).getTiers(0)
+        return tierStatus(Tier.TIER_REDIS)
             .getReadBreakerState().equals("OPEN");
       });
 
@@ -242,7 +253,7 @@ class TieredReadTest {
     List<String> hotIds = send(hot, 3);
     List<String> coldIds = send(cold, 16);
     awaitPersisted(cold, coldIds);
-    coldIds.forEach(id -> redis(c -> c.del(new RedisKeys(4).message(cold, id))));
+    coldIds.forEach(id -> redis(c -> c.del(keys().message(cold, id))));
     restartWithPatientPostgres();
 
     tiers.pausePostgres();
@@ -300,7 +311,7 @@ class TieredReadTest {
       locker.rollback();
     }
     // The cancellation was not counted against PostgreSQL, and the same page works.
-    assertThat(gw.admin().getTierStatus(GetTierStatusRequest.getDefaultInstance()).getTiers(1).getReadBreakerState())
+    assertThat(tierStatus(Tier.TIER_POSTGRES).getReadBreakerState())
         .isEqualTo("CLOSED");
     assertThat(gw.as("alice").listMessages(ListMessagesRequest.newBuilder().setThreadId(t).setPageSize(2).build())
         .getMessagesList()).extracting(Message::getMessageId).containsExactlyElementsOf(ids.subList(0, 2));
@@ -414,15 +425,14 @@ class TieredReadTest {
       assertThat(r.getServedFrom()).isEqualTo(Tier.TIER_POSTGRES);
     }
     assertThat(listAll(t, 2, true)).containsExactlyElementsOf(reversed(ids));
-    Poll.until(Duration.ofSeconds(10), "redis read breaker open", () -> gw.admin()
-        .getTierStatus(GetTierStatusRequest.getDefaultInstance()).getTiers(0).getReadBreakerState().equals("OPEN"));
+    Poll.until(Duration.ofSeconds(10), "redis read breaker open", () -> tierStatus(Tier.TIER_REDIS).getReadBreakerState().equals("OPEN"));
 
     tiers.startRedis();
     Poll.until(Duration.ofSeconds(30), "reads served by redis again",
         () -> get(t, ids.get(4)).getServedFrom() == Tier.TIER_REDIS);
     Poll.until(Duration.ofSeconds(30), "redis read breaker closed", () -> {
       get(t, ids.get(4));
-      return gw.admin().getTierStatus(GetTierStatusRequest.getDefaultInstance()).getTiers(0).getReadBreakerState()
+      return tierStatus(Tier.TIER_REDIS).getReadBreakerState()
           .equals("CLOSED");
     });
   }
@@ -493,7 +503,7 @@ class TieredReadTest {
     List<String> ids = send(t, 5);
     awaitPersisted(t, ids);
     // As when the index expires after MESSAGE_TTL without sends.
-    redis(c -> c.del(new RedisKeys(4).recent(t)));
+    redis(c -> c.del(keys().recent(t)));
     ListMessagesResponse merged = newestPage(t);
     assertThat(merged.getServedFrom()).isEqualTo(Tier.TIER_POSTGRES);
     assertThat(merged.getMessagesList()).extracting(Message::getMessageId).containsExactlyElementsOf(reversed(ids));
@@ -525,7 +535,7 @@ class TieredReadTest {
     String t = thread();
     List<String> ids = send(t, 1);
     awaitPersisted(t, ids);
-    redis(c -> c.del(new RedisKeys(4).message(t, ids.get(0))));
+    redis(c -> c.del(keys().message(t, ids.get(0))));
     double before = lookups();
     List<ListenableFuture<GetMessageResponse>> calls = new ArrayList<>();
     for (int i = 0; i < 100; i++) {
@@ -545,7 +555,7 @@ class TieredReadTest {
     List<String> inA = send(a, 1);
     send(b, 1);
     awaitPersisted(a, inA);
-    redis(c -> c.del(new RedisKeys(4).message(a, inA.get(0))));
+    redis(c -> c.del(keys().message(a, inA.get(0))));
     // Concurrent lookups of the same id through two threads must not share an answer.
     var viaA = gw.asyncAs("alice").getMessage(GetMessageRequest.newBuilder().setThreadId(a).setMessageId(inA.get(0)).build());
     var viaB = gw.asyncAs("alice").getMessage(GetMessageRequest.newBuilder().setThreadId(b).setMessageId(inA.get(0)).build());

@@ -9,14 +9,21 @@ import java.time.Duration;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 
 class GuardedCallTest {
 
   static CircuitBreaker halfOpenWithOnePermittedCall() {
+    return halfOpenWithOnePermittedCall(e -> true);
+  }
+
+  /** @param isTierFailure the breaker's failure rule, as TierBreakers declares one per tier */
+  static CircuitBreaker halfOpenWithOnePermittedCall(Predicate<Throwable> isTierFailure) {
     CircuitBreaker cb = CircuitBreaker.of("t", CircuitBreakerConfig.custom()
         .permittedNumberOfCallsInHalfOpenState(1)
         .waitDurationInOpenState(Duration.ofHours(1))
+        .recordException(isTierFailure)
         .build());
     cb.transitionToOpenState();
     cb.transitionToHalfOpenState();
@@ -27,11 +34,11 @@ class GuardedCallTest {
   void cancelledCallDoesNotLeaveTheBreakerStuckInHalfOpen() {
     CircuitBreaker cb = halfOpenWithOnePermittedCall();
     CompletableFuture<String> never = new CompletableFuture<>();
-    CompletableFuture<String> call = GuardedCall.run(cb, () -> never, e -> true);
+    CompletableFuture<String> call = GuardedCall.run(cb, () -> never);
     never.cancel(false);
     assertThat(call).isCompletedExceptionally();
     // The one trial slot is free again: a real call can decide the breaker's state.
-    CompletableFuture<String> trial = GuardedCall.run(cb, () -> CompletableFuture.completedFuture("ok"), e -> true);
+    CompletableFuture<String> trial = GuardedCall.run(cb, () -> CompletableFuture.completedFuture("ok"));
     assertThat(trial).isCompletedWithValue("ok");
     assertThat(cb.getState()).isEqualTo(CircuitBreaker.State.CLOSED);
   }
@@ -41,10 +48,10 @@ class GuardedCallTest {
     CircuitBreaker cb = halfOpenWithOnePermittedCall();
     assertThatThrownBy(() -> GuardedCall.runBlocking(cb, () -> {
       throw new CancellationException("caller went away");
-    }, e -> true)).isInstanceOf(CancellationException.class);
+    })).isInstanceOf(CancellationException.class);
     assertThat(cb.getState()).isEqualTo(CircuitBreaker.State.HALF_OPEN);
 
-    assertThat(GuardedCall.runBlocking(cb, () -> "ok", e -> true)).isEqualTo("ok");
+    assertThat(GuardedCall.runBlocking(cb, () -> "ok")).isEqualTo("ok");
     assertThat(cb.getState()).isEqualTo(CircuitBreaker.State.CLOSED);
   }
 
@@ -52,22 +59,18 @@ class GuardedCallTest {
   void timedOutCallCountsAsFailureAndReopens() {
     CircuitBreaker cb = halfOpenWithOnePermittedCall();
     CompletableFuture<String> call = GuardedCall.run(cb,
-        () -> CompletableFuture.<String>failedFuture(new TimeoutException("slow tier")), e -> true);
+        () -> CompletableFuture.<String>failedFuture(new TimeoutException("slow tier")));
     assertThat(call).isCompletedExceptionally();
     assertThat(cb.getState()).isEqualTo(CircuitBreaker.State.OPEN);
   }
 
   @Test
-  void refusedAnswerThatIsNotATierFailureCountsAsSuccess() throws Exception {
-    CircuitBreaker cb = halfOpenWithOnePermittedCall();
-    try {
-      GuardedCall.runBlocking(cb, () -> {
-        throw new IllegalArgumentException("bad data, tier fine");
-      }, e -> !(e instanceof IllegalArgumentException));
-    } catch (IllegalArgumentException expected) {
-      // the caller sees the error; the breaker sees a healthy tier
-    }
-    assertThat(cb.getState()).isEqualTo(CircuitBreaker.State.CLOSED);
+  void refusedAnswerThatIsNotATierFailureCountsAsSuccess() {
+    CircuitBreaker cb = halfOpenWithOnePermittedCall(e -> !(e instanceof IllegalArgumentException));
+    assertThatThrownBy(() -> GuardedCall.runBlocking(cb, () -> {
+      throw new IllegalArgumentException("bad data, tier fine");
+    })).as("the caller sees the error").isInstanceOf(IllegalArgumentException.class);
+    assertThat(cb.getState()).as("the breaker sees a healthy tier").isEqualTo(CircuitBreaker.State.CLOSED);
   }
 
   @Test
@@ -78,7 +81,7 @@ class GuardedCallTest {
     CompletableFuture<String> call = GuardedCall.run(cb, () -> {
       called[0] = true;
       return CompletableFuture.completedFuture("x");
-    }, e -> true);
+    });
     assertThat(call).isCompletedExceptionally();
     assertThat(called[0]).isFalse();
   }

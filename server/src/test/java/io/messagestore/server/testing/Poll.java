@@ -7,18 +7,32 @@ import java.util.function.BooleanSupplier;
 public final class Poll {
   private Poll() {}
 
+  /**
+   * Returns once {@code condition} holds. An exception from it counts as "not yet" (e.g. a tier
+   * still starting); on timeout the last one is reported, so that a refusal that never went
+   * away (say PERMISSION_DENIED) does not look like mere slowness.
+   */
   public static void until(Duration timeout, String what, BooleanSupplier condition) {
     long deadline = System.nanoTime() + timeout.toNanos();
+    RuntimeException lastFailure = null;
+    boolean lastAttemptFailed = false;
     while (true) {
       try {
         if (condition.getAsBoolean()) {
           return;
         }
+        lastAttemptFailed = false;
       } catch (RuntimeException e) {
-        // Not ready yet (e.g. a tier still starting); the deadline decides.
+        lastFailure = e;
+        lastAttemptFailed = true;
       }
       if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out after " + timeout + " waiting for " + what);
+        String message = "timed out after " + timeout + " waiting for " + what;
+        if (lastFailure != null) {
+          message += (lastAttemptFailed ? "; the last attempt failed with " : "; an earlier attempt failed with ")
+              + lastFailure;
+        }
+        throw new AssertionError(message, lastFailure);
       }
       try {
         Thread.sleep(20);

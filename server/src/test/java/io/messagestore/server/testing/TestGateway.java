@@ -20,10 +20,11 @@ public final class TestGateway implements AutoCloseable {
   private final Gateway gateway;
   private final ManagedChannel channel;
   private final Map<String, String> settings;
+  private final GatewayConfig config;
 
   private TestGateway(Map<String, String> settings) throws Exception {
     this.settings = settings;
-    GatewayConfig config = ConfigLoader.load(null, Map.of(), settings);
+    this.config = ConfigLoader.load(null, Map.of(), settings);
     gateway = new Gateway(config, Clock.systemUTC()).start();
     channel = ManagedChannelBuilder.forAddress("127.0.0.1", gateway.port()).usePlaintext().build();
   }
@@ -55,6 +56,11 @@ public final class TestGateway implements AutoCloseable {
 
   public Gateway gateway() {
     return gateway;
+  }
+
+  /** The configuration the gateway runs with. */
+  public GatewayConfig config() {
+    return config;
   }
 
   public ManagedChannel channel() {

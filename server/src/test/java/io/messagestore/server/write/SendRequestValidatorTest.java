@@ -2,7 +2,7 @@ package io.messagestore.server.write;
 
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.grpc.StatusRuntimeException;
+import io.messagestore.server.error.StoreError;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
@@ -19,7 +19,7 @@ class SendRequestValidatorTest {
       } else {
         assertThatThrownBy(() -> SendRequestValidator.checkThreadId(id, "thread_id"))
             .as("character U+%04X", (int) c)
-            .isInstanceOf(StatusRuntimeException.class)
+            .isInstanceOf(StoreError.Invalid.class)
             .hasMessageContaining("thread_id must be 1-128 characters of [A-Za-z0-9._:-]");
       }
     }

@@ -1,6 +1,5 @@
 package io.messagestore.server.api.grpc;
 
-import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.messagestore.api.v1.ArchiverStatus;
 import io.messagestore.api.v1.CheckConsistencyRequest;
@@ -18,6 +17,8 @@ import io.messagestore.api.v1.ReplayDeadLettersResponse;
 import io.messagestore.api.v1.Tier;
 import io.messagestore.api.v1.TierStatus;
 import io.messagestore.server.consistency.FailoverRepair;
+import io.messagestore.server.error.StoreError;
+import io.messagestore.server.error.StoreError.TierUnavailable.Stored;
 import io.messagestore.server.health.TierHealthMonitor;
 import io.messagestore.server.health.TierSnapshot;
 import io.messagestore.server.persistence.DeadLetters;
@@ -26,6 +27,7 @@ import io.messagestore.server.read.CacheRebuilder;
 import io.messagestore.server.read.PageTokens;
 import io.messagestore.server.write.SendRequestValidator;
 import java.util.Optional;
+import io.messagestore.server.resilience.TierBreaker;
 import io.messagestore.server.resilience.TierBreakers;
 import java.time.Duration;
 import java.util.List;
@@ -64,9 +66,10 @@ public final class AdminService extends MessageStoreAdminGrpc.MessageStoreAdminI
   @Override
   public void getTierStatus(GetTierStatusRequest request, StreamObserver<GetTierStatusResponse> observer) {
     observer.onNext(GetTierStatusResponse.newBuilder()
-        .addTiers(status(Tier.TIER_REDIS, health.redis(), TierBreakers.REDIS_READ, TierBreakers.REDIS_WRITE))
-        .addTiers(status(Tier.TIER_POSTGRES, health.postgres(), TierBreakers.POSTGRES_READ, TierBreakers.POSTGRES_WRITE))
-        .addTiers(status(Tier.TIER_CLICKHOUSE, health.clickhouse(), TierBreakers.CLICKHOUSE_READ, TierBreakers.CLICKHOUSE_WRITE))
+        .addTiers(status(Tier.TIER_REDIS, health.redis(), breakers.redisRead(), breakers.redisWrite()))
+        .addTiers(status(Tier.TIER_POSTGRES, health.postgres(), breakers.postgresRead(), breakers.postgresWrite()))
+        .addTiers(status(Tier.TIER_CLICKHOUSE, health.clickhouse(), breakers.clickhouseRead(),
+            breakers.clickhouseWrite()))
         .setStreamBacklog(backlog.total())
         .setOldestPendingAgeMillis(backlog.oldestAgeMillis())
         .setDeadLetters(backlog.deadLetters())
@@ -77,12 +80,12 @@ public final class AdminService extends MessageStoreAdminGrpc.MessageStoreAdminI
     observer.onCompleted();
   }
 
-  private TierStatus status(Tier tier, TierSnapshot s, String readBreaker, String writeBreaker) {
+  private TierStatus status(Tier tier, TierSnapshot s, TierBreaker readBreaker, TierBreaker writeBreaker) {
     return TierStatus.newBuilder()
         .setTier(tier)
         .setReachable(s.reachable())
-        .setReadBreakerState(breakers.state(readBreaker))
-        .setWriteBreakerState(breakers.state(writeBreaker))
+        .setReadBreakerState(readBreaker.state().name())
+        .setWriteBreakerState(writeBreaker.state().name())
         .setProbeLatencyMicros(s.probeLatencyMicros())
         .setDetail(s.detail())
         .addAllWarnings(s.warnings())
@@ -93,7 +96,7 @@ public final class AdminService extends MessageStoreAdminGrpc.MessageStoreAdminI
   public void listDeadLetters(ListDeadLettersRequest request, StreamObserver<ListDeadLettersResponse> observer) {
     int size = request.getPageSize() == 0 ? DEFAULT_DEAD_LETTER_PAGE : request.getPageSize();
     if (size < 1 || size > 1000) {
-      observer.onError(Status.INVALID_ARGUMENT.withDescription("page_size must be 1-1000").asRuntimeException());
+      observer.onError(Replies.toStatus(new StoreError.Invalid("page_size must be 1-1000")));
       return;
     }
     Replies.reply(observer, () -> CompletableFuture.supplyAsync(() -> {
@@ -116,7 +119,7 @@ public final class AdminService extends MessageStoreAdminGrpc.MessageStoreAdminI
         }
         return b.build();
       } catch (Exception e) {
-        throw Status.UNAVAILABLE.withDescription("redis unavailable: " + e.getMessage()).asRuntimeException();
+        throw new StoreError.TierUnavailable("redis unavailable: " + e.getMessage(), Stored.NOTHING, e);
       }
     }, blocking));
   }
@@ -127,8 +130,11 @@ public final class AdminService extends MessageStoreAdminGrpc.MessageStoreAdminI
       try {
         long n = deadLetters.replay(request.getEntryIdsList(), Duration.ofSeconds(5));
         return ReplayDeadLettersResponse.newBuilder().setReplayed(n).build();
+      } catch (StoreError e) {
+        throw e;
       } catch (Exception e) {
-        throw Status.UNAVAILABLE.withDescription("redis unavailable: " + e.getMessage()).asRuntimeException();
+        // Entries replayed before the failure stay replayed.
+        throw new StoreError.TierUnavailable("redis unavailable: " + e.getMessage(), Stored.MAYBE, e);
       }
     }, blocking));
   }
@@ -145,8 +151,7 @@ public final class AdminService extends MessageStoreAdminGrpc.MessageStoreAdminI
     try {
       thread.ifPresent(t -> SendRequestValidator.checkThreadId(t, "thread_id"));
       if (thread.isEmpty() && (recent < 1 || recent > 1_000_000)) {
-        throw Status.INVALID_ARGUMENT.withDescription(
-            "give thread_id, or recent_threads between 1 and 1000000 (got " + recent + ")").asRuntimeException();
+        throw new StoreError.Invalid("give thread_id, or recent_threads between 1 and 1000000 (got " + recent + ")");
       }
     } catch (RuntimeException e) {
       observer.onError(Replies.toStatus(e));

@@ -6,6 +6,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
+import io.messagestore.server.error.StoreError;
 import io.messagestore.server.resilience.GuardedCall;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -14,7 +15,10 @@ import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Bridges the gateway's futures to gRPC responses, turning every failure into a described status. */
+/**
+ * Bridges the gateway's futures to gRPC responses, turning every failure into a described status:
+ * the one place where the server's errors ({@link StoreError}) become gRPC status codes.
+ */
 final class Replies {
   private static final Logger log = LoggerFactory.getLogger(Replies.class);
 
@@ -48,6 +52,9 @@ final class Replies {
 
   static StatusRuntimeException toStatus(Throwable t) {
     Throwable c = GuardedCall.unwrap(t);
+    if (c instanceof StoreError e) {
+      return code(e).withDescription(e.description()).asRuntimeException();
+    }
     if (c instanceof StatusRuntimeException s) {
       return s;
     }
@@ -63,6 +70,32 @@ final class Replies {
     log.error("unexpected failure", c);
     return Status.INTERNAL.withDescription("unexpected " + c.getClass().getSimpleName() + ": " + c.getMessage())
         .withCause(c).asRuntimeException();
+  }
+
+  /** The gRPC status of each kind of {@link StoreError}. */
+  static Status code(StoreError e) {
+    if (e instanceof StoreError.Invalid) {
+      return Status.INVALID_ARGUMENT;
+    }
+    if (e instanceof StoreError.Denied) {
+      return Status.PERMISSION_DENIED;
+    }
+    if (e instanceof StoreError.NotFound) {
+      return Status.NOT_FOUND;
+    }
+    if (e instanceof StoreError.Conflict) {
+      return Status.ABORTED;
+    }
+    if (e instanceof StoreError.Exhausted) {
+      return Status.RESOURCE_EXHAUSTED;
+    }
+    if (e instanceof StoreError.Cancelled) {
+      return Status.CANCELLED;
+    }
+    if (e instanceof StoreError.TierUnavailable) {
+      return Status.UNAVAILABLE;
+    }
+    throw new IllegalStateException("a StoreError without a status: " + e.getClass());
   }
 
   static StatusRuntimeException unimplemented(String rpc, String why) {

@@ -5,8 +5,8 @@
 -- KEYS[1] the recent index, KEYS[1 + i] the key of message i;
 -- ARGV[1] message ttl ms, ARGV[2i] id of message i, ARGV[2i + 1] its stored bytes.
 --
--- Only ids above the index's lowest member are added (all of them when that is the empty
--- thread-start marker, see send.lua): the index claims nothing below it (pages there
+-- Only ids above the index's lowest member are added (all of them when that is THREAD_START,
+-- which sorts below every id; see RecentIndex): the index claims nothing below it (pages there
 -- are merged with PostgreSQL anyway), and an id added there would leave a hole under it. When the
 -- index is gone (expired, Redis lost its data) there is nothing to repair: a new index starts
 -- with the next send and holds everything from there on.
