@@ -17,6 +17,7 @@ import io.messagestore.server.archive.Archiver;
 import io.messagestore.server.auth.ThreadAccess;
 import io.messagestore.server.clickhouse.ClickHouseMessageStore;
 import io.messagestore.server.clickhouse.ClickHouseTier;
+import io.messagestore.server.clickhouse.MessageFacts;
 import io.messagestore.server.config.GatewayConfig;
 import io.messagestore.server.consistency.FailoverRepair;
 import io.messagestore.server.eventloop.EventLoops;
@@ -39,6 +40,7 @@ import io.messagestore.server.postgres.RedisRepairRows;
 import io.messagestore.server.read.CacheRebuilder;
 import io.messagestore.server.read.PageTokens;
 import io.messagestore.server.read.ReadPath;
+import io.messagestore.server.read.ThreadStatsRead;
 import io.messagestore.server.read.ThreadListInvalidation;
 import io.messagestore.server.redis.NearCache;
 import io.messagestore.server.redis.RecentIndex;
@@ -179,7 +181,8 @@ public final class Gateway implements AutoCloseable {
         .directExecutor()
         .maxInboundMessageSize(config.maxInboundMessageBytes())
         // Every service answers a request that is not valid protobuf with INVALID_ARGUMENT.
-        .addService(malformed.guard(new MessageStoreService(writes, reads).bindService()))
+        .addService(malformed.guard(new MessageStoreService(writes, reads,
+            new ThreadStatsRead(access, new MessageFacts(clickhouse), breakers, blockingExecutor)).bindService()))
         .addService(malformed.guard(ServerInterceptors.intercept(
             new AdminService(monitor, breakers, backlog, deadLetters, tokens, blockingExecutor, rebuilder, repairs,
                 archiver::status),

@@ -24,16 +24,19 @@ import io.messagestore.api.v1.ThreadEvent;
 import io.messagestore.api.v1.WatchThreadRequest;
 import io.messagestore.server.auth.Caller;
 import io.messagestore.server.read.ReadPath;
+import io.messagestore.server.read.ThreadStatsRead;
 import io.messagestore.server.write.WritePath;
 
 /** The public API: translates RPCs to the write and read paths. */
 public final class MessageStoreService extends MessageStoreGrpc.MessageStoreImplBase {
   private final WritePath writes;
   private final ReadPath reads;
+  private final ThreadStatsRead stats;
 
-  public MessageStoreService(WritePath writes, ReadPath reads) {
+  public MessageStoreService(WritePath writes, ReadPath reads, ThreadStatsRead stats) {
     this.writes = writes;
     this.reads = reads;
+    this.stats = stats;
   }
 
   @Override
@@ -85,6 +88,6 @@ public final class MessageStoreService extends MessageStoreGrpc.MessageStoreImpl
 
   @Override
   public void getThreadStats(GetThreadStatsRequest request, StreamObserver<GetThreadStatsResponse> observer) {
-    observer.onError(Replies.unimplemented("GetThreadStats", "thread analytics come with the archive release"));
+    Replies.reply(observer, () -> stats.stats(Caller.current(), request.getThreadId()));
   }
 }
