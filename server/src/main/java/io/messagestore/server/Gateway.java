@@ -37,6 +37,7 @@ import io.messagestore.server.postgres.PostgresThreadStore;
 import io.messagestore.server.postgres.PostgresTier;
 import io.messagestore.server.postgres.RedisRepairNotifications;
 import io.messagestore.server.postgres.RedisRepairRows;
+import io.messagestore.server.postgres.ThreadErasures;
 import io.messagestore.server.read.CacheRebuilder;
 import io.messagestore.server.read.PageTokens;
 import io.messagestore.server.read.ReadPath;
@@ -52,6 +53,7 @@ import io.messagestore.server.redis.ThreadListCache;
 import io.messagestore.server.resilience.TierBreakers;
 import io.messagestore.server.write.MessageIdGenerator;
 import io.messagestore.server.write.SendRequestValidator;
+import io.messagestore.server.write.ThreadDeletion;
 import io.messagestore.server.write.WritePath;
 import io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -156,11 +158,12 @@ public final class Gateway implements AutoCloseable {
     breakers.redisWrite().whenClosed(repairs::redisIsBack);
     nearCache = new NearCache(redis, config.nearCacheBytes(), config.messageTtl(), meters);
     RedisValues redisValues = new RedisValues(nearCache, breakers);
+    MessageIdGenerator ids = new MessageIdGenerator(clock);
     ThreadAccess access = new ThreadAccess(redis, redisValues, keys, messageRows, breakers, blockingExecutor);
     WritePath writes = new WritePath(
         new RedisMessageWriter(redis, nearCache, keys, config.messageTtl(), config.idempotencyTtl(),
             config.maxBacklog()),
-        messageRows, breakers, waiters, new MessageIdGenerator(clock),
+        messageRows, breakers, waiters, ids,
         new SendRequestValidator(config.maxContentBytes()), blockingExecutor, config.durableTimeout(),
         repairs, access, meters);
     PageTokens tokens = new PageTokens(cursorSecret(config));
@@ -182,10 +185,11 @@ public final class Gateway implements AutoCloseable {
         .maxInboundMessageSize(config.maxInboundMessageBytes())
         // Every service answers a request that is not valid protobuf with INVALID_ARGUMENT.
         .addService(malformed.guard(new MessageStoreService(writes, reads,
-            new ThreadStatsRead(access, new MessageFacts(clickhouse), breakers, blockingExecutor)).bindService()))
+            new ThreadStatsRead(access, new MessageFacts(clickhouse), breakers, blockingExecutor),
+            new ThreadDeletion(redis, keys, new ThreadErasures(postgres), messageRows, access, ids, blockingExecutor)).bindService()))
         .addService(malformed.guard(ServerInterceptors.intercept(
             new AdminService(monitor, breakers, backlog, deadLetters, tokens, blockingExecutor, rebuilder, repairs,
-                archiver::status),
+                archiver),
             new AdminOnlyInterceptor())))
         .addService(malformed.guard(health.getHealthService().bindService()))
         .addService(malformed.guard(ProtoReflectionServiceV1.newInstance().bindService()))

@@ -2,7 +2,9 @@ package io.messagestore.server.archive;
 
 import com.google.protobuf.Timestamp;
 import io.messagestore.api.v1.ArchiverStatus;
+import io.messagestore.api.v1.ErasureStatus;
 import io.messagestore.api.v1.Message;
+import io.messagestore.server.clickhouse.ArchiveErasure;
 import io.messagestore.server.clickhouse.ArchiveRetention;
 import io.messagestore.server.clickhouse.ClickHouseArchive;
 import io.messagestore.server.clickhouse.ClickHouseTier;
@@ -11,6 +13,7 @@ import io.messagestore.server.config.ArchiveSettings;
 import io.messagestore.server.postgres.AnalyticsOutbox;
 import io.messagestore.server.postgres.ArchiveRows;
 import io.messagestore.server.postgres.PostgresTier;
+import io.messagestore.server.postgres.ThreadErasures;
 import io.messagestore.server.resilience.TierBreaker;
 import io.messagestore.server.pump.BatchPump;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -44,6 +47,8 @@ public final class Archiver implements AutoCloseable {
   static final Duration ANALYTICS_IDLE_WAIT = Duration.ofSeconds(1);
   /** The shortest lease: a holder renews at a third of it, so it must outlast short pauses. */
   static final Duration MIN_LEASE = Duration.ofSeconds(3);
+  /** Erasures looked at per upkeep run; the rest wait for the next one. */
+  static final int MAX_ERASURES_PER_RUN = 50;
 
   private final ArchiveSettings settings;
   private final PostgresTier postgres;
@@ -61,6 +66,9 @@ public final class Archiver implements AutoCloseable {
   private final BatchPump<Message> archivePump;
   private final BatchPump<AnalyticsOutbox.Row> analyticsPump;
   private final ArchiveRetention retention;
+  private final ArchiveErasure clickhouseErasure;
+  private final ThreadErasures erasures;
+  private final AtomicReference<List<ErasureStatus>> pendingErasures = new AtomicReference<>(List.of());
   private final List<Thread> threads = new ArrayList<>();
   private final ScheduledExecutorService upkeep = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "archive-upkeep");
@@ -94,6 +102,8 @@ public final class Archiver implements AutoCloseable {
         new FactsDestination(clickhouse, new MessageFacts(clickhouse), clickhouseWrite),
         metrics.analytics(), clock, settings.batchSize(), Duration.ZERO, ArchiveMetrics.MAX_DELIVERIES);
     this.retention = new ArchiveRetention(clickhouse);
+    this.clickhouseErasure = new ArchiveErasure(clickhouse);
+    this.erasures = new ThreadErasures(postgres);
     metrics.gauges(status::get);
   }
 
@@ -114,6 +124,11 @@ public final class Archiver implements AutoCloseable {
     t.setDaemon(true);
     t.start();
     return t;
+  }
+
+  /** Deleted threads whose ClickHouse rows are not gone yet, as the last upkeep found them. */
+  public List<ErasureStatus> pendingErasures() {
+    return pendingErasures.get();
   }
 
   /** What GetTierStatus shows of the archiver, as the last upkeep found it. */
@@ -148,6 +163,9 @@ public final class Archiver implements AutoCloseable {
       upkeepConnection.reset();
       log.debug("archive upkeep cannot read PostgreSQL: {}", e.toString());
     }
+    if (lease.held()) {
+      eraseInClickHouse();
+    }
     if (settings.archiveExpires() && lease.held()) {
       try {
         List<String> dropped = retention.dropOlderThan(clock.instant().minus(settings.archiveRetention()));
@@ -158,6 +176,46 @@ public final class Archiver implements AutoCloseable {
         log.debug("archive retention waits for ClickHouse: {}", e.toString());
       }
     }
+  }
+
+  /**
+   * Moves deleted threads' ClickHouse erasures along: submits the mutations of those not
+   * submitted (again, if an archive or analytics batch landed after the last submission), and
+   * marks done those whose rows are gone. ClickHouse being away only delays this.
+   */
+  void eraseInClickHouse() {
+    List<ThreadErasures.Pending> pending;
+    try {
+      pending = erasures.pending(upkeepConnection.get(), MAX_ERASURES_PER_RUN);
+    } catch (Exception e) {
+      upkeepConnection.reset();
+      return;
+    }
+    List<ErasureStatus> shown = new ArrayList<>();
+    for (ThreadErasures.Pending p : pending) {
+      String state = p.submitted() ? "submitted" : "waiting";
+      String error = p.error() == null ? "" : p.error();
+      try {
+        if (!p.submitted()) {
+          clickhouseErasure.submit(p.threadId(), p.erasedThrough());
+          erasures.submitted(upkeepConnection.get(), p);
+          state = "submitted";
+        } else if (clickhouseErasure.remaining(p.threadId(), p.erasedThrough()) == 0) {
+          erasures.done(upkeepConnection.get(), p);
+          continue;
+        }
+      } catch (Exception e) {
+        error = e.getMessage();
+        try {
+          erasures.failed(upkeepConnection.get(), p, error);
+        } catch (Exception ignored) {
+          upkeepConnection.reset();
+        }
+      }
+      shown.add(ErasureStatus.newBuilder().setThreadId(p.threadId()).setErasedAt(timestamp(p.erasedAt()))
+          .setState(state).setLastError(error).build());
+    }
+    pendingErasures.set(List.copyOf(shown));
   }
 
   private static Timestamp timestamp(Instant t) {

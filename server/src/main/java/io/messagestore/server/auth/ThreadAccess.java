@@ -6,6 +6,7 @@ import io.messagestore.server.redis.RedisKeys;
 import io.messagestore.server.redis.RedisMessageWriter.Claim;
 import io.messagestore.server.redis.RedisTier;
 import io.messagestore.server.redis.RedisValues;
+import io.messagestore.server.redis.ThreadErasure;
 import io.messagestore.server.resilience.TierBreakers;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
@@ -86,6 +87,9 @@ public final class ThreadAccess {
 
   /** The read check against an owner already read from Redis (with what else the call needed). */
   public void requireRead(Caller caller, String threadId, String owner) {
+    if (ThreadErasure.ERASING.equals(owner)) {
+      throw new StoreError.NotFound("thread '" + threadId + "' is being deleted");
+    }
     if (!mayRead(caller, owner)) {
       throw denied(threadId, caller);
     }

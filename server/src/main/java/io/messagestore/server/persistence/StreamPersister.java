@@ -41,9 +41,9 @@ import java.util.function.Supplier;
  * a Redis error a read reply may have been lost, so the shard reads its own pending entries
  * again before new ones.
  */
-final class StreamPersister implements Runnable {
+public final class StreamPersister implements Runnable {
   /** The consumer group of the persisters on every shard stream. */
-  static final String GROUP = "persisters";
+  public static final String GROUP = "persisters";
   /** Stream entry field set on entries of durable sends (see send.lua). */
   static final String F_DURABLE = "d";
   /** Stream entry field holding the message's idempotency key, when it has one (see send.lua). */

@@ -18,6 +18,7 @@ import io.messagestore.server.postgres.PostgresMessageStore;
 import io.messagestore.server.redis.RedisMessageWriter;
 import io.messagestore.server.redis.RedisMessageWriter.Claim;
 import io.messagestore.server.redis.StoreResult;
+import io.messagestore.server.redis.ThreadErasure;
 import io.messagestore.server.resilience.GuardedCall;
 import io.messagestore.server.resilience.TierBreakers;
 import io.micrometer.core.instrument.Counter;
@@ -193,8 +194,11 @@ public final class WritePath {
           if (result instanceof StoreResult.Stored stored) {
             return answer(threadId, messages, stored);
           }
-          if (result instanceof StoreResult.Denied) {
-            return CompletableFuture.failedFuture(access.denied(threadId, caller));
+          if (result instanceof StoreResult.Denied denied) {
+            return CompletableFuture.failedFuture(ThreadErasure.ERASING.equals(denied.owner())
+                ? new StoreError.TierUnavailable("thread '" + threadId + "' is being deleted; nothing was stored, "
+                    + "retry once DeleteThread has answered (the thread id can then be used again)", Stored.NOTHING)
+                : access.denied(threadId, caller));
           }
           if (result instanceof StoreResult.BacklogFull full) {
             return CompletableFuture.failedFuture(new StoreError.Exhausted(

@@ -39,6 +39,18 @@ public final class Databases {
     return counts;
   }
 
+  /** The first column of the first row, as text; null when there is no row. */
+  public static String value(Map<String, String> settings, String sql, Object... params) throws SQLException {
+    try (Connection c = connect(settings); PreparedStatement ps = c.prepareStatement(sql)) {
+      for (int i = 0; i < params.length; i++) {
+        ps.setObject(i + 1, params[i]);
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? rs.getString(1) : null;
+      }
+    }
+  }
+
   public static long count(Map<String, String> settings, String sql, Object... params) throws SQLException {
     try (Connection c = connect(settings); PreparedStatement ps = c.prepareStatement(sql)) {
       for (int i = 0; i < params.length; i++) {

@@ -72,6 +72,12 @@ public final class TestGateway implements AutoCloseable {
         .withDeadlineAfter(30, TimeUnit.SECONDS);
   }
 
+  /** The MessageStore service as a user with the admin role. */
+  public MessageStoreGrpc.MessageStoreBlockingStub asAdmin(String user) {
+    return MessageStoreGrpc.newBlockingStub(channel).withCallCredentials(Tokens.bearer(Tokens.admin(user)))
+        .withDeadlineAfter(30, TimeUnit.SECONDS);
+  }
+
   public MessageStoreGrpc.MessageStoreFutureStub asyncAs(String user) {
     return MessageStoreGrpc.newFutureStub(channel).withCallCredentials(Tokens.bearer(Tokens.user(user)));
   }

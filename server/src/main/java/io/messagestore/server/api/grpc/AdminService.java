@@ -1,7 +1,6 @@
 package io.messagestore.server.api.grpc;
 
 import io.grpc.stub.StreamObserver;
-import io.messagestore.api.v1.ArchiverStatus;
 import io.messagestore.api.v1.CheckConsistencyRequest;
 import io.messagestore.api.v1.CheckConsistencyResponse;
 import io.messagestore.api.v1.DeadLetter;
@@ -16,6 +15,7 @@ import io.messagestore.api.v1.ReplayDeadLettersRequest;
 import io.messagestore.api.v1.ReplayDeadLettersResponse;
 import io.messagestore.api.v1.Tier;
 import io.messagestore.api.v1.TierStatus;
+import io.messagestore.server.archive.Archiver;
 import io.messagestore.server.consistency.FailoverRepair;
 import io.messagestore.server.error.StoreError;
 import io.messagestore.server.error.StoreError.TierUnavailable.Stored;
@@ -25,13 +25,12 @@ import io.messagestore.server.persistence.DeadLetters;
 import io.messagestore.server.persistence.StreamBacklog;
 import io.messagestore.server.read.CacheRebuilder;
 import io.messagestore.server.read.PageTokens;
-import io.messagestore.server.write.SendRequestValidator;
-import java.util.Optional;
 import io.messagestore.server.resilience.TierBreaker;
 import io.messagestore.server.resilience.TierBreakers;
+import io.messagestore.server.write.SendRequestValidator;
 import java.time.Duration;
 import java.util.List;
-import java.util.function.Supplier;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 
@@ -47,11 +46,11 @@ public final class AdminService extends MessageStoreAdminGrpc.MessageStoreAdminI
   private final Executor blocking;
   private final CacheRebuilder rebuilder;
   private final FailoverRepair repairs;
-  private final Supplier<ArchiverStatus> archiver;
+  private final Archiver archiver;
 
   public AdminService(TierHealthMonitor health, TierBreakers breakers, StreamBacklog backlog, DeadLetters deadLetters,
       PageTokens tokens, Executor blocking, CacheRebuilder rebuilder, FailoverRepair repairs,
-      Supplier<ArchiverStatus> archiver) {
+      Archiver archiver) {
     this.archiver = archiver;
     this.rebuilder = rebuilder;
     this.repairs = repairs;
@@ -75,7 +74,8 @@ public final class AdminService extends MessageStoreAdminGrpc.MessageStoreAdminI
         .setDeadLetters(backlog.deadLetters())
         .addAllCacheRebuilds(rebuilder.statuses())
         .setThreadsAwaitingRedisRepair(repairs.threadsAwaitingRepair())
-        .setArchiver(archiver.get())
+        .setArchiver(archiver.status())
+        .addAllPendingErasures(archiver.pendingErasures())
         .build());
     observer.onCompleted();
   }

@@ -25,6 +25,7 @@ import io.messagestore.api.v1.WatchThreadRequest;
 import io.messagestore.server.auth.Caller;
 import io.messagestore.server.read.ReadPath;
 import io.messagestore.server.read.ThreadStatsRead;
+import io.messagestore.server.write.ThreadDeletion;
 import io.messagestore.server.write.WritePath;
 
 /** The public API: translates RPCs to the write and read paths. */
@@ -32,11 +33,13 @@ public final class MessageStoreService extends MessageStoreGrpc.MessageStoreImpl
   private final WritePath writes;
   private final ReadPath reads;
   private final ThreadStatsRead stats;
+  private final ThreadDeletion deletion;
 
-  public MessageStoreService(WritePath writes, ReadPath reads, ThreadStatsRead stats) {
+  public MessageStoreService(WritePath writes, ReadPath reads, ThreadStatsRead stats, ThreadDeletion deletion) {
     this.writes = writes;
     this.reads = reads;
     this.stats = stats;
+    this.deletion = deletion;
   }
 
   @Override
@@ -73,7 +76,8 @@ public final class MessageStoreService extends MessageStoreGrpc.MessageStoreImpl
 
   @Override
   public void deleteThread(DeleteThreadRequest request, StreamObserver<DeleteThreadResponse> observer) {
-    observer.onError(Replies.unimplemented("DeleteThread", "thread deletion across tiers comes with the archive release"));
+    Replies.reply(observer, () -> deletion.delete(Caller.current(), request.getThreadId())
+        .thenApply(n -> DeleteThreadResponse.newBuilder().setDeletedMessages(n).build()));
   }
 
   @Override
