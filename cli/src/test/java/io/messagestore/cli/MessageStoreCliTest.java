@@ -278,8 +278,6 @@ class MessageStoreCliTest {
     succeeded(cli().run("--as", alice, "send", thread, "x"));
 
     assertThat(failedWith(cli().run("--as", alice, "watch", thread), 1)).startsWith("UNIMPLEMENTED: WatchThread");
-    assertThat(failedWith(cli().run("--as", alice, "delete", thread), 1)).startsWith("UNIMPLEMENTED: DeleteThread");
-    assertThat(failedWith(cli().run("--as", alice, "stats", thread), 1)).startsWith("UNIMPLEMENTED: GetThreadStats");
     assertThat(failedWith(cli().run("--as", alice, "run-state", "put", "run-1", "{}", "--checkpoint", "critical"), 1))
         .startsWith("UNIMPLEMENTED: PutRunState");
     assertThat(failedWith(cli().run("--as", alice, "run-state", "get", "run-1"), 1))
@@ -295,6 +293,26 @@ class MessageStoreCliTest {
     assertThat(succeeded(anonymous.run("health")).stdout()).isEqualTo("SERVING\n");
     assertThat(succeeded(anonymous.run("health", "messagestore.postgres")).stdout()).isEqualTo("SERVING\n");
     assertThat(failedWith(anonymous.run("health", "no.such.service"), 1)).startsWith("NOT_FOUND");
+  }
+
+  @Test
+  void statsCountTheThreadOnceItsAnalyticsHaveArrivedAndDeleteErasesIt() throws Exception {
+    String thread = thread();
+    String alice = user();
+    succeeded(cli().run("--as", alice, "send", thread, "one", "--durable"));
+    succeeded(cli().run("--as", alice, "send", thread, "two", "--durable", "--role", "assistant"));
+
+    io.messagestore.server.testing.Poll.until(java.time.Duration.ofSeconds(90), "the thread's analytics", () ->
+        cli().run("--as", alice, "-o", "json", "stats", thread).stdout().contains("\"message_count\":\"2\""));
+    Result text = succeeded(cli().run("--as", alice, "stats", thread));
+    assertThat(text.lines()).contains("message_count        2", "  user               1", "  assistant          1",
+        "total_content_bytes  6");
+
+    assertThat(failedWith(cli().run("--as", user(), "delete", thread), 1)).startsWith("PERMISSION_DENIED: ");
+    Result deleted = succeeded(cli().run("--as", alice, "delete", thread));
+    assertThat(deleted.stdout()).isEqualTo("deleted thread " + thread + " (2 messages)\n");
+    assertThat(succeeded(cli().run("--as", alice, "list", thread)).lines()).hasSize(1);
+    assertThat(failedWith(cli().run("--as", alice, "delete", thread), 1)).startsWith("NOT_FOUND: ");
   }
 
   // --- admin ---

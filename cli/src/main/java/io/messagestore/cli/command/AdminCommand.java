@@ -1,10 +1,12 @@
 package io.messagestore.cli.command;
 
 import com.google.protobuf.Timestamp;
+import io.messagestore.api.v1.ArchiverStatus;
 import io.messagestore.api.v1.CacheRebuildStatus;
 import io.messagestore.api.v1.CheckConsistencyRequest;
 import io.messagestore.api.v1.CheckConsistencyResponse;
 import io.messagestore.api.v1.DeadLetter;
+import io.messagestore.api.v1.ErasureStatus;
 import io.messagestore.api.v1.GetTierStatusResponse;
 import io.messagestore.api.v1.Inconsistency;
 import io.messagestore.api.v1.RebuildCacheResponse;
@@ -51,6 +53,21 @@ public final class AdminCommand {
       out.line("threads_awaiting_redis_repair  " + status.getThreadsAwaitingRedisRepair());
       for (CacheRebuildStatus job : status.getCacheRebuildsList()) {
         out.line("cache rebuild " + Rebuild.progress(job));
+      }
+      ArchiverStatus archiver = status.getArchiver();
+      out.line("archiver                       " + (archiver.getEnabled() ? "on" : "off")
+          + (archiver.getHolder().isEmpty() ? "" : ", lease held by " + archiver.getHolder()));
+      if (archiver.hasLastRunAt()) {
+        out.line("archiver last run              " + Output.time(archiver.getLastRunAt()) + ", "
+            + archiver.getLastRunMessages() + " messages"
+            + (archiver.getLastError().isEmpty() ? "" : ", error: " + Output.oneLine(archiver.getLastError())));
+      }
+      out.line("archive backlog                " + archiver.getBacklog());
+      out.line("analytics backlog              " + archiver.getAnalyticsBacklog());
+      for (ErasureStatus erasure : status.getPendingErasuresList()) {
+        out.line("erasing in clickhouse          " + erasure.getThreadId() + " (" + erasure.getState() + ", since "
+            + Output.time(erasure.getErasedAt()) + ")"
+            + (erasure.getLastError().isEmpty() ? "" : ": " + Output.oneLine(erasure.getLastError())));
       }
     }
 
