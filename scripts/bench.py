@@ -5,6 +5,9 @@
                               #          one-insert-per-message synchronous PostgreSQL baseline
     scripts/bench.py reads    # issue 5: Health/Check baseline, GetMessage hot/cold/Redis outage,
                               #          ListMessages(50) hot/cold and of short threads
+    scripts/bench.py archive  # issue 17: archive throughput alone, cache sends with and without the
+                              #          archiver moving a backlog, GetThreadStats (ClickHouse);
+                              #          on a PostgreSQL and ClickHouse database of its own
     scripts/bench.py quick    # the hot cases on one gateway (no-op, GetMessage, ListMessages,
                               #          cache send): a few minutes, for checking a change
     scripts/bench.py profile [noop|get|list|send|durable ...]
@@ -361,10 +364,13 @@ def writes():
 def populate(gw, prefix, threads, per_thread):
     """Threads prefix-0 .. prefix-(threads-1) with per_thread 512-byte messages each, written
     with SendMessageBatch as user "bench"."""
-    batch = json.dumps({"thread_id": prefix + "-{{.RequestNumber}}", "messages": [
-        {"role": "ROLE_USER", "content": "x" * 512} for _ in range(per_thread)]})
+    batch = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
+    # A file, not -d: a batch of 500 messages is longer than one command-line argument may be.
+    json.dump({"thread_id": prefix + "-{{.RequestNumber}}", "messages": [
+        {"role": "ROLE_USER", "content": "x" * 512} for _ in range(per_thread)]}, batch)
+    batch.close()
     subprocess.run(["bin/messagestore-loadtest", "--insecure", "--call", "messagestore.v1.MessageStore/SendMessageBatch",
-                    "-d", batch, "-m", json.dumps({"authorization": "Bearer " + token()}), "-c", "5",
+                    "-D", batch.name, "-m", json.dumps({"authorization": "Bearer " + token()}), "-c", "5",
                     "-n", str(threads), "--progress", "never", f"127.0.0.1:{gw.port}"],
                    cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
 
@@ -476,6 +482,80 @@ def quick():
     print(HEADER)
     for name, r in results:
         print(row(name, r, results[0][1]) if r["p50"] is not None else f"| {name} | failed: {r['errors']} |")
+
+
+ARCHIVE_REDIS_DB = 4
+
+
+def seconds(duration):
+    """A load-tester duration such as "15s" or "1m" in seconds."""
+    unit = {"s": 1, "m": 60, "h": 3600}[duration[-1]]
+    return float(duration[:-1]) * unit
+ARCHIVE_MESSAGES = int(os.environ.get("BENCH_ARCHIVE_MESSAGES", "300000"))
+
+
+def archive():
+    """Issue 17. A backlog of ARCHIVE_MESSAGES messages (512 bytes, 500 per thread) is written
+    with archiving off; then cache sends run on a gateway that does not archive and on one that
+    archives that backlog meanwhile (same settings otherwise), and the archiver's throughput is
+    measured with nothing else running. A database of its own in PostgreSQL and ClickHouse (and
+    Redis db 4) keeps the shared test data out of the archive."""
+    env = tier_env()
+    db = f"msbench_{RUN}"
+    sh(f"psql -h 127.0.0.1 -U postgres -At -d postgres -c 'CREATE DATABASE {db}'")
+    env["MESSAGESTORE_POSTGRES_URL"] = re.sub(r"/[^/?]+(\?.*)?$", "/" + db, env["MESSAGESTORE_POSTGRES_URL"])
+    env["MESSAGESTORE_CLICKHOUSE_DATABASE"] = db
+    env["MESSAGESTORE_REDIS_URI"] = env["MESSAGESTORE_REDIS_URI"].rstrip("/") + f"/{ARCHIVE_REDIS_DB}"
+    threads = ARCHIVE_MESSAGES // 500
+    stats_data = json.dumps([{"thread_id": f"bench-a-{RUN}-{i}"} for i in range(min(threads, 200))])
+    try:
+        off = Gateway("archive-off", env, {"MESSAGESTORE_HOT_RETENTION": "off"})
+        try:
+            t0 = time.time()
+            populate(off, f"bench-a-{RUN}", threads, 500)
+            while off.metric_sum("messagestore_stream_backlog") > 0 and time.time() - t0 < 600:
+                time.sleep(0.5)
+            for _ in range(WARMUP_ROUNDS):
+                for call, data in [(HEALTH, "{}"), (SEND, SEND_DATA % "")]:
+                    loadtest(off, call, data, duration=WARMUP)
+            base = loadtest(off, HEALTH, "{}")
+            sends_off = loadtest(off, SEND, SEND_DATA % "")
+        finally:
+            off.stop()
+        on = Gateway("archive-on", env, {"MESSAGESTORE_HOT_RETENTION": "1s", "MESSAGESTORE_ARCHIVE_INTERVAL": "1s"})
+        try:
+            for _ in range(WARMUP_ROUNDS):
+                loadtest(on, SEND, SEND_DATA % "", duration=WARMUP)
+            moved0 = on.metric_sum("messagestore_archive_messages_total")
+            sends_on = loadtest(on, SEND, SEND_DATA % "")
+            moved_during = on.metric_sum("messagestore_archive_messages_total") - moved0
+            backlog_after = on.metric_sum("messagestore_archive_backlog")
+            t0, m0 = time.time(), on.metric_sum("messagestore_archive_messages_total")
+            while time.time() - t0 < 120:
+                time.sleep(1)
+                if on.metric_sum("messagestore_archive_backlog") == 0:
+                    break
+            alone = (on.metric_sum("messagestore_archive_messages_total") - m0) / (time.time() - t0)
+            loadtest(on, "messagestore.v1.MessageStore/GetThreadStats", stats_data, duration=WARMUP)
+            stats = loadtest(on, "messagestore.v1.MessageStore/GetThreadStats", stats_data)
+            base2 = loadtest(on, HEALTH, "{}")
+        finally:
+            on.stop()
+    finally:
+        sh(f"redis-cli -n {ARCHIVE_REDIS_DB} --scan --pattern 'ms:*' | xargs -r -n 1000 redis-cli -n {ARCHIVE_REDIS_DB} unlink")
+        sh(f"psql -h 127.0.0.1 -U postgres -At -d postgres -c 'DROP DATABASE IF EXISTS {db} WITH (FORCE)'")
+        sh(f"curl -s --data-binary 'DROP DATABASE IF EXISTS {db}' '{env['MESSAGESTORE_CLICKHOUSE_URL']}/'")
+    print(f"machine: {machine()}; {CONCURRENCY} concurrent callers, {DURATION} per case after {WARMUP} warm-up; "
+          f"backlog {ARCHIVE_MESSAGES} messages\n")
+    print(HEADER)
+    print(row("Health/Check (no-op baseline)", base, base))
+    print(row("SendMessage DURABILITY_CACHE, archiver off", sends_off, base))
+    print(row("SendMessage DURABILITY_CACHE, archiver moving the backlog", sends_on, base))
+    print(row("GetThreadStats (ClickHouse)", stats, base))
+    print(row("Health/Check again (drift check)", base2, base))
+    print(f"\narchived during the send run: {moved_during:.0f} messages ({moved_during / seconds(DURATION):.0f}/s), backlog left "
+          f"{backlog_after:.0f}; archive throughput alone: {alone:.0f} messages/s")
+    print(f"cache sends with / without the archiver: {sends_on['rps'] / sends_off['rps']:.2f}")
 
 
 AB_DATABASES = {"A": 2, "B": 3}
@@ -621,7 +701,7 @@ def remove_run_data():
 
 if __name__ == "__main__":
     try:
-        {"writes": writes, "reads": reads, "quick": quick, "ab": ab,
+        {"writes": writes, "reads": reads, "quick": quick, "ab": ab, "archive": archive,
          "profile": profile}[sys.argv[1] if len(sys.argv) > 1 else "writes"]()
     finally:
         remove_run_data()

@@ -64,4 +64,16 @@ class RealGatewayRunTest {
             }
         });
     }
+
+    @Test
+    void mixedRunWithStatsDrivesGetThreadStatsAgainstTheGateway() throws Exception {
+        String auth = "{\"authorization\":\"Bearer " + Tokens.user("loadtest") + "\"}";
+        CommandRunner.Result result = CommandRunner.run("--insecure", "--scenario", "mixed",
+                "--mix", "send=3,stats=1", "--threads", "5", "-m", auth, "-n", "200", "-c", "10",
+                "--tool-warmup", "0", "-O", "json", target());
+        assertThat(result.exitCode()).as(result.stderr()).isZero();
+        JsonNode stats = JSON.readTree(result.stdout()).get("operations").get("stats");
+        assertThat(stats.get("count").asLong()).isEqualTo(50);
+        assertThat(stats.get("statusCodeDistribution").get("OK").asLong()).isEqualTo(50);
+    }
 }

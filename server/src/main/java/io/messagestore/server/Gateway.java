@@ -145,7 +145,7 @@ public final class Gateway implements AutoCloseable {
     blockingExecutor = Executors.newFixedThreadPool(config.postgresPoolSize() * 2, daemon("tier-io"));
 
     health = new HealthStatusManager();
-    archiver = new Archiver(config.archive(), postgres, clickhouse, breakers.clickhouseWrite(), clock,
+    archiver = new Archiver(config.archive(), postgres, clickhouse, config.clickhouse(), breakers.clickhouseWrite(), clock,
         meters);
     monitor = new TierHealthMonitor(redis, postgres, clickhouse, backlog, health, config.healthProbeInterval(), meters);
     persisters = new Persisters(redis, keys, postgres, messageRows, deadLetters, events, clock, meters,

@@ -13,7 +13,7 @@ import java.util.Map;
  */
 public final class Mix {
 
-    public enum Operation { SEND, GET, LIST, WATCH }
+    public enum Operation { SEND, GET, LIST, WATCH, STATS }
 
     private final Map<Operation, Integer> weights;
     private final Operation[] schedule;
@@ -28,13 +28,13 @@ public final class Mix {
         for (String part : text.split(",")) {
             String[] kv = part.trim().split("=");
             if (kv.length != 2) {
-                throw new LoadTestException("--mix '" + text + "': expected op=weight,... (ops: send, get, list, watch)");
+                throw new LoadTestException("--mix '" + text + "': expected op=weight,... (ops: send, get, list, watch, stats)");
             }
             Operation op;
             try {
                 op = Operation.valueOf(kv[0].trim().toUpperCase());
             } catch (IllegalArgumentException e) {
-                throw new LoadTestException("--mix: unknown operation '" + kv[0].trim() + "' (send, get, list, watch)");
+                throw new LoadTestException("--mix: unknown operation '" + kv[0].trim() + "' (send, get, list, watch, stats)");
             }
             int weight;
             try {

@@ -11,6 +11,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.MetadataUtils;
 import io.messagestore.api.v1.GetMessageRequest;
+import io.messagestore.api.v1.GetThreadStatsRequest;
 import io.messagestore.api.v1.ListMessagesRequest;
 import io.messagestore.api.v1.MessageStoreGrpc;
 import io.messagestore.api.v1.Role;
@@ -174,6 +175,8 @@ public final class MixedScenario implements CallLauncher {
                     .setThreadId(threadIds[thread]).setPageSize(50).setNewestFirst(true).build(), headers, opStats, null);
             case WATCH -> watch(worker, WatchThreadRequest.newBuilder().setThreadId(threadIds[thread]).build(),
                     headers, opStats);
+            case STATS -> unary(worker, MessageStoreGrpc.getGetThreadStatsMethod(), GetThreadStatsRequest.newBuilder()
+                    .setThreadId(threadIds[thread]).build(), headers, opStats, null);
             default -> throw new IllegalStateException(op.toString());
         }
     }

@@ -10,6 +10,7 @@ import io.messagestore.server.clickhouse.ClickHouseArchive;
 import io.messagestore.server.clickhouse.ClickHouseTier;
 import io.messagestore.server.clickhouse.MessageFacts;
 import io.messagestore.server.config.ArchiveSettings;
+import io.messagestore.server.config.ClickHouseSettings;
 import io.messagestore.server.postgres.AnalyticsOutbox;
 import io.messagestore.server.postgres.ArchiveRows;
 import io.messagestore.server.postgres.PostgresTier;
@@ -47,12 +48,23 @@ public final class Archiver implements AutoCloseable {
   static final Duration ANALYTICS_IDLE_WAIT = Duration.ofSeconds(1);
   /** The shortest lease: a holder renews at a third of it, so it must outlast short pauses. */
   static final Duration MIN_LEASE = Duration.ofSeconds(3);
+  /**
+   * How long one batch call to ClickHouse may take. The request path's
+   * {@code MESSAGESTORE_CLICKHOUSE_TIMEOUT} (2 s) is for single reads; a batch of thousands of
+   * rows on a busy machine can take longer, and a timeout that cuts every batch short would
+   * only make the feeder send the same batch again and again.
+   */
+  static final Duration BATCH_TIMEOUT = Duration.ofSeconds(30);
+  /** Counting the backlogs is a scan: done at most this often, however short the interval. */
+  static final Duration BACKLOG_COUNT_EVERY = Duration.ofSeconds(30);
+
   /** Erasures looked at per upkeep run; the rest wait for the next one. */
   static final int MAX_ERASURES_PER_RUN = 50;
 
   private final ArchiveSettings settings;
   private final PostgresTier postgres;
-  private final ClickHouseTier clickhouse;
+  /** A client of the feeder's own, with a timeout fit for batches (see {@link #BATCH_TIMEOUT}). */
+  private final ClickHouseTier batchClient;
   private final Clock clock;
   private final ArchiveRows rows = new ArchiveRows();
   private final AnalyticsOutbox outbox = new AnalyticsOutbox();
@@ -76,12 +88,14 @@ public final class Archiver implements AutoCloseable {
     return t;
   });
   private final AtomicReference<ArchiverStatus> status;
+  private Instant nextBacklogCount = Instant.MIN;
 
   public Archiver(ArchiveSettings settings, PostgresTier postgres, ClickHouseTier clickhouse,
-      TierBreaker clickhouseWrite, Clock clock, MeterRegistry meters) {
+      ClickHouseSettings clickhouseSettings, TierBreaker clickhouseWrite, Clock clock, MeterRegistry meters) {
     this.settings = settings;
     this.postgres = postgres;
-    this.clickhouse = clickhouse;
+    this.batchClient = new ClickHouseTier(new ClickHouseSettings(clickhouseSettings.url(), clickhouseSettings.database(),
+        max(BATCH_TIMEOUT, clickhouseSettings.timeout())));
     this.clock = clock;
     this.metrics = new ArchiveMetrics(meters);
     this.status = new AtomicReference<>(ArchiverStatus.newBuilder().setEnabled(settings.archiving()).build());
@@ -95,14 +109,14 @@ public final class Archiver implements AutoCloseable {
     this.archiveSource = new ArchiveSource(rows, archiveConnection, lease, settings.hotRetention(), settings.interval(),
         settings.batchSize(), clock);
     this.archivePump = new BatchPump<>("archiver", archiveSource,
-        new ArchiveDestination(clickhouse, new ClickHouseArchive(clickhouse), clickhouseWrite, clock),
+        new ArchiveDestination(clickhouse, new ClickHouseArchive(batchClient), clickhouseWrite, clock),
         metrics.archive(), clock, settings.batchSize(), Duration.ZERO, ArchiveMetrics.MAX_DELIVERIES);
     this.outboxSource = new OutboxSource(outbox, outboxConnection, lease, ANALYTICS_IDLE_WAIT, settings.batchSize());
     this.analyticsPump = new BatchPump<>("analytics feed", outboxSource,
-        new FactsDestination(clickhouse, new MessageFacts(clickhouse), clickhouseWrite),
+        new FactsDestination(clickhouse, new MessageFacts(batchClient), clickhouseWrite),
         metrics.analytics(), clock, settings.batchSize(), Duration.ZERO, ArchiveMetrics.MAX_DELIVERIES);
-    this.retention = new ArchiveRetention(clickhouse);
-    this.clickhouseErasure = new ArchiveErasure(clickhouse);
+    this.retention = new ArchiveRetention(batchClient);
+    this.clickhouseErasure = new ArchiveErasure(batchClient);
     this.erasures = new ThreadErasures(postgres);
     metrics.gauges(status::get);
   }
@@ -147,9 +161,14 @@ public final class Archiver implements AutoCloseable {
         l.lastError().ifPresent(s::setLastError);
       });
       double lagSeconds = 0;
+      ArchiverStatus previous = status.get();
+      boolean count = !clock.instant().isBefore(nextBacklogCount);
+      if (count) {
+        nextBacklogCount = clock.instant().plus(BACKLOG_COUNT_EVERY);
+      }
       if (settings.archiving()) {
         Instant cutoff = clock.instant().minus(settings.hotRetention());
-        s.setBacklog(rows.backlog(c, ArchiveSource.cutoffId(cutoff)));
+        s.setBacklog(count ? rows.backlog(c, ArchiveSource.cutoffId(cutoff)) : previous.getBacklog());
         Optional<String> oldest = rows.oldestId(c);
         if (oldest.isPresent()) {
           long behind = cutoff.toEpochMilli() - (UUID.fromString(oldest.get()).getMostSignificantBits() >>> 16);
@@ -218,6 +237,10 @@ public final class Archiver implements AutoCloseable {
     pendingErasures.set(List.copyOf(shown));
   }
 
+  private static Duration max(Duration a, Duration b) {
+    return a.compareTo(b) >= 0 ? a : b;
+  }
+
   private static Timestamp timestamp(Instant t) {
     return Timestamp.newBuilder().setSeconds(t.getEpochSecond()).setNanos(t.getNano()).build();
   }
@@ -237,6 +260,7 @@ public final class Archiver implements AutoCloseable {
     }
     upkeep.shutdownNow();
     lease.close();
+    batchClient.close();
     upkeepConnection.close();
     archiveConnection.close();
     outboxConnection.close();

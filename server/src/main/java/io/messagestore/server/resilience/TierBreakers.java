@@ -8,6 +8,7 @@ import io.messagestore.server.config.BreakerSettings;
 import io.messagestore.server.error.StoreError;
 import io.messagestore.server.postgres.PostgresTier;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -69,7 +70,9 @@ public final class TierBreakers {
     postgresRead = postgres.breaker(registry, common, POSTGRES_READ);
     postgresWrite = postgres.breaker(registry, common, POSTGRES_WRITE);
     clickhouseRead = clickhouse.breaker(registry, common, CLICKHOUSE_READ);
-    clickhouseWrite = clickhouse.breaker(registry, common, CLICKHOUSE_WRITE);
+    // Its calls are the feeder's batches, slow by nature: only failures, not slowness, open it.
+    clickhouseWrite = clickhouse.breaker(registry, CircuitBreakerConfig.from(common)
+        .slowCallDurationThreshold(Duration.ofMinutes(1)).build(), CLICKHOUSE_WRITE);
     TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(registry).bindTo(meters);
   }
 

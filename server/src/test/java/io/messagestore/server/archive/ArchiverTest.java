@@ -15,6 +15,9 @@ import io.messagestore.api.v1.Role;
 import io.messagestore.api.v1.SendMessageRequest;
 import io.messagestore.api.v1.ThreadSummary;
 import io.messagestore.api.v1.Tier;
+import io.messagestore.api.v1.Message;
+import io.messagestore.server.clickhouse.ClickHouseArchive;
+import io.messagestore.server.clickhouse.ClickHouseMessageStore;
 import io.messagestore.server.clickhouse.ClickHouseTier;
 import io.messagestore.server.config.ClickHouseSettings;
 import io.messagestore.server.testing.Databases;
@@ -50,9 +53,7 @@ class ArchiverTest {
   @AfterAll
   static void stop() throws Exception {
     tiers.close();
-    try (ClickHouseTier clickhouse = new ClickHouseTier(new ClickHouseSettings(
-        URI.create(settings.get("MESSAGESTORE_CLICKHOUSE_URL")), settings.get("MESSAGESTORE_CLICKHOUSE_DATABASE"),
-        Duration.ofSeconds(10)))) {
+    try (ClickHouseTier clickhouse = clickhouse()) {
       clickhouse.execute("DROP DATABASE IF EXISTS " + clickhouse.database());
     }
   }
@@ -106,6 +107,45 @@ class ArchiverTest {
             && status.hasLastRunAt();
       });
     }
+  }
+
+  @Test
+  void theFeederDropsArchivePartitionsPastTheArchiveRetentionAndNothingNewer() throws Exception {
+    Map<String, String> expiring = new java.util.HashMap<>(settings);
+    expiring.put("MESSAGESTORE_ARCHIVE_RETENTION", "30d");
+    String thread = "expiring-" + UUID.randomUUID();
+    Message old = message(thread, "2020-01-15T10:00:00Z");
+    Message recent = message(thread, java.time.Instant.now().minus(Duration.ofDays(1)).toString());
+    try (ClickHouseTier clickhouse = clickhouse()) {
+      clickhouse.ensureSchema();
+      new ClickHouseArchive(clickhouse).copy(List.of(old, recent), java.time.Instant.now());
+      try (TestGateway gateway = TestGateway.startWith(expiring)) {
+        Poll.until(Duration.ofSeconds(30), "the 2020 partition to be dropped",
+            () -> archived(clickhouse, thread).equals(List.of(recent.getMessageId())));
+      }
+    }
+  }
+
+  private static ClickHouseTier clickhouse() {
+    return new ClickHouseTier(new ClickHouseSettings(URI.create(settings.get("MESSAGESTORE_CLICKHOUSE_URL")),
+        settings.get("MESSAGESTORE_CLICKHOUSE_DATABASE"), Duration.ofSeconds(10)));
+  }
+
+  private static List<String> archived(ClickHouseTier clickhouse, String thread) {
+    try {
+      return new ClickHouseMessageStore(clickhouse).page(thread, null, null, 10, false).stream()
+          .map(Message::getMessageId).toList();
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static Message message(String thread, String at) {
+    java.time.Instant t = java.time.Instant.parse(at);
+    String id = new UUID((t.toEpochMilli() << 16) | 0x7abc, 0x8000000000000001L).toString();
+    return Message.newBuilder().setMessageId(id).setThreadId(thread).setUserId("alice").setRole(Role.ROLE_USER)
+        .setContent("at " + at).setCreatedAt(com.google.protobuf.Timestamp.newBuilder()
+            .setSeconds(t.getEpochSecond()).build()).build();
   }
 
   static List<String> listAll(MessageStoreBlockingStub stub, String thread, boolean newestFirst) {
