@@ -27,6 +27,7 @@ import io.messagestore.server.events.MessagesPersistedElsewhere;
 import io.messagestore.server.events.PersistedIdsRelay;
 import io.messagestore.server.health.TierHealthMonitor;
 import io.messagestore.server.metrics.MetricsHttpServer;
+import io.messagestore.server.metrics.RequestActivity;
 import io.messagestore.server.persistence.DeadLetters;
 import io.messagestore.server.persistence.DurableAnswers;
 import io.messagestore.server.persistence.PersistenceWaiters;
@@ -98,6 +99,7 @@ public final class Gateway implements AutoCloseable {
   private final PersistedIdsRelay otherInstances;
   private final CacheRebuilder rebuilder;
   private final Archiver archiver;
+  private final RequestActivity requestActivity;
   private final FailoverRepair repairs;
   private final RedisRepairNotifications repairMarks;
   private final Server server;
@@ -145,7 +147,9 @@ public final class Gateway implements AutoCloseable {
     blockingExecutor = Executors.newFixedThreadPool(config.postgresPoolSize() * 2, daemon("tier-io"));
 
     health = new HealthStatusManager();
-    archiver = new Archiver(config.archive(), postgres, clickhouse, config.clickhouse(), breakers.clickhouseWrite(), clock,
+    requestActivity = new RequestActivity(clock);
+    archiver = new Archiver(config.archive(), postgres, clickhouse, config.clickhouse(), breakers.clickhouseWrite(),
+        requestActivity::callsPerSecond, clock,
         meters);
     monitor = new TierHealthMonitor(redis, postgres, clickhouse, backlog, health, config.healthProbeInterval(), meters);
     persisters = new Persisters(redis, keys, postgres, messageRows, deadLetters, events, clock, meters,
@@ -197,6 +201,7 @@ public final class Gateway implements AutoCloseable {
         // Interceptors run last-added first: metrics see every call, including rejected ones.
         .intercept(new AuthInterceptor(verifier))
         .intercept(new MetricCollectingServerInterceptor(meters))
+        .intercept(requestActivity)
         .build();
   }
 

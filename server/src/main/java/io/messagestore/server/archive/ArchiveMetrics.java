@@ -55,6 +55,11 @@ final class ArchiveMetrics {
     lagSeconds.set(seconds);
   }
 
+  /** The lag the last upkeep found. */
+  double lagSeconds() {
+    return lagSeconds.get();
+  }
+
   PumpListener<Message> archive() {
     return new PumpListener<>() {
       @Override

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.DoubleSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * the pump reports it committed (copied to ClickHouse and read back), in the same statement that
  * raises its threads' {@code archived_messages}; until then it is simply read again. A message
  * ClickHouse keeps refusing stays in PostgreSQL, where reads find it, and is not offered again
- * by this instance.
+ * by this instance. While callers keep the gateway busy, the archiver yields: at most one batch
+ * per ten seconds (more once it falls an hour behind).
  */
 final class ArchiveSource implements PumpSource<Message> {
   private static final Logger log = LoggerFactory.getLogger(ArchiveSource.class);
@@ -45,9 +47,37 @@ final class ArchiveSource implements PumpSource<Message> {
   private long runMessages;
   private final Object wake = new Object();
   private volatile boolean stopping;
+  private final DoubleSupplier requestRate;
+  private final DoubleSupplier lagSeconds;
+  private Instant roundStarted = Instant.EPOCH;
+  private Duration yieldBefore = Duration.ZERO;
+
+  /** Calls per second at which the request path counts as busy, and the archiver yields. */
+  static final double BUSY_REQUEST_RATE = 20;
+  /**
+   * While the request path is busy, the archiver waits this many times as long as its last batch
+   * took, and at least {@link #BUSY_PAUSE}, before the next one. A batch leaves work behind that
+   * its own time does not show (ClickHouse merges the parts it inserted, PostgreSQL vacuums the
+   * rows it deleted: measured about 140 µs of machine CPU per message in all), so the pause is
+   * long: one batch per ten seconds under load (docs/BENCHMARKS.md: cache sends at 1.05 x their
+   * rate without the archiver, against the no-op next to each, i.e. within noise).
+   * Idle, it runs batches back to back.
+   */
+  static final int YIELD_FACTOR = 9;
+  static final Duration BUSY_PAUSE = Duration.ofSeconds(10);
+  /**
+   * Once the oldest message is this far past the hot retention, the archiver is falling behind
+   * for good (a write rate the yielding share cannot follow): it then takes half the time, busy
+   * or not, so that PostgreSQL does not grow without bound.
+   */
+  static final Duration CATCH_UP_LAG = Duration.ofHours(1);
+  static final Duration LONGEST_YIELD = Duration.ofSeconds(10);
+  static final Duration YIELD_SLICE = Duration.ofMillis(200);
 
   ArchiveSource(ArchiveRows rows, OwnConnection connection, FeederLease lease, Duration hotRetention,
-      Duration interval, int batchSize, Clock clock) {
+      Duration interval, int batchSize, Clock clock, DoubleSupplier requestRate, DoubleSupplier lagSeconds) {
+    this.requestRate = requestRate;
+    this.lagSeconds = lagSeconds;
     this.rows = rows;
     this.connection = connection;
     this.lease = lease;
@@ -74,9 +104,14 @@ final class ArchiveSource implements PumpSource<Message> {
 
   @Override
   public boolean read(Round<Message> round, boolean topUp) {
-    if (topUp || stopping || !lease.held()) {
+    if (topUp || stopping) {
       return false;
     }
+    yieldWhileBusy();
+    if (!lease.held()) {
+      return false;
+    }
+    roundStarted = clock.instant();
     ArchiveRows.Batch batch;
     try {
       batch = rows.nextBatch(connection.get(), cutoffId(clock.instant().minus(hotRetention)), batchSize, refused);
@@ -102,12 +137,33 @@ final class ArchiveSource implements PumpSource<Message> {
     return false;
   }
 
+  /**
+   * The pause after a batch, in slices: it ends early once the callers are gone (a pause
+   * computed under load must not hold the archiver back after the load), and never lasts more
+   * than {@link #LONGEST_YIELD}.
+   */
+  private void yieldWhileBusy() {
+    if (yieldBefore.isZero()) {
+      return;
+    }
+    Instant until = clock.instant().plus(yieldBefore.compareTo(LONGEST_YIELD) > 0 ? LONGEST_YIELD : yieldBefore);
+    yieldBefore = Duration.ZERO;
+    while (!stopping && clock.instant().isBefore(until) && requestRate.getAsDouble() > BUSY_REQUEST_RATE) {
+      Duration left = Duration.between(clock.instant(), until);
+      await(left.compareTo(YIELD_SLICE) < 0 ? left : YIELD_SLICE);
+    }
+  }
+
   @Override
   public void awaitEntries() {
+    await(interval);
+  }
+
+  private void await(Duration d) {
     synchronized (wake) {
       if (!stopping) {
         try {
-          wake.wait(interval.toMillis());
+          wake.wait(Math.max(1, d.toMillis()));
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }
@@ -166,6 +222,12 @@ final class ArchiveSource implements PumpSource<Message> {
     runMessages += committed.size();
     committed.clear();
     committedReadAt = null;
+    if (requestRate.getAsDouble() > BUSY_REQUEST_RATE) {
+      Duration took = Duration.between(roundStarted, clock.instant());
+      boolean behind = lagSeconds.getAsDouble() > CATCH_UP_LAG.toSeconds();
+      Duration share = took.multipliedBy(YIELD_FACTOR);
+      yieldBefore = behind ? took : share.compareTo(BUSY_PAUSE) > 0 ? share : BUSY_PAUSE;
+    }
   }
 
   @Override

@@ -31,6 +31,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.DoubleSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,7 +63,6 @@ public final class Archiver implements AutoCloseable {
   static final int MAX_ERASURES_PER_RUN = 50;
 
   private final ArchiveSettings settings;
-  private final PostgresTier postgres;
   /** A client of the feeder's own, with a timeout fit for batches (see {@link #BATCH_TIMEOUT}). */
   private final ClickHouseTier batchClient;
   private final Clock clock;
@@ -91,23 +91,22 @@ public final class Archiver implements AutoCloseable {
   private Instant nextBacklogCount = Instant.MIN;
 
   public Archiver(ArchiveSettings settings, PostgresTier postgres, ClickHouseTier clickhouse,
-      ClickHouseSettings clickhouseSettings, TierBreaker clickhouseWrite, Clock clock, MeterRegistry meters) {
+      ClickHouseSettings clickhouseSettings, TierBreaker clickhouseWrite, DoubleSupplier requestRate, Clock clock,
+      MeterRegistry meters) {
     this.settings = settings;
-    this.postgres = postgres;
     this.batchClient = new ClickHouseTier(new ClickHouseSettings(clickhouseSettings.url(), clickhouseSettings.database(),
         max(BATCH_TIMEOUT, clickhouseSettings.timeout())));
     this.clock = clock;
     this.metrics = new ArchiveMetrics(meters);
     this.status = new AtomicReference<>(ArchiverStatus.newBuilder().setEnabled(settings.archiving()).build());
     String holder = ManagementFactory.getRuntimeMXBean().getName() + "-" + UUID.randomUUID().toString().substring(0, 8);
-    Duration leaseTtl = settings.interval().multipliedBy(3).compareTo(MIN_LEASE) < 0
-        ? MIN_LEASE : settings.interval().multipliedBy(3);
+    Duration leaseTtl = max(settings.interval().multipliedBy(3), MIN_LEASE);
     this.upkeepConnection = new OwnConnection(postgres);
     this.archiveConnection = new OwnConnection(postgres);
     this.outboxConnection = new OwnConnection(postgres);
     this.lease = new FeederLease(holder, leaseTtl, rows, new OwnConnection(postgres), clock);
     this.archiveSource = new ArchiveSource(rows, archiveConnection, lease, settings.hotRetention(), settings.interval(),
-        settings.batchSize(), clock);
+        settings.batchSize(), clock, requestRate, metrics::lagSeconds);
     this.archivePump = new BatchPump<>("archiver", archiveSource,
         new ArchiveDestination(clickhouse, new ClickHouseArchive(batchClient), clickhouseWrite, clock),
         metrics.archive(), clock, settings.batchSize(), Duration.ZERO, ArchiveMetrics.MAX_DELIVERIES);

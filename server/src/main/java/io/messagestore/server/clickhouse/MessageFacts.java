@@ -57,9 +57,12 @@ public final class MessageFacts {
 
   /** The thread's statistics from the facts ClickHouse holds; zero counts for an unknown thread. */
   public ThreadStats stats(String threadId) throws IOException, InterruptedException {
-    String sql = "SELECT role, count() AS messages, sum(content_bytes) AS bytes, min(created_ms) AS first, "
-        + "max(created_ms) AS last FROM " + tier.database() + ".message_facts FINAL WHERE thread_id = "
-        + ClickHouseMessageStore.quote(threadId) + " GROUP BY role FORMAT JSONEachRow";
+    // One row per message first (a fact sent twice is two rows until the table merges), then
+    // per role: this reads only the thread's rows, where FINAL would merge every part it touches.
+    String sql = "SELECT role, count() AS messages, sum(bytes) AS bytes, min(created) AS first, max(created) AS last "
+        + "FROM (SELECT any(role) AS role, any(content_bytes) AS bytes, any(created_ms) AS created FROM "
+        + tier.database() + ".message_facts WHERE thread_id = " + ClickHouseMessageStore.quote(threadId)
+        + " GROUP BY message_id) GROUP BY role FORMAT JSONEachRow";
     long count = 0;
     long bytes = 0;
     long first = Long.MAX_VALUE;

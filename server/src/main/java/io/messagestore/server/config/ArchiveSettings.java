@@ -15,7 +15,7 @@ public record ArchiveSettings(Duration hotRetention, Duration interval, int batc
           .rule(d -> !d.isNegative(), "must not be negative (0 or off: no archiving)");
   public static final Setting<Duration> ARCHIVE_INTERVAL =
       Setting.positiveDuration("MESSAGESTORE_ARCHIVE_INTERVAL", Duration.ofSeconds(10));
-  public static final Setting<Integer> ARCHIVE_BATCH = Setting.integer("MESSAGESTORE_ARCHIVE_BATCH", 2000)
+  public static final Setting<Integer> ARCHIVE_BATCH = Setting.integer("MESSAGESTORE_ARCHIVE_BATCH", 10_000)
       .rule(n -> n >= 1 && n <= 20_000, "must be 1-20000");
   public static final Setting<Duration> ARCHIVE_RETENTION =
       Setting.of("MESSAGESTORE_ARCHIVE_RETENTION", Duration.ZERO, ArchiveSettings::durationOrOff)
