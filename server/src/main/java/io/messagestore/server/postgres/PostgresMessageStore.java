@@ -31,7 +31,7 @@ public final class PostgresMessageStore {
    * and activity move by exactly the rows that were new. Each new row also queues its analytics
    * row (so none is ever missing), and messages of an erased thread's old incarnation are
    * skipped (so an erasure is never undone by a persister or a failover write that still held
-   * them).
+   * them; {@link ThreadErasures#LOCK_THREADS_FOR_INSERT} runs first).
    */
   private static final String INSERT_CTES = """
       WITH input AS (
@@ -203,17 +203,24 @@ public final class PostgresMessageStore {
       created[i] = MessageRows.createdMillis(m);
       i++;
     }
-    try (Connection c = tier.connection(); PreparedStatement ps = c.prepareStatement(sql)) {
-      ps.setArray(1, c.createArrayOf("uuid", ids));
-      ps.setArray(2, c.createArrayOf("text", threads));
-      ps.setArray(3, c.createArrayOf("text", users));
-      ps.setArray(4, c.createArrayOf("int2", roles));
-      ps.setArray(5, c.createArrayOf("text", contents));
-      ps.setArray(6, c.createArrayOf("text", metadata));
-      ps.setArray(7, c.createArrayOf("text", idem));
-      ps.setArray(8, c.createArrayOf("int8", created));
+    // One round trip and one implicit transaction: the lock, then the INSERT with a fresh snapshot.
+    try (Connection c = tier.connection();
+        PreparedStatement ps = c.prepareStatement(ThreadErasures.LOCK_THREADS_FOR_INSERT + ";\n" + sql)) {
+      ps.setArray(1, c.createArrayOf("text", threads));
+      ps.setArray(2, c.createArrayOf("uuid", ids));
+      ps.setArray(3, c.createArrayOf("text", threads));
+      ps.setArray(4, c.createArrayOf("text", users));
+      ps.setArray(5, c.createArrayOf("int2", roles));
+      ps.setArray(6, c.createArrayOf("text", contents));
+      ps.setArray(7, c.createArrayOf("text", metadata));
+      ps.setArray(8, c.createArrayOf("text", idem));
+      ps.setArray(9, c.createArrayOf("int8", created));
+      ps.execute();
+      if (!ps.getMoreResults()) {
+        throw new SQLException("the insert after the erasure lock returned no result");
+      }
       Set<String> inserted = new HashSet<>();
-      try (ResultSet rs = ps.executeQuery()) {
+      try (ResultSet rs = ps.getResultSet()) {
         while (rs.next()) {
           inserted.add(rs.getString(1));
         }

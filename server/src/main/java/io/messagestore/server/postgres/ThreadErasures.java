@@ -19,6 +19,25 @@ import java.util.Set;
  * the audit record. The ClickHouse part is tracked here until its mutations have run.
  */
 public final class ThreadErasures {
+  /** The first key of the advisory locks below, so that they meet no other advisory lock. */
+  private static final int LOCK_NAMESPACE = 0x4d534552;
+  private static final int LOCK_BUCKETS = 64;
+  /**
+   * Orders an erasure and the inserts of its thread's messages. Under READ COMMITTED an INSERT
+   * whose snapshot was taken before an erasure committed does not see it, and the erasure's
+   * DELETE does not see the INSERT's uncommitted rows: both commit and the erased messages are
+   * back. So every insert first takes this lock, shared, for its threads (in buckets, so a batch
+   * of many threads holds at most {@value #LOCK_BUCKETS} locks), in a statement of its own: the
+   * INSERT after it takes its snapshot once any erasure of those threads has committed. An
+   * erasure takes it exclusively before anything else and so waits for inserts under way.
+   */
+  static final String LOCK_THREADS_FOR_INSERT = """
+      SELECT count(pg_advisory_xact_lock_shared(%1$d, b))
+      FROM (SELECT DISTINCT hashtext(t) & %2$d AS b FROM unnest(?::text[]) t ORDER BY b) s"""
+      .formatted(LOCK_NAMESPACE, LOCK_BUCKETS - 1);
+  static final String LOCK_THREAD_FOR_ERASURE = "SELECT pg_advisory_xact_lock(%1$d, hashtext(?) & %2$d)"
+      .formatted(LOCK_NAMESPACE, LOCK_BUCKETS - 1);
+
   private final PostgresTier tier;
 
   public ThreadErasures(PostgresTier tier) {
@@ -40,6 +59,10 @@ public final class ThreadErasures {
     try (Connection c = tier.connection()) {
       c.setAutoCommit(false);
       try {
+        try (PreparedStatement ps = c.prepareStatement(LOCK_THREAD_FOR_ERASURE)) {
+          ps.setString(1, threadId);
+          ps.executeQuery().close();
+        }
         try (PreparedStatement ps = c.prepareStatement("""
             INSERT INTO thread_erasures AS e (thread_id, erased_through) VALUES (?, ?::uuid)
             ON CONFLICT (thread_id) DO UPDATE
