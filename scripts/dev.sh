@@ -41,6 +41,7 @@ Try it in another shell, from ${root}:
   bin/messagestore${target_flag} send demo "hello"
   bin/messagestore${target_flag} list demo
   bin/messagestore${target_flag} threads
+  bin/messagestore${target_flag} watch demo     # new messages as they come (Ctrl-C to stop)
   bin/messagestore${target_flag} admin status
   bin/messagestore --help
 

@@ -8,12 +8,20 @@
 -- ARGV[5] "1" when the caller may claim an unowned thread, "2" when it may and PostgreSQL has
 -- just created the thread for it, ARGV[6] message key prefix,
 -- ARGV[7] "1" when the caller waits for the PostgreSQL commit (durable),
--- then per message i: ARGV[5+3i] id, ARGV[6+3i] message bytes,
--- ARGV[7+3i] the message's idempotency key, empty when it has none
+-- ARGV[8] the thread's watch channel (ThreadChannel),
+-- then per message i: ARGV[6+3i] id, ARGV[7+3i] message bytes,
+-- ARGV[8+3i] the message's idempotency key, empty when it has none
 --
 -- Returns {"OK", s1, id1, b1, s2, id2, b2, ...} with s = "N" (stored) or "D" (duplicate of id, with
 -- the first message's bytes when Redis still has them), or {"NOOWNER"}, {"DENIED", owner},
--- {"BACKLOG", length}.
+-- {"BACKLOG", length}, {"BEHIND", newest id}.
+--
+-- A thread's ids grow in the order Redis accepts its messages: a new id at or below the newest
+-- in the index (another instance minted it a moment earlier, or its clock is behind) is refused
+-- with BEHIND, and the caller mints ids above that one. So a reader that has seen a thread up to
+-- some id never finds an older message appear later (WatchThread resumes on this), and every
+-- acceptance is announced on the watch channel with the id before it, so that a watcher can tell
+-- a missed announcement from the next one.
 --
 -- THREAD_START is the recent index's thread-start marker, defined by RecentIndex (prepended).
 local owner = redis.call('GET', KEYS[1])
@@ -31,7 +39,7 @@ local fresh = {}
 local seen = {}
 for i = 1, n do
   local idem = KEYS[3 + 2 * i]
-  local hasIdem = ARGV[7 + 3 * i] ~= ''
+  local hasIdem = ARGV[8 + 3 * i] ~= ''
   local dup = nil
   if hasIdem then
     dup = seen[idem] or redis.call('GET', idem)
@@ -43,27 +51,32 @@ for i = 1, n do
   else
     fresh[#fresh + 1] = i
     if hasIdem then
-      seen[idem] = ARGV[5 + 3 * i]
+      seen[idem] = ARGV[6 + 3 * i]
     end
     out[#out + 1] = 'N'
-    out[#out + 1] = ARGV[5 + 3 * i]
+    out[#out + 1] = ARGV[6 + 3 * i]
     out[#out + 1] = ''
   end
 end
 
+local newest = nil
 if #fresh > 0 then
   local backlog = redis.call('XLEN', KEYS[3])
   if backlog + #fresh > tonumber(ARGV[4]) then
     return {'BACKLOG', tostring(backlog)}
   end
+  newest = redis.call('ZRANGE', KEYS[2], -1, -1)[1]
+  if newest and newest ~= THREAD_START and ARGV[6 + 3 * fresh[1]] <= newest then
+    return {'BEHIND', newest}
+  end
 end
 
 for _, i in ipairs(fresh) do
-  local id = ARGV[5 + 3 * i]
-  local bytes = ARGV[6 + 3 * i]
+  local id = ARGV[6 + 3 * i]
+  local bytes = ARGV[7 + 3 * i]
   redis.call('SET', KEYS[2 + 2 * i], bytes, 'PX', ARGV[2])
   redis.call('ZADD', KEYS[2], 0, id)
-  local key = ARGV[7 + 3 * i]
+  local key = ARGV[8 + 3 * i]
   -- The entry carries the idempotency key so that PostgreSQL learns it too (a retry while Redis
   -- is down is then recognised there), and 'd' when someone waits for the commit: persisters
   -- announce commits only for those.
@@ -79,6 +92,13 @@ for _, i in ipairs(fresh) do
   if key ~= '' then
     redis.call('SET', KEYS[3 + 2 * i], id, 'PX', ARGV[3])
   end
+  -- 'C', the previous id (36 characters, '-' when the index did not know it), the message.
+  local previous = newest
+  if not previous or previous == THREAD_START then
+    previous = string.rep('-', 36)
+  end
+  redis.call('PUBLISH', ARGV[8], 'C' .. previous .. bytes)
+  newest = id
 end
 
 if #fresh > 0 then

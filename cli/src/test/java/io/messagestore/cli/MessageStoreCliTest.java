@@ -12,13 +12,18 @@ import io.messagestore.api.v1.SendMessageResponse;
 import io.messagestore.api.v1.ThreadSummary;
 import io.messagestore.api.v1.Tier;
 import io.messagestore.cli.CliProcess.Result;
+import io.micrometer.core.instrument.Counter;
 import io.messagestore.server.testing.FreePorts;
+import io.messagestore.server.testing.Poll;
 import io.messagestore.server.testing.TestGateway;
 import io.messagestore.server.testing.Tokens;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -277,13 +282,38 @@ class MessageStoreCliTest {
     String alice = user();
     succeeded(cli().run("--as", alice, "send", thread, "x"));
 
-    assertThat(failedWith(cli().run("--as", alice, "watch", thread), 1)).startsWith("UNIMPLEMENTED: WatchThread");
     assertThat(failedWith(cli().run("--as", alice, "run-state", "put", "run-1", "{}", "--checkpoint", "critical"), 1))
         .startsWith("UNIMPLEMENTED: PutRunState");
     assertThat(failedWith(cli().run("--as", alice, "run-state", "get", "run-1"), 1))
         .startsWith("UNIMPLEMENTED: GetRunState");
     assertThat(failedWith(cli().run("--as", "ops", "--admin", "admin", "check", "--thread", thread), 1))
         .startsWith("UNIMPLEMENTED: CheckConsistency");
+  }
+
+  @Test
+  void watchPrintsEachNewMessageOnceAndEndsWhenTheThreadIsDeleted() throws Exception {
+    String thread = thread();
+    String alice = user();
+    SendMessageResponse one = parse(succeeded(cli().run("--as", alice, "-o", "json", "send", thread, "one")).stdout(),
+        SendMessageResponse::newBuilder);
+    String first = one.getMessage().getMessageId();
+    CompletableFuture<Result> watching = CompletableFuture.supplyAsync(
+        () -> cli().run("--as", alice, "-o", "json", "watch", thread, "--after", first));
+    Counter confirmed = gateway.gateway().meters().get("messagestore.watch.events").tag("type", "message_confirmed")
+        .counter();
+    double before = confirmed.count();
+    SendMessageResponse two = parse(succeeded(cli().run("--as", alice, "-o", "json", "send", thread, "two")).stdout(),
+        SendMessageResponse::newBuilder);
+    String second = two.getMessage().getMessageId();
+    Poll.until(Duration.ofSeconds(30), "the watch to pass on the second message", () -> confirmed.count() > before);
+
+    succeeded(cli().run("--as", alice, "delete", thread));
+
+    Result watched = succeeded(watching.get(30, TimeUnit.SECONDS));
+    assertThat(watched.lines()).hasSizeGreaterThanOrEqualTo(2);
+    assertThat(watched.lines().get(0)).contains("MESSAGE_CONFIRMED").contains(second).contains("\"two\"");
+    assertThat(watched.stdout()).doesNotContain(first);
+    assertThat(watched.lines()).last().asString().contains("THREAD_DELETED");
   }
 
   @Test

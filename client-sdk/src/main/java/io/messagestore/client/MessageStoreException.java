@@ -27,8 +27,8 @@ import io.grpc.Status;
  *   <li>{@code CANCELLED}: the call was cancelled before it was answered.</li>
  *   <li>{@code DEADLINE_EXCEEDED}: the call outlived
  *       {@link MessageStoreClientOptions#deadline()}.</li>
- *   <li>{@code UNIMPLEMENTED}: an RPC this server version does not have yet (WatchThread,
- *       DeleteThread, PutRunState, GetRunState, GetThreadStats, CheckConsistency).</li>
+ *   <li>{@code UNIMPLEMENTED}: an RPC this server version does not have yet (PutRunState,
+ *       GetRunState, CheckConsistency).</li>
  *   <li>{@code INTERNAL}: a fault in the server (a bug); the description names it.</li>
  * </ul>
  */

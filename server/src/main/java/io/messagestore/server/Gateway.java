@@ -52,6 +52,8 @@ import io.messagestore.server.redis.RedisTier;
 import io.messagestore.server.redis.RedisValues;
 import io.messagestore.server.redis.ThreadListCache;
 import io.messagestore.server.resilience.TierBreakers;
+import io.messagestore.server.watch.ThreadEventPublisher;
+import io.messagestore.server.watch.Watches;
 import io.messagestore.server.write.MessageIdGenerator;
 import io.messagestore.server.write.SendRequestValidator;
 import io.messagestore.server.write.ThreadDeletion;
@@ -102,6 +104,7 @@ public final class Gateway implements AutoCloseable {
   private final RequestActivity requestActivity;
   private final FailoverRepair repairs;
   private final RedisRepairNotifications repairMarks;
+  private final Watches watches;
   private final Server server;
   private MetricsHttpServer metricsServer;
 
@@ -149,8 +152,7 @@ public final class Gateway implements AutoCloseable {
     health = new HealthStatusManager();
     requestActivity = new RequestActivity(clock);
     archiver = new Archiver(config.archive(), postgres, clickhouse, config.clickhouse(), breakers.clickhouseWrite(),
-        requestActivity::callsPerSecond, clock,
-        meters);
+        requestActivity::callsPerSecond, events, clock, meters);
     monitor = new TierHealthMonitor(redis, postgres, clickhouse, backlog, health, config.healthProbeInterval(), meters);
     persisters = new Persisters(redis, keys, postgres, messageRows, deadLetters, events, clock, meters,
         config.persistence(), config.recentWindow());
@@ -175,6 +177,10 @@ public final class Gateway implements AutoCloseable {
         new ClickHouseMessageStore(clickhouse), breakers, tokens, blockingExecutor, config.messageTtl(), recentIndex,
         new ThreadListCache(redis, nearCache, redisValues, keys, breakers), repairs, access, meters);
 
+    new ThreadEventPublisher(redis, keys).subscribeTo(events);
+    watches = new Watches(reads, redis, keys, messageRows, new ClickHouseMessageStore(clickhouse), config.watches(),
+        blockingExecutor, clock, meters);
+
     rebuilder = new CacheRebuilder(redis, keys, messageRows, new PostgresThreadStore(postgres), recentIndex);
     MalformedRequests malformed = new MalformedRequests(meters, clock);
     JwtVerifier verifier = config.authMode() == GatewayConfig.AuthMode.REQUIRED
@@ -187,10 +193,18 @@ public final class Gateway implements AutoCloseable {
         .channelType(eventLoops.serverChannelType())
         .directExecutor()
         .maxInboundMessageSize(config.maxInboundMessageBytes())
+        // Pings keep an idle WatchThread stream open through proxies that drop quiet
+        // connections; clients may ping as often as grpc-java's floor allows.
+        .keepAliveTime(config.watches().keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
+        .keepAliveTimeout(20, TimeUnit.SECONDS)
+        .permitKeepAliveTime(10, TimeUnit.SECONDS)
+        .permitKeepAliveWithoutCalls(true)
         // Every service answers a request that is not valid protobuf with INVALID_ARGUMENT.
         .addService(malformed.guard(new MessageStoreService(writes, reads,
             new ThreadStatsRead(access, new MessageFacts(clickhouse), breakers, blockingExecutor),
-            new ThreadDeletion(redis, keys, new ThreadErasures(postgres), messageRows, access, ids, blockingExecutor)).bindService()))
+            new ThreadDeletion(redis, keys, new ThreadErasures(postgres), messageRows, access, ids, blockingExecutor,
+                events),
+            watches).bindService()))
         .addService(malformed.guard(ServerInterceptors.intercept(
             new AdminService(monitor, breakers, backlog, deadLetters, tokens, blockingExecutor, rebuilder, repairs,
                 archiver),
@@ -240,6 +254,7 @@ public final class Gateway implements AutoCloseable {
     persisters.start();
     archiver.start();
     otherInstances.start();
+    watches.start();
     repairs.start();
     repairMarks.start();
     metricsServer = new MetricsHttpServer(config.grpcHost(), config.metricsPort(), meters);
@@ -275,6 +290,8 @@ public final class Gateway implements AutoCloseable {
     log.info("shutting down: draining in-flight calls for up to {}", config.shutdownGrace());
     health.enterTerminalState();
     server.shutdown();
+    // Watches never finish by themselves: end them now, so their callers resume elsewhere.
+    watches.close();
     try {
       if (!server.awaitTermination(config.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
         log.warn("in-flight calls did not finish within {}; cancelling them", config.shutdownGrace());

@@ -1,6 +1,8 @@
 package io.messagestore.server.archive;
 
 import io.messagestore.api.v1.Message;
+import io.messagestore.server.events.ClusterEvents;
+import io.messagestore.server.events.MessagesArchived;
 import io.messagestore.server.postgres.ArchiveRows;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -42,6 +44,7 @@ final class ArchiveSource extends TableSource<Message> {
   static final Duration YIELD_SLICE = Duration.ofMillis(200);
 
   private final ArchiveRows rows;
+  private final ClusterEvents events;
   private final FeederLease lease;
   private final Duration hotRetention;
   private final int batchSize;
@@ -53,9 +56,11 @@ final class ArchiveSource extends TableSource<Message> {
   private Duration yieldBefore = Duration.ZERO;
 
   ArchiveSource(ArchiveRows rows, OwnConnection connection, FeederLease lease, Duration hotRetention,
-      Duration interval, int batchSize, Clock clock, DoubleSupplier requestRate, DoubleSupplier lagSeconds) {
+      Duration interval, int batchSize, Clock clock, DoubleSupplier requestRate, DoubleSupplier lagSeconds,
+      ClusterEvents events) {
     super(connection, lease, interval);
     this.rows = rows;
+    this.events = events;
     this.lease = lease;
     this.hotRetention = hotRetention;
     this.batchSize = batchSize;
@@ -89,6 +94,7 @@ final class ArchiveSource extends TableSource<Message> {
   @Override
   void remove(Connection c, List<Message> archived, Instant readAt) throws SQLException {
     rows.remove(c, archived, readAt);
+    events.publish(new MessagesArchived(List.copyOf(archived)));
   }
 
   /**

@@ -11,6 +11,7 @@ import io.messagestore.server.clickhouse.ClickHouseTier;
 import io.messagestore.server.clickhouse.MessageFacts;
 import io.messagestore.server.config.ArchiveSettings;
 import io.messagestore.server.config.ClickHouseSettings;
+import io.messagestore.server.events.ClusterEvents;
 import io.messagestore.server.postgres.AnalyticsOutbox;
 import io.messagestore.server.postgres.ArchiveRows;
 import io.messagestore.server.postgres.PostgresTier;
@@ -91,8 +92,8 @@ public final class Archiver implements AutoCloseable {
   private Instant nextBacklogCount = Instant.MIN;
 
   public Archiver(ArchiveSettings settings, PostgresTier postgres, ClickHouseTier clickhouse,
-      ClickHouseSettings clickhouseSettings, TierBreaker clickhouseWrite, DoubleSupplier requestRate, Clock clock,
-      MeterRegistry meters) {
+      ClickHouseSettings clickhouseSettings, TierBreaker clickhouseWrite, DoubleSupplier requestRate,
+      ClusterEvents events, Clock clock, MeterRegistry meters) {
     this.settings = settings;
     this.batchClient = new ClickHouseTier(new ClickHouseSettings(clickhouseSettings.url(), clickhouseSettings.database(),
         max(BATCH_TIMEOUT, clickhouseSettings.timeout())));
@@ -106,7 +107,7 @@ public final class Archiver implements AutoCloseable {
     this.outboxConnection = new OwnConnection(postgres);
     this.lease = new FeederLease(holder, leaseTtl, rows, new OwnConnection(postgres), clock);
     this.archiveSource = new ArchiveSource(rows, archiveConnection, lease, settings.hotRetention(), settings.interval(),
-        settings.batchSize(), clock, requestRate, metrics::lagSeconds);
+        settings.batchSize(), clock, requestRate, metrics::lagSeconds, events);
     this.archivePump = new BatchPump<>("archiver", archiveSource,
         new ArchiveDestination(clickhouse, new ClickHouseArchive(batchClient), clickhouseWrite, clock),
         metrics.archive(), clock, settings.batchSize(), Duration.ZERO, ArchiveMetrics.MAX_DELIVERIES);

@@ -28,7 +28,8 @@ public record GatewayConfig(
     WriteSettings writes,
     PersistenceSettings persistence,
     ArchiveSettings archive,
-    BreakerSettings breakers) {
+    BreakerSettings breakers,
+    WatchSettings watches) {
 
   /** Whether callers must present a JWT. */
   public enum AuthMode { REQUIRED, DISABLED }
@@ -51,6 +52,7 @@ public record GatewayConfig(
     Objects.requireNonNull(persistence, "persistence");
     Objects.requireNonNull(archive, "archive");
     Objects.requireNonNull(breakers, "breakers");
+    Objects.requireNonNull(watches, "watches");
     if (auth.mode() == AuthMode.DISABLED) {
       AuthSettings.AUTH.require(server.listensOnLoopbackOnly(), "disabled",
           "is only allowed when MESSAGESTORE_GRPC_HOST is a loopback address, not " + server.grpcHost());
@@ -63,7 +65,7 @@ public record GatewayConfig(
   static GatewayConfig from(SettingValues v) {
     return new GatewayConfig(ServerSettings.from(v), AuthSettings.from(v), RedisSettings.from(v),
         RedisDataSettings.from(v), PostgresSettings.from(v), ClickHouseSettings.from(v), WriteSettings.from(v),
-        PersistenceSettings.from(v), ArchiveSettings.from(v), BreakerSettings.from(v));
+        PersistenceSettings.from(v), ArchiveSettings.from(v), BreakerSettings.from(v), WatchSettings.from(v));
   }
 
   /** The name of every setting, for refusing a misspelt one. */
@@ -144,6 +146,7 @@ public record GatewayConfig(
     private PersistenceSettings persistence;
     private ArchiveSettings archive;
     private BreakerSettings breakers;
+    private WatchSettings watches;
 
     private Builder(GatewayConfig c) {
       server = c.server;
@@ -156,6 +159,7 @@ public record GatewayConfig(
       persistence = c.persistence;
       archive = c.archive;
       breakers = c.breakers;
+      watches = c.watches;
     }
 
     public Builder server(ServerSettings v) { server = v; return this; }
@@ -168,10 +172,11 @@ public record GatewayConfig(
     public Builder persistence(PersistenceSettings v) { persistence = v; return this; }
     public Builder archive(ArchiveSettings v) { archive = v; return this; }
     public Builder breakers(BreakerSettings v) { breakers = v; return this; }
+    public Builder watches(WatchSettings v) { watches = v; return this; }
 
     public GatewayConfig build() {
       return new GatewayConfig(server, auth, redis, redisData, postgres, clickhouse, writes, persistence, archive,
-          breakers);
+          breakers, watches);
     }
   }
 }

@@ -5,4 +5,5 @@ package io.messagestore.server.events;
  * {@link ClusterEvents}. A switch over the permitted types is exhaustive: a new kind of event is
  * a compile error in every subscriber that must handle it.
  */
-public sealed interface ClusterEvent permits MessagesPersisted, MessagesPersistedElsewhere {}
+public sealed interface ClusterEvent permits MessagesPersisted, MessagesPersistedElsewhere, MessagesArchived,
+    ThreadDeleted {}

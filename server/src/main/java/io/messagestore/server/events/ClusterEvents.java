@@ -8,8 +8,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The channel on which what happens in the cluster reaches the parts that react to it: a commit
- * completes durable sends, clears cached thread lists, tells other instances; WatchThread will
- * stream it to its callers. The publisher knows none of them.
+ * completes durable sends, clears cached thread lists, tells other instances; commits, archive
+ * batches and deletions reach the watchers of their threads on every instance. The publisher
+ * knows none of them.
  *
  * <p>Delivery is synchronous, on the publishing thread, to the subscribers of the event's type
  * in the order they subscribed (like resilience4j's event publishers): a subscriber that has

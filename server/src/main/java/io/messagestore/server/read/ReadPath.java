@@ -21,7 +21,9 @@ import io.messagestore.server.redis.ThreadListCache;
 import io.messagestore.server.resilience.TierBreakers;
 import io.messagestore.server.write.SendRequestValidator;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.messagestore.api.v1.Message;
 import java.time.Duration;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -73,6 +75,32 @@ public final class ReadPath {
     boolean desc = request.getNewestFirst();
     String after = request.getPageToken().isEmpty() ? null : tokens.decode(request.getPageToken(), threadId, desc);
     return listMessages.list(caller, threadId, after, pageSize, desc);
+  }
+
+  /** Messages of a thread in its order, and whether more follow. */
+  public record ThreadPage(List<Message> messages, boolean more) {}
+
+  /**
+   * Up to {@code pageSize} messages of the thread after {@code afterId} (null: from its first),
+   * oldest first, from whichever tiers hold them: what a watch catches up with.
+   */
+  public CompletableFuture<ThreadPage> after(Caller caller, String threadId, String afterId, int pageSize) {
+    return listMessages.list(caller, threadId, afterId, pageSize, false)
+        .thenApply(r -> new ThreadPage(StoredMessages.messagesOf(r), !r.getNextPageToken().isEmpty()));
+  }
+
+  /**
+   * The id of the thread's newest message, after checking that the caller may read it; NOT_FOUND
+   * when it has none (a thread exists from its first message until it is deleted).
+   */
+  public CompletableFuture<String> newestId(Caller caller, String threadId) {
+    return listMessages.list(caller, threadId, null, 1, true).thenApply(r -> {
+      List<Message> newest = StoredMessages.messagesOf(r);
+      if (newest.isEmpty()) {
+        throw new StoreError.NotFound("thread '" + threadId + "' not found");
+      }
+      return newest.get(0).getMessageId();
+    });
   }
 
   public CompletableFuture<ListThreadsResponse> listThreads(Caller caller, ListThreadsRequest request) {

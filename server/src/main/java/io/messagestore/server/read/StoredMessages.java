@@ -54,6 +54,24 @@ final class StoredMessages {
     return b.build();
   }
 
+  /** The messages of a page, wherever the response holds them (parsed, or as stored bytes). */
+  static List<Message> messagesOf(ListMessagesResponse page) {
+    UnknownFieldSet.Field stored = page.getUnknownFields().getField(ListMessagesResponse.MESSAGES_FIELD_NUMBER);
+    if (stored == null || stored.getLengthDelimitedList().isEmpty()) {
+      return page.getMessagesList();
+    }
+    List<Message> out = new java.util.ArrayList<>(page.getMessagesList());
+    for (com.google.protobuf.ByteString b : stored.getLengthDelimitedList()) {
+      try {
+        out.add(Message.parseFrom(b));
+      } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+        // plausible() let it in; unreadable now means damaged in a way no reader can use.
+        throw new IllegalStateException("a stored message in the page cannot be parsed", e);
+      }
+    }
+    return out;
+  }
+
   private static UnknownFieldSet.Field lengthDelimited(List<byte[]> values) {
     UnknownFieldSet.Field.Builder f = UnknownFieldSet.Field.newBuilder();
     // The arrays come from Redis replies and are never modified: no copy needed.

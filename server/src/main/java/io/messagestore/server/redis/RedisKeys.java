@@ -87,6 +87,14 @@ public final class RedisKeys {
     return "ms:deadletters";
   }
 
+  /**
+   * Channel of one thread's changes, for its watchers on every instance (see {@code
+   * watch.ThreadChannel} for what is published on it).
+   */
+  public String watchChannel(String threadId) {
+    return "ms:watch:" + threadId;
+  }
+
   /** Channel on which persisters announce committed message ids. */
   public String persistedChannel() {
     return "ms:persisted";

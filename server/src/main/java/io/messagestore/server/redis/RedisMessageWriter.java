@@ -67,7 +67,7 @@ public final class RedisMessageWriter {
       boolean durable) {
     int n = messages.size();
     String[] k = new String[3 + 2 * n];
-    byte[][] argv = new byte[7 + 3 * n][];
+    byte[][] argv = new byte[8 + 3 * n][];
     RedisKeys.ThreadKeys tk = keys.of(threadId);
     k[0] = tk.owner();
     k[1] = tk.recent();
@@ -79,15 +79,16 @@ public final class RedisMessageWriter {
     argv[4] = claim.arg;
     argv[5] = tk.messagePrefix().getBytes(StandardCharsets.UTF_8);
     argv[6] = durable ? ONE : ZERO;
+    argv[7] = keys.watchChannel(threadId).getBytes(StandardCharsets.UTF_8);
     for (int i = 0; i < n; i++) {
       Pending p = messages.get(i);
       String messageKey = tk.message(p.messageId());
       boolean idem = p.idempotencyKey() != null && !p.idempotencyKey().isEmpty();
       k[3 + 2 * i] = messageKey;
       k[4 + 2 * i] = idem ? tk.idempotency(p.idempotencyKey()) : messageKey;
-      argv[7 + 3 * i] = p.messageId().getBytes(StandardCharsets.US_ASCII);
-      argv[8 + 3 * i] = p.bytes();
-      argv[9 + 3 * i] = idem ? p.idempotencyKey().getBytes(StandardCharsets.UTF_8) : NONE;
+      argv[8 + 3 * i] = p.messageId().getBytes(StandardCharsets.US_ASCII);
+      argv[9 + 3 * i] = p.bytes();
+      argv[10 + 3 * i] = idem ? p.idempotencyKey().getBytes(StandardCharsets.UTF_8) : NONE;
     }
     return SCRIPT.run(redis.async(), k, argv).thenApply(reply -> {
       // Before the caller hears of the new messages: its next page read here must include them.
@@ -105,6 +106,8 @@ public final class RedisMessageWriter {
         return new StoreResult.Denied(text(reply.get(1)));
       case "BACKLOG":
         return new StoreResult.BacklogFull(Long.parseLong(text(reply.get(1))));
+      case "BEHIND":
+        return new StoreResult.Behind(text(reply.get(1)));
       case "OK":
         List<StoreResult.Entry> entries = new ArrayList<>((reply.size() - 1) / 3);
         for (int i = 1; i + 2 < reply.size(); i += 3) {

@@ -226,6 +226,13 @@ public final class RedisTier implements AutoCloseable {
     return c;
   }
 
+  /** A pub/sub connection whose messages are bytes (channel names are text). Never call it from an event loop. */
+  public StatefulRedisPubSubConnection<String, byte[]> binaryPubSubConnection() {
+    StatefulRedisPubSubConnection<String, byte[]> c = background.connectPubSub(CODEC, uri);
+    opened.add(c);
+    return c;
+  }
+
   public Duration commandTimeout() {
     return commandTimeout;
   }

@@ -18,6 +18,13 @@ public sealed interface StoreResult {
   record BacklogFull(long backlog) implements StoreResult {}
 
   /**
+   * The thread already holds a message with a later id than the first new one (minted a moment
+   * earlier on another instance, or by a clock that is behind); nothing was stored. Ids above
+   * {@code newestId} are accepted.
+   */
+  record Behind(String newestId) implements StoreResult {}
+
+  /**
    * One message's outcome.
    *
    * @param firstMessage for a duplicate, the stored bytes of the first message when Redis still

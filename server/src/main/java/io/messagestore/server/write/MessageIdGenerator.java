@@ -47,6 +47,21 @@ public final class MessageIdGenerator {
     return new UUID(msb, lsb);
   }
 
+  /**
+   * An id above {@code floor}, which another instance minted (its clock may be ahead of this
+   * one's): this generator goes on from there, so its later ids are above it too.
+   */
+  public synchronized UUID nextAfter(UUID floor) {
+    long floorMillis = millisOf(floor);
+    if (floorMillis >= lastMillis) {
+      lastMillis = floorMillis;
+      randA = floor.getMostSignificantBits() & RAND_A_MASK;
+      randB = floor.getLeastSignificantBits() & RAND_B_MASK;
+    }
+    // Within the floor's millisecond the counter goes on from the floor's own, so this is above it.
+    return next();
+  }
+
   /** The creation time encoded in a UUIDv7, in Unix milliseconds. */
   public static long millisOf(UUID id) {
     return id.getMostSignificantBits() >>> 16;

@@ -5,6 +5,8 @@ import io.lettuce.core.api.sync.RedisCommands;
 import io.messagestore.server.auth.Caller;
 import io.messagestore.server.auth.ThreadAccess;
 import io.messagestore.server.error.StoreError;
+import io.messagestore.server.events.ClusterEvents;
+import io.messagestore.server.events.ThreadDeleted;
 import io.messagestore.server.error.StoreError.TierUnavailable.Stored;
 import io.messagestore.server.persistence.StreamPersister;
 import io.messagestore.server.postgres.PostgresMessageStore;
@@ -37,6 +39,7 @@ import org.slf4j.LoggerFactory;
  *   <li>Redis drops the message copies, the index, the stream entries (acknowledged for the
  *       persisters) and the dead letters; other instances' near-cache copies go with Redis's
  *       invalidations. Then the fence is lifted: the thread id may be claimed again.
+ *   <li>Watchers of the thread, on every instance, get THREAD_DELETED ({@link ThreadDeleted}).
  *   <li>ClickHouse (archive and analytics rows) is erased by background mutations, tracked in
  *       PostgreSQL until they have run ({@code Archiver}).
  * </ol>
@@ -56,9 +59,10 @@ public final class ThreadDeletion {
   private final ThreadAccess access;
   private final MessageIdGenerator ids;
   private final Executor blocking;
+  private final ClusterEvents events;
 
   public ThreadDeletion(RedisTier redis, RedisKeys keys, ThreadErasures postgresErasure, PostgresMessageStore messages,
-      ThreadAccess access, MessageIdGenerator ids, Executor blocking) {
+      ThreadAccess access, MessageIdGenerator ids, Executor blocking, ClusterEvents events) {
     this.redis = redis;
     this.keys = keys;
     this.redisErasure = new ThreadErasure(keys);
@@ -67,6 +71,7 @@ public final class ThreadDeletion {
     this.access = access;
     this.ids = ids;
     this.blocking = blocking;
+    this.events = events;
   }
 
   /** Erases the thread; completes with the number of messages removed. */
@@ -118,6 +123,7 @@ public final class ThreadDeletion {
             + "': PostgreSQL is clean, Redis is not yet; repeat DeleteThread to finish (" + StoreError.describe(e) + ")",
             Stored.MAYBE, e);
       }
+      events.publish(new ThreadDeleted(threadId));
       long deleted = all.size() + erased.archivedMessages();
       log.info("thread {} of {} deleted by {}: {} messages", threadId, owner, caller.userId(), deleted);
       return deleted;

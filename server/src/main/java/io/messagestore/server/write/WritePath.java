@@ -52,6 +52,8 @@ public final class WritePath {
   public static final String REDIS_UNAVAILABLE = "redis_unavailable";
   public static final int MAX_BATCH = 500;
   private static final Duration DUPLICATE_RECHECK = Duration.ofMillis(100);
+  /** Refusals as behind are rare (two instances minting ids for one thread in one millisecond). */
+  private static final int MAX_REMINTS = 5;
 
   private final RedisMessageWriter redis;
   private final PostgresMessageStore postgres;
@@ -115,10 +117,20 @@ public final class WritePath {
 
   private CompletableFuture<List<SendMessageResponse>> store(Caller caller, String threadId,
       List<SendMessageRequest> requests, Durability durability, Duration timeLeft) {
+    return store(caller, threadId, requests, durability, timeLeft, null, MAX_REMINTS);
+  }
+
+  /**
+   * @param floor the thread's newest id when Redis refused ids below it ({@link
+   *     StoreResult.Behind}), else null
+   * @param remints how many more times Redis may refuse the ids as behind
+   */
+  private CompletableFuture<List<SendMessageResponse>> store(Caller caller, String threadId,
+      List<SendMessageRequest> requests, Durability durability, Duration timeLeft, UUID floor, int remints) {
     List<Message> messages = new ArrayList<>(requests.size());
     List<RedisMessageWriter.Pending> pending = new ArrayList<>(requests.size());
     for (SendMessageRequest r : requests) {
-      UUID id = ids.next();
+      UUID id = floor == null || !messages.isEmpty() ? ids.next() : ids.nextAfter(floor);
       long ms = MessageIdGenerator.millisOf(id);
       Message m = Message.newBuilder()
           .setMessageId(id.toString())
@@ -146,6 +158,14 @@ public final class WritePath {
             : CompletableFuture.completedFuture(stored))
         .exceptionallyCompose(e -> {
           Throwable cause = GuardedCall.unwrap(e);
+          if (cause instanceof IdsBehind behind) {
+            if (remints == 0) {
+              return CompletableFuture.failedFuture(new StoreError.TierUnavailable("thread '" + threadId
+                  + "' is written too fast from several instances to order this send; nothing was stored, retry",
+                  Stored.NOTHING));
+            }
+            return store(caller, threadId, requests, durability, timeLeft, behind.newest, remints - 1);
+          }
           // An answer (denied, backlog full, stored but not durable in time) is final; anything
           // else means Redis could not take the write.
           if (cause instanceof StoreError) {
@@ -199,6 +219,9 @@ public final class WritePath {
                 ? new StoreError.TierUnavailable("thread '" + threadId + "' is being deleted; nothing was stored, "
                     + "retry once DeleteThread has answered (the thread id can then be used again)", Stored.NOTHING)
                 : access.denied(threadId, caller));
+          }
+          if (result instanceof StoreResult.Behind behind) {
+            return CompletableFuture.failedFuture(new IdsBehind(UUID.fromString(behind.newestId())));
           }
           if (result instanceof StoreResult.BacklogFull full) {
             return CompletableFuture.failedFuture(new StoreError.Exhausted(
@@ -366,6 +389,16 @@ public final class WritePath {
       throw new StoreError.TierUnavailable("no tier can take the write, " + outcome + ": redis: "
           + StoreError.describe(redisFailure) + "; postgres: " + StoreError.describe(e),
           maybe ? Stored.MAYBE : Stored.NOTHING, e);
+    }
+  }
+
+  /** Redis refused the ids as older than the thread's newest ({@link StoreResult.Behind}). */
+  private static final class IdsBehind extends RuntimeException {
+    final UUID newest;
+
+    IdsBehind(UUID newest) {
+      super(null, null, false, false);
+      this.newest = newest;
     }
   }
 }

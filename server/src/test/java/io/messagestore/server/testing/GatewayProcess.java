@@ -28,11 +28,16 @@ public final class GatewayProcess implements AutoCloseable {
   }
 
   public static GatewayProcess start(Map<String, String> settings) throws IOException {
+    return start(settings, "512m");
+  }
+
+  /** @param maxHeap the JVM's -Xmx, e.g. {@code 512m} */
+  public static GatewayProcess start(Map<String, String> settings, String maxHeap) throws IOException {
     int port = FreePorts.next();
     Path log = Files.createTempFile("gateway-", ".log");
     ProcessBuilder pb = new ProcessBuilder(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx512m", "-cp", System.getProperty("java.class.path"), "io.messagestore.server.GatewayMain")
+        "-Xmx" + maxHeap, "-cp", System.getProperty("java.class.path"), "io.messagestore.server.GatewayMain")
         .redirectErrorStream(true)
         .redirectOutput(log.toFile());
     pb.environment().keySet().removeIf(k -> k.startsWith("MESSAGESTORE_"));
@@ -44,7 +49,12 @@ public final class GatewayProcess implements AutoCloseable {
 
   /** Starts and waits until health answers SERVING. */
   public static GatewayProcess startServing(Map<String, String> settings) throws IOException {
-    GatewayProcess p = start(settings);
+    return startServing(settings, "512m");
+  }
+
+  /** Starts with this -Xmx and waits until health answers SERVING. */
+  public static GatewayProcess startServing(Map<String, String> settings, String maxHeap) throws IOException {
+    GatewayProcess p = start(settings, maxHeap);
     ManagedChannel ch = p.channel();
     try {
       Poll.until(Duration.ofSeconds(60), "gateway process to serve (log " + p.log + ")", () -> {

@@ -22,21 +22,26 @@ public final class TestGateway implements AutoCloseable {
   private final Map<String, String> settings;
   private final GatewayConfig config;
 
-  private TestGateway(Map<String, String> settings) throws Exception {
+  private TestGateway(Map<String, String> settings, Clock clock) throws Exception {
     this.settings = settings;
     this.config = ConfigLoader.load(null, Map.of(), settings);
-    gateway = new Gateway(config, Clock.systemUTC()).start();
+    gateway = new Gateway(config, clock).start();
     channel = ManagedChannelBuilder.forAddress("127.0.0.1", gateway.port()).usePlaintext().build();
   }
 
   /** Shared tiers plus test defaults, then {@code overrides}. */
   public static TestGateway start(Map<String, String> overrides) throws Exception {
-    return new TestGateway(settings(overrides));
+    return new TestGateway(settings(overrides), Clock.systemUTC());
+  }
+
+  /** Shared tiers plus test defaults, running on {@code clock} (a machine whose clock is off). */
+  public static TestGateway start(Map<String, String> overrides, Clock clock) throws Exception {
+    return new TestGateway(settings(overrides), clock);
   }
 
   /** Exactly these settings (no shared-tier defaults added). */
   public static TestGateway startWith(Map<String, String> settings) throws Exception {
-    return new TestGateway(settings);
+    return new TestGateway(settings, Clock.systemUTC());
   }
 
   public static TestGateway start() throws Exception {

@@ -25,6 +25,8 @@ import io.messagestore.api.v1.WatchThreadRequest;
 import io.messagestore.server.auth.Caller;
 import io.messagestore.server.read.ReadPath;
 import io.messagestore.server.read.ThreadStatsRead;
+import io.messagestore.server.watch.WatchStream;
+import io.messagestore.server.watch.Watches;
 import io.messagestore.server.write.ThreadDeletion;
 import io.messagestore.server.write.WritePath;
 
@@ -34,12 +36,15 @@ public final class MessageStoreService extends MessageStoreGrpc.MessageStoreImpl
   private final ReadPath reads;
   private final ThreadStatsRead stats;
   private final ThreadDeletion deletion;
+  private final Watches watches;
 
-  public MessageStoreService(WritePath writes, ReadPath reads, ThreadStatsRead stats, ThreadDeletion deletion) {
+  public MessageStoreService(WritePath writes, ReadPath reads, ThreadStatsRead stats, ThreadDeletion deletion,
+      Watches watches) {
     this.writes = writes;
     this.reads = reads;
     this.stats = stats;
     this.deletion = deletion;
+    this.watches = watches;
   }
 
   @Override
@@ -66,7 +71,12 @@ public final class MessageStoreService extends MessageStoreGrpc.MessageStoreImpl
 
   @Override
   public void watchThread(WatchThreadRequest request, StreamObserver<ThreadEvent> observer) {
-    observer.onError(Replies.unimplemented("WatchThread", "thread notifications come with the notifications release"));
+    WatchStream stream = Replies.watchStream(observer);
+    try {
+      watches.watch(Caller.current(), request, stream);
+    } catch (RuntimeException e) {
+      stream.fail(e);
+    }
   }
 
   @Override

@@ -4,10 +4,13 @@ import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.stub.StreamObserver;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.messagestore.api.v1.ThreadEvent;
 import io.messagestore.server.error.StoreError;
 import io.messagestore.server.resilience.GuardedCall;
+import io.messagestore.server.watch.WatchStream;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -101,5 +104,72 @@ final class Replies {
   static StatusRuntimeException unimplemented(String rpc, String why) {
     return Status.UNIMPLEMENTED.withDescription(rpc + " is not implemented in this gateway version: " + why)
         .asRuntimeException();
+  }
+
+  /**
+   * The caller's end of a WatchThread stream. gRPC takes the ready and cancel handlers only
+   * while the service method runs, so they are set here, at once, and call the watch's hooks
+   * once it has set them (a cancel that came first runs the hook as soon as it is set).
+   */
+  static WatchStream watchStream(StreamObserver<ThreadEvent> observer) {
+    ServerCallStreamObserver<ThreadEvent> call = (ServerCallStreamObserver<ThreadEvent>) observer;
+    return new WatchStream() {
+      private volatile Runnable ready = () -> { };
+      private Runnable cancel;
+      private boolean cancelled;
+
+      {
+        call.setOnReadyHandler(() -> ready.run());
+        call.setOnCancelHandler(this::cancelled);
+      }
+
+      private void cancelled() {
+        Runnable r;
+        synchronized (this) {
+          cancelled = true;
+          r = cancel;
+        }
+        if (r != null) {
+          r.run();
+        }
+      }
+
+      @Override
+      public boolean isReady() {
+        return call.isReady();
+      }
+
+      @Override
+      public void send(ThreadEvent event) {
+        call.onNext(event);
+      }
+
+      @Override
+      public void complete() {
+        call.onCompleted();
+      }
+
+      @Override
+      public void fail(RuntimeException error) {
+        call.onError(toStatus(error));
+      }
+
+      @Override
+      public void onReady(Runnable r) {
+        ready = r;
+      }
+
+      @Override
+      public void onCancel(Runnable r) {
+        boolean already;
+        synchronized (this) {
+          cancel = r;
+          already = cancelled;
+        }
+        if (already) {
+          r.run();
+        }
+      }
+    };
   }
 }
