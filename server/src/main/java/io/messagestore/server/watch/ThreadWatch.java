@@ -113,9 +113,15 @@ final class ThreadWatch implements ThreadChannels.Listener {
       }
     } else if (change instanceof ThreadChannel.Archived a) {
       for (String id : a.messageIds()) {
-        if (id.compareTo(position) <= 0 && queue.size() < MAX_QUEUED) {
-          queue.add(new Outgoing(event(Type.MESSAGE_ARCHIVED, id), false));
+        if (id.compareTo(position) > 0 || queue.size() >= MAX_QUEUED) {
+          continue;
         }
+        // Archived implies committed: one whose commit was not reported yet is reported now,
+        // and so not again by the storage check.
+        if (unpersisted.remove(id) != null) {
+          queue.add(new Outgoing(event(Type.MESSAGE_PERSISTED, id), false));
+        }
+        queue.add(new Outgoing(event(Type.MESSAGE_ARCHIVED, id), false));
       }
     } else if (change instanceof ThreadChannel.Deleted) {
       deleted();
