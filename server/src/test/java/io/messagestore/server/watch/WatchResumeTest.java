@@ -98,6 +98,29 @@ class WatchResumeTest {
   }
 
   @Test
+  void aWatcherGetsWhatWasSentWhileRedisWasDownOnceRedisIsBack() throws Exception {
+    try (TestGateway gateway = TestGateway.startWith(settings)) {
+      String thread = "outage-" + UUID.randomUUID();
+      List<String> sent = new ArrayList<>(sendAll(gateway, thread, 3));
+      Watcher w = Watcher.start(stub(gateway), thread, sent.get(0));
+      w.awaitEvents(Duration.ofSeconds(30), "the 2 after the first", x -> x.confirmedIds().size() >= 2);
+
+      tiers.stopRedis();
+      try {
+        // Acknowledged by PostgreSQL (failover); no announcement can reach anyone now.
+        sent.addAll(sendAll(gateway, thread, 5));
+      } finally {
+        tiers.startRedis();
+      }
+      sent.addAll(sendAll(gateway, thread, 2));
+
+      w.awaitEvents(Duration.ofSeconds(60), "all 9 after the first", x -> x.confirmedIds().size() >= 9);
+      assertThat(w.confirmedIds()).containsExactlyElementsOf(sent.subList(1, sent.size()));
+      w.cancel();
+    }
+  }
+
+  @Test
   void aResumeAfterAnArchivedIdIsReplayedFromClickHouseAndLiveWatchersHearOfTheArchiving() throws Exception {
     Map<String, String> archiving = new java.util.HashMap<>(settings);
     archiving.put("MESSAGESTORE_HOT_RETENTION", "PT2S");
