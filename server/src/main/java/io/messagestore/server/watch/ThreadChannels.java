@@ -23,6 +23,7 @@ import org.slf4j.LoggerFactory;
  */
 final class ThreadChannels implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ThreadChannels.class);
+  private static final Duration MIN_SUBSCRIBE_TIMEOUT = Duration.ofSeconds(2);
 
   /** A watcher of one thread. Called on lettuce's thread: must not block. */
   interface Listener {
@@ -41,7 +42,10 @@ final class ThreadChannels implements AutoCloseable {
   ThreadChannels(RedisTier redis, RedisKeys keys) {
     this.redis = redis;
     this.keys = keys;
-    this.timeout = redis.commandTimeout();
+    // A SUBSCRIBE waits behind the connection's other traffic: the request path's short
+    // timeout would refuse watches on a busy machine.
+    this.timeout = redis.commandTimeout().compareTo(MIN_SUBSCRIBE_TIMEOUT) > 0 ? redis.commandTimeout()
+        : MIN_SUBSCRIBE_TIMEOUT;
   }
 
   /** Whether announcements can arrive now. */
@@ -64,11 +68,12 @@ final class ThreadChannels implements AutoCloseable {
     }
     String channel = keys.watchChannel(threadId);
     CompletableFuture<Void> subscribed = new CompletableFuture<>();
+    boolean[] first = new boolean[1];
     byChannel.compute(channel, (ch, listeners) -> {
       if (listeners == null) {
         listeners = ConcurrentHashMap.newKeySet();
-        listeners.add(listener);
-        // The subscribed() callback asks every watcher of the channel to resync.
+        first[0] = true;
+        // Inside compute: a concurrent leave's UNSUBSCRIBE of this channel goes out before it.
         c.async().subscribe(ch).whenComplete((v, e) -> {
           if (e != null) {
             subscribed.completeExceptionally(e);
@@ -76,13 +81,15 @@ final class ThreadChannels implements AutoCloseable {
             subscribed.complete(null);
           }
         });
-      } else {
-        listeners.add(listener);
-        subscribed.complete(null);
-        listener.resync();
       }
+      listeners.add(listener);
       return listeners;
     });
+    if (!first[0]) {
+      // Subscribed already (or about to be, and then subscribed() resyncs it again).
+      subscribed.complete(null);
+      listener.resync();
+    }
     return subscribed.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
