@@ -2,7 +2,6 @@ package io.messagestore.server.write;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Timestamp;
-import io.lettuce.core.RedisCommandTimeoutException;
 import io.messagestore.api.v1.Durability;
 import io.messagestore.api.v1.Message;
 import io.messagestore.api.v1.SendMessageRequest;
@@ -21,7 +20,6 @@ import io.messagestore.server.redis.StoreResult;
 import io.messagestore.server.redis.ThreadErasure;
 import io.messagestore.server.resilience.GuardedCall;
 import io.messagestore.server.resilience.TierBreakers;
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,7 +27,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -44,8 +41,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The fast path is one Lua script call and nothing else on the caller's path. A durable send
  * additionally waits for the persister's commit of its message (group commit). When Redis fails
- * or its breaker is open, the messages go synchronously into PostgreSQL in one statement, so a
- * batch is stored whole or not at all there too.
+ * or its breaker is open, the messages go synchronously into PostgreSQL in one statement
+ * ({@link FailoverWrite}), so a batch is stored whole or not at all there too. Redis keeps a
+ * thread's ids in acceptance order: ids it refuses as behind the thread's newest are minted
+ * again above it.
  */
 public final class WritePath {
   private static final Logger log = LoggerFactory.getLogger(WritePath.class);
@@ -63,7 +62,7 @@ public final class WritePath {
   private final SendRequestValidator validator;
   private final Executor blocking;
   private final Duration durableTimeout;
-  private final Counter failovers;
+  private final FailoverWrite failover;
   private final FailoverRepair repairs;
   private final ThreadAccess access;
 
@@ -80,8 +79,7 @@ public final class WritePath {
     this.blocking = blocking;
     this.durableTimeout = durableTimeout;
     this.repairs = repairs;
-    this.failovers = Counter.builder("messagestore.write.failovers").tag("reason", REDIS_UNAVAILABLE)
-        .description("writes acknowledged by PostgreSQL because Redis could not take them").register(meters);
+    this.failover = new FailoverWrite(postgres, breakers, repairs, access, meters);
   }
 
   /** One message. */
@@ -171,7 +169,8 @@ public final class WritePath {
           if (cause instanceof StoreError) {
             return CompletableFuture.failedFuture(cause);
           }
-          return CompletableFuture.supplyAsync(() -> toPostgres(caller, threadId, messages, requests, cause), blocking);
+          return CompletableFuture.supplyAsync(() -> failover.store(caller, threadId, messages, requests, cause),
+              blocking);
         });
     if (durable) {
       result.whenComplete((r, e) -> messages.forEach(m -> waiters.forget(m.getMessageId())));
@@ -341,55 +340,6 @@ public final class WritePath {
             CompletableFuture.delayedExecutor(DUPLICATE_RECHECK.toMillis(), TimeUnit.MILLISECONDS, blocking));
       }
     }, blocking);
-  }
-
-  /** Redis could not take the write: store synchronously in PostgreSQL, all or nothing. */
-  private List<SendMessageResponse> toPostgres(Caller caller, String threadId, List<Message> messages,
-      List<SendMessageRequest> requests, Throwable redisFailure) {
-    List<String> idem = new ArrayList<>(requests.size());
-    requests.forEach(r -> idem.add(r.getIdempotencyKey()));
-    try {
-      return breakers.postgresWrite().callBlocking(() -> {
-        if (!access.mayWrite(caller, postgres.claimThread(threadId, caller.userId()).owner())) {
-          throw access.denied(threadId, caller);
-        }
-        Set<String> inserted = postgres.insertMissingFromRedis(messages, idem);
-        if (!inserted.isEmpty()) {
-          repairs.wroteAroundRedis(threadId);
-        }
-        List<SendMessageResponse> out = new ArrayList<>(messages.size());
-        for (int i = 0; i < messages.size(); i++) {
-          Message m = messages.get(i);
-          SendMessageResponse.Builder b = SendMessageResponse.newBuilder()
-              .setAcknowledgedBy(Tier.TIER_POSTGRES).setFailoverReason(REDIS_UNAVAILABLE);
-          if (inserted.contains(m.getMessageId())) {
-            b.setMessage(m);
-          } else {
-            Optional<Message> first = idem.get(i).isEmpty() ? Optional.empty()
-                : postgres.findByIdempotencyKey(threadId, idem.get(i));
-            b.setMessage(first.orElse(m)).setDuplicate(first.isPresent());
-          }
-          out.add(b.build());
-        }
-        failovers.increment(messages.size());
-        return out;
-      });
-    } catch (StoreError e) {
-      throw e;
-    } catch (Exception e) {
-      if (breakers.postgresWrite().refusesValue(e)) {
-        throw breakers.postgresWrite().explain(e, null);
-      }
-      // A Redis timeout leaves the outcome open: the script may have run after all, in which
-      // case the message is persisted later. Only a refused Redis call means nothing was stored.
-      boolean maybe = GuardedCall.unwrap(redisFailure) instanceof RedisCommandTimeoutException;
-      String outcome = maybe
-          ? "the Redis write timed out and may still have been applied; retry with the same idempotency_key"
-          : "nothing was stored";
-      throw new StoreError.TierUnavailable("no tier can take the write, " + outcome + ": redis: "
-          + StoreError.describe(redisFailure) + "; postgres: " + StoreError.describe(e),
-          maybe ? Stored.MAYBE : Stored.NOTHING, e);
-    }
   }
 
   /** Redis refused the ids as older than the thread's newest ({@link StoreResult.Behind}). */
