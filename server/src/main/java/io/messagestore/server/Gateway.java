@@ -16,6 +16,7 @@ import io.messagestore.server.auth.JwtVerifier;
 import io.messagestore.server.archive.Archiver;
 import io.messagestore.server.auth.ThreadAccess;
 import io.messagestore.server.clickhouse.ClickHouseMessageStore;
+import io.messagestore.server.clickhouse.ClickHouseRunStates;
 import io.messagestore.server.clickhouse.ClickHouseTier;
 import io.messagestore.server.clickhouse.MessageFacts;
 import io.messagestore.server.config.GatewayConfig;
@@ -34,6 +35,7 @@ import io.messagestore.server.persistence.PersistenceWaiters;
 import io.messagestore.server.persistence.Persisters;
 import io.messagestore.server.persistence.StreamBacklog;
 import io.messagestore.server.postgres.PostgresMessageStore;
+import io.messagestore.server.postgres.PostgresRunStates;
 import io.messagestore.server.postgres.PostgresThreadStore;
 import io.messagestore.server.postgres.PostgresTier;
 import io.messagestore.server.postgres.RedisRepairNotifications;
@@ -52,6 +54,7 @@ import io.messagestore.server.redis.RedisTier;
 import io.messagestore.server.redis.RedisValues;
 import io.messagestore.server.redis.ThreadListCache;
 import io.messagestore.server.resilience.TierBreakers;
+import io.messagestore.server.runstate.RunStates;
 import io.messagestore.server.write.MessageIdGenerator;
 import io.messagestore.server.write.SendRequestValidator;
 import io.messagestore.server.write.ThreadDeletion;
@@ -102,6 +105,7 @@ public final class Gateway implements AutoCloseable {
   private final RequestActivity requestActivity;
   private final FailoverRepair repairs;
   private final RedisRepairNotifications repairMarks;
+  private final RunStates runStates;
   private final Server server;
   private MetricsHttpServer metricsServer;
 
@@ -175,6 +179,10 @@ public final class Gateway implements AutoCloseable {
         new ClickHouseMessageStore(clickhouse), breakers, tokens, blockingExecutor, config.messageTtl(), recentIndex,
         new ThreadListCache(redis, nearCache, redisValues, keys, breakers), repairs, access, meters);
 
+    runStates = new RunStates(redis, nearCache, redisValues, keys, new PostgresRunStates(postgres),
+        new ClickHouseRunStates(clickhouse), breakers, config.runStates(), config.redisRepairInterval(),
+        blockingExecutor, clock, meters);
+
     rebuilder = new CacheRebuilder(redis, keys, messageRows, new PostgresThreadStore(postgres), recentIndex);
     MalformedRequests malformed = new MalformedRequests(meters, clock);
     JwtVerifier verifier = config.authMode() == GatewayConfig.AuthMode.REQUIRED
@@ -190,7 +198,8 @@ public final class Gateway implements AutoCloseable {
         // Every service answers a request that is not valid protobuf with INVALID_ARGUMENT.
         .addService(malformed.guard(new MessageStoreService(writes, reads,
             new ThreadStatsRead(access, new MessageFacts(clickhouse), breakers, blockingExecutor),
-            new ThreadDeletion(redis, keys, new ThreadErasures(postgres), messageRows, access, ids, blockingExecutor)).bindService()))
+            new ThreadDeletion(redis, keys, new ThreadErasures(postgres), messageRows, access, ids, blockingExecutor),
+            runStates).bindService()))
         .addService(malformed.guard(ServerInterceptors.intercept(
             new AdminService(monitor, breakers, backlog, deadLetters, tokens, blockingExecutor, rebuilder, repairs,
                 archiver),
@@ -242,6 +251,7 @@ public final class Gateway implements AutoCloseable {
     otherInstances.start();
     repairs.start();
     repairMarks.start();
+    runStates.start();
     metricsServer = new MetricsHttpServer(config.grpcHost(), config.metricsPort(), meters);
     server.start();
     log.info("messagestore gateway listening on {}:{} (metrics on :{}, {} {} event loops), {}", config.grpcHost(),
@@ -293,6 +303,7 @@ public final class Gateway implements AutoCloseable {
     rebuilder.close();
     repairMarks.close();
     repairs.close();
+    runStates.close();
     if (metricsServer != null) {
       metricsServer.close();
     }

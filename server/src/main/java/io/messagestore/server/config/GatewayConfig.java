@@ -28,7 +28,8 @@ public record GatewayConfig(
     WriteSettings writes,
     PersistenceSettings persistence,
     ArchiveSettings archive,
-    BreakerSettings breakers) {
+    BreakerSettings breakers,
+    RunStateSettings runStates) {
 
   /** Whether callers must present a JWT. */
   public enum AuthMode { REQUIRED, DISABLED }
@@ -51,6 +52,7 @@ public record GatewayConfig(
     Objects.requireNonNull(persistence, "persistence");
     Objects.requireNonNull(archive, "archive");
     Objects.requireNonNull(breakers, "breakers");
+    Objects.requireNonNull(runStates, "runStates");
     if (auth.mode() == AuthMode.DISABLED) {
       AuthSettings.AUTH.require(server.listensOnLoopbackOnly(), "disabled",
           "is only allowed when MESSAGESTORE_GRPC_HOST is a loopback address, not " + server.grpcHost());
@@ -58,12 +60,17 @@ public record GatewayConfig(
     WriteSettings.MAX_CONTENT_BYTES.require(server.maxInboundMessageBytes() > writes.maxContentBytes() + 64 * 1024,
         writes.maxContentBytes(), "must stay below the gRPC max inbound message size ("
             + server.maxInboundMessageBytes() + ") minus 64 KiB for the other fields");
+    RunStateSettings.MAX_RUN_STATE_BYTES.require(
+        server.maxInboundMessageBytes() > runStates.maxStateBytes() + 64 * 1024, runStates.maxStateBytes(),
+        "must stay below the gRPC max inbound message size (" + server.maxInboundMessageBytes()
+            + ") minus 64 KiB for the other fields");
   }
 
   static GatewayConfig from(SettingValues v) {
     return new GatewayConfig(ServerSettings.from(v), AuthSettings.from(v), RedisSettings.from(v),
         RedisDataSettings.from(v), PostgresSettings.from(v), ClickHouseSettings.from(v), WriteSettings.from(v),
-        PersistenceSettings.from(v), ArchiveSettings.from(v), BreakerSettings.from(v));
+        PersistenceSettings.from(v), ArchiveSettings.from(v), BreakerSettings.from(v),
+        RunStateSettings.from(v));
   }
 
   /** The name of every setting, for refusing a misspelt one. */
@@ -144,6 +151,7 @@ public record GatewayConfig(
     private PersistenceSettings persistence;
     private ArchiveSettings archive;
     private BreakerSettings breakers;
+    private RunStateSettings runStates;
 
     private Builder(GatewayConfig c) {
       server = c.server;
@@ -156,6 +164,7 @@ public record GatewayConfig(
       persistence = c.persistence;
       archive = c.archive;
       breakers = c.breakers;
+      runStates = c.runStates;
     }
 
     public Builder server(ServerSettings v) { server = v; return this; }
@@ -168,10 +177,11 @@ public record GatewayConfig(
     public Builder persistence(PersistenceSettings v) { persistence = v; return this; }
     public Builder archive(ArchiveSettings v) { archive = v; return this; }
     public Builder breakers(BreakerSettings v) { breakers = v; return this; }
+    public Builder runStates(RunStateSettings v) { runStates = v; return this; }
 
     public GatewayConfig build() {
       return new GatewayConfig(server, auth, redis, redisData, postgres, clickhouse, writes, persistence, archive,
-          breakers);
+          breakers, runStates);
     }
   }
 }
