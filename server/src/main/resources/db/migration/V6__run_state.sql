@@ -9,6 +9,10 @@
 -- redis_repair: written here while Redis was down; Redis's copy (if it comes back) is older.
 -- A row with a NULL state and no archived_at only carries the fence (no checkpoint yet); once
 -- a completed run is in ClickHouse its state and history leave PostgreSQL (archived_at set).
+--
+-- A run is checkpointed again and again: no index names a column a checkpoint changes (state,
+-- version, checkpointed_at), and pages keep room, so a checkpoint is a HOT update that touches
+-- no index.
 CREATE TABLE run_states (
     run_id          text        PRIMARY KEY,
     user_id         text        NOT NULL,
@@ -20,9 +24,8 @@ CREATE TABLE run_states (
     redis_repair    boolean     NOT NULL DEFAULT false,
     checkpointed_at timestamptz NOT NULL DEFAULT now(),
     archived_at     timestamptz
-);
-CREATE INDEX run_states_to_archive_idx ON run_states (checkpointed_at)
-    WHERE completed AND archived_at IS NULL AND state IS NOT NULL;
+) WITH (fillfactor = 50);
+CREATE INDEX run_states_to_archive_idx ON run_states (run_id) WHERE completed AND archived_at IS NULL;
 CREATE INDEX run_states_redis_repair_idx ON run_states (run_id) WHERE redis_repair;
 
 -- Every version written with CHECKPOINT_FULL, as RunState protobufs.

@@ -13,9 +13,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Completed runs on their way to the ClickHouse archive: read oldest checkpoint first with the
- * history kept of them, and taken out of PostgreSQL (state and history; the row stays, saying
- * the run is archived) once ClickHouse holds them. Used on the archiver's own connection.
+ * Completed runs on their way to the ClickHouse archive: read by run id with the history kept of
+ * them, and taken out of PostgreSQL (state and history; the row stays, saying the run is
+ * archived) once ClickHouse holds them. Used on the archiver's own connection.
  */
 public final class RunArchiveRows {
   /** A completed run: its final state and every version kept of it, oldest first. */
@@ -34,7 +34,7 @@ public final class RunArchiveRows {
     try (PreparedStatement ps = c.prepareStatement("""
         SELECT run_id, state, now() FROM run_states
         WHERE completed AND archived_at IS NULL AND state IS NOT NULL AND run_id <> ALL(?)
-        ORDER BY checkpointed_at LIMIT ?""")) {
+        ORDER BY run_id LIMIT ?""")) {
       ps.setArray(1, c.createArrayOf("text", refused.toArray()));
       ps.setInt(2, limit);
       readAt = Instant.EPOCH;
