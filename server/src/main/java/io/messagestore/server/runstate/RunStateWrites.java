@@ -211,8 +211,11 @@ public final class RunStateWrites {
       throw breakers.postgresWrite().explain(e, "the write is checkpointed synchronously; nothing was written");
     }
     if (!applied) {
+      // Not ahead: a write to Redis alone has claimed the next version (the fence), and may be on
+      // its way or may never come (its gateway died). Redis decides between the two, on this
+      // version; the checkpoint follows.
       return postgresAhead(put, redisVersion) ? restoreThenRetry(put)
-          : attempt -> attempt(put, Mode.EXISTING, 0, attempt);
+          : attempt -> attempt(put, Mode.CHECKED, redisVersion, attempt);
     }
     metrics.checkpointed(true, 1);
     // PostgreSQL decided; Redis takes it unless a newer version got there first (which was

@@ -193,6 +193,26 @@ class RunStateTest {
   }
 
   @Test
+  void aCriticalWriteGetsPastAFenceLeftByAWriteThatNeverReachedRedis() throws Exception {
+    String run = run();
+    gw.as("alice").putRunState(put(run, "v1").setCheckpoint(Checkpoint.CHECKPOINT_CRITICAL).build());
+    gw.as("alice").putRunState(put(run, "v2").setCheckpoint(Checkpoint.CHECKPOINT_CRITICAL).build());
+    // What a NONE write leaves when its gateway dies between taking PostgreSQL's tip back and Redis.
+    try (var c = Databases.connect(settings()); var st = c.createStatement()) {
+      st.executeUpdate("UPDATE run_states SET tip = false, fence = 3 WHERE run_id = '" + run + "'");
+    }
+
+    PutRunStateResponse third = gw.as("alice").putRunState(put(run, "v3").setCheckpoint(Checkpoint.CHECKPOINT_CRITICAL)
+        .build());
+
+    assertThat(third.getRunState().getVersion()).isEqualTo(3);
+    assertThat(third.getAcknowledgedBy()).isEqualTo(Tier.TIER_POSTGRES);
+    assertThat(Databases.value(settings(), "SELECT version || '/' || tip::text FROM run_states WHERE run_id = ?", run))
+        .isEqualTo("3/true");
+    assertThat(get("alice", run, 0).getRunState().getState().toStringUtf8()).isEqualTo("v3");
+  }
+
+  @Test
   void autoRunsAreCheckpointedInTheBackgroundEveryNVersionsAndAfterTheInterval() throws Exception {
     String run = run();
     for (int i = 1; i <= 3; i++) {
