@@ -77,7 +77,21 @@ public final class PostgresRunStates {
    * @return false when PostgreSQL holds this or a newer version already
    */
   public boolean checkpointAfterRedis(RunState s, boolean history) throws SQLException {
-    return checkpoint(s, history, true, UPSERT);
+    if (!history) {
+      try (Connection c = tier.connection(); PreparedStatement ps = c.prepareStatement(UPSERT)) {
+        bindUpsert(ps, s, true);
+        return ps.executeUpdate() > 0;
+      }
+    }
+    return inTransaction(c -> {
+      boolean applied;
+      try (PreparedStatement ps = c.prepareStatement(UPSERT)) {
+        bindUpsert(ps, s, true);
+        applied = ps.executeUpdate() > 0;
+      }
+      keep(c, s);
+      return applied;
+    });
   }
 
   /**
@@ -88,27 +102,19 @@ public final class PostgresRunStates {
    * @return false when it was not applied (nothing was written)
    */
   public boolean checkpointBeforeRedis(RunState s, boolean history, long redisVersion) throws SQLException {
-    try (Connection c = tier.connection()) {
-      c.setAutoCommit(false);
+    return inTransaction(c -> {
       try (PreparedStatement ps = c.prepareStatement(UPSERT + " AND r.fence <= ?")) {
         bindUpsert(ps, s, true);
         ps.setLong(7, redisVersion);
         if (ps.executeUpdate() == 0) {
-          c.rollback();
           return false;
         }
-        if (history) {
-          keep(c, s);
-        }
-        c.commit();
-        return true;
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      } finally {
-        c.setAutoCommit(true);
       }
-    }
+      if (history) {
+        keep(c, s);
+      }
+      return true;
+    });
   }
 
   /** Background checkpoints (CHECKPOINT_AUTO, completed runs): never the tip. */
@@ -161,47 +167,36 @@ public final class PostgresRunStates {
    */
   public Failover writeAroundRedis(String runId, boolean history, java.util.function.Consumer<Row> check,
       LongFunction<RunState> build) throws SQLException {
-    try (Connection c = tier.connection()) {
-      c.setAutoCommit(false);
-      try {
-        Row row;
-        try (PreparedStatement ps = c.prepareStatement("SELECT user_id, version, state, completed, tip, "
-            + "archived_at IS NOT NULL FROM run_states WHERE run_id = ? FOR UPDATE")) {
-          ps.setString(1, runId);
-          try (ResultSet rs = ps.executeQuery()) {
-            if (!rs.next()) {
-              c.rollback();
-              return new Failover.NotProvable(Optional.empty());
-            }
-            row = row(rs);
+    return inTransaction(c -> {
+      Row row;
+      try (PreparedStatement ps = c.prepareStatement("SELECT user_id, version, state, completed, tip, "
+          + "archived_at IS NOT NULL FROM run_states WHERE run_id = ? FOR UPDATE")) {
+        ps.setString(1, runId);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (!rs.next()) {
+            return new Failover.NotProvable(Optional.empty());
           }
+          row = row(rs);
         }
-        if (!row.tip() || row.state() == null) {
-          c.rollback();
-          return new Failover.NotProvable(Optional.of(row));
-        }
-        check.accept(row);
-        RunState next = build.apply(row.version() + 1);
-        try (PreparedStatement ps = c.prepareStatement("UPDATE run_states SET version = ?, state = ?, "
-            + "completed = ?, redis_repair = true, checkpointed_at = now() WHERE run_id = ?")) {
-          ps.setLong(1, next.getVersion());
-          ps.setBytes(2, next.toByteArray());
-          ps.setBoolean(3, next.getCompleted());
-          ps.setString(4, runId);
-          ps.executeUpdate();
-        }
-        if (history) {
-          keep(c, next);
-        }
-        c.commit();
-        return new Failover.Written(next);
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      } finally {
-        c.setAutoCommit(true);
       }
-    }
+      if (!row.tip() || row.state() == null) {
+        return new Failover.NotProvable(Optional.of(row));
+      }
+      check.accept(row);
+      RunState next = build.apply(row.version() + 1);
+      try (PreparedStatement ps = c.prepareStatement("UPDATE run_states SET version = ?, state = ?, "
+          + "completed = ?, redis_repair = true, checkpointed_at = now() WHERE run_id = ?")) {
+        ps.setLong(1, next.getVersion());
+        ps.setBytes(2, next.toByteArray());
+        ps.setBoolean(3, next.getCompleted());
+        ps.setString(4, runId);
+        ps.executeUpdate();
+      }
+      if (history) {
+        keep(c, next);
+      }
+      return new Failover.Written(next);
+    });
   }
 
   /** Runs written while Redis was down whose Redis copy is not repaired yet. */
@@ -231,21 +226,18 @@ public final class PostgresRunStates {
     }
   }
 
-  private boolean checkpoint(RunState s, boolean history, boolean tip, String sql) throws SQLException {
+  /** Work on one connection, committed when it returns (whatever it returns), rolled back when it throws. */
+  private interface InTransaction<T> {
+    T run(Connection c) throws SQLException;
+  }
+
+  private <T> T inTransaction(InTransaction<T> work) throws SQLException {
     try (Connection c = tier.connection()) {
-      if (!history) {
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-          bindUpsert(ps, s, tip);
-          return ps.executeUpdate() > 0;
-        }
-      }
       c.setAutoCommit(false);
-      try (PreparedStatement ps = c.prepareStatement(sql)) {
-        bindUpsert(ps, s, tip);
-        boolean applied = ps.executeUpdate() > 0;
-        keep(c, s);
+      try {
+        T result = work.run(c);
         c.commit();
-        return applied;
+        return result;
       } catch (SQLException | RuntimeException e) {
         c.rollback();
         throw e;

@@ -7,7 +7,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -22,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * killed) comes due again when the lease runs out. Completed runs go on from PostgreSQL to the
  * archive ({@code archive.RunArchiveSource}).
  */
-final class RunCheckpointer implements AutoCloseable {
+final class RunCheckpointer {
   private static final Logger log = LoggerFactory.getLogger(RunCheckpointer.class);
   static final Duration LEASE = Duration.ofSeconds(30);
   /** How often the due sets are looked at: the delay a due checkpoint may add. */
@@ -34,13 +33,12 @@ final class RunCheckpointer implements AutoCloseable {
   private final PostgresRunStates postgres;
   private final RunStateMetrics metrics;
   private final Clock clock;
-  private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "run-checkpointer");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ScheduledExecutorService worker;
 
-  RunCheckpointer(RunStateCache cache, PostgresRunStates postgres, RunStateMetrics metrics, Clock clock) {
+  /** @param worker the run-state background thread, shared with {@link RunRepair} */
+  RunCheckpointer(RunStateCache cache, PostgresRunStates postgres, RunStateMetrics metrics, Clock clock,
+      ScheduledExecutorService worker) {
+    this.worker = worker;
     this.cache = cache;
     this.postgres = postgres;
     this.metrics = metrics;
@@ -95,10 +93,5 @@ final class RunCheckpointer implements AutoCloseable {
     for (RunState s : states) {
       cache.saved(s.getRunId(), s.getVersion(), readAt).toCompletableFuture().get(REDIS_WAIT_SECONDS, TimeUnit.SECONDS);
     }
-  }
-
-  @Override
-  public void close() {
-    worker.shutdownNow();
   }
 }

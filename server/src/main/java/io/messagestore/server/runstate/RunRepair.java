@@ -6,7 +6,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -22,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * {@code redis-write} breaker closes; a run this instance wrote around Redis is read from
  * PostgreSQL here until its repair is done.
  */
-final class RunRepair implements AutoCloseable {
+final class RunRepair {
   private static final Logger log = LoggerFactory.getLogger(RunRepair.class);
   private static final int BATCH = 100;
 
@@ -31,13 +30,12 @@ final class RunRepair implements AutoCloseable {
   private final LowerTiers below;
   private final Duration interval;
   private final Set<String> awaiting = ConcurrentHashMap.newKeySet();
-  private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "run-repair");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ScheduledExecutorService worker;
 
-  RunRepair(RunStateCache cache, PostgresRunStates postgres, LowerTiers below, Duration interval) {
+  /** @param worker the run-state background thread, shared with {@link RunCheckpointer} */
+  RunRepair(RunStateCache cache, PostgresRunStates postgres, LowerTiers below, Duration interval,
+      ScheduledExecutorService worker) {
+    this.worker = worker;
     this.cache = cache;
     this.postgres = postgres;
     this.below = below;
@@ -92,10 +90,5 @@ final class RunRepair implements AutoCloseable {
     // Repaired by another instance meanwhile.
     knownBefore.removeIf(stillMarked::contains);
     awaiting.removeAll(knownBefore);
-  }
-
-  @Override
-  public void close() {
-    worker.shutdownNow();
   }
 }

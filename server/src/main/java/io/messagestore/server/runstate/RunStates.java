@@ -18,6 +18,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * Agent run state: PutRunState ({@link RunStateWrites}), GetRunState ({@link RunStateReads}), and
@@ -30,6 +32,12 @@ public final class RunStates implements AutoCloseable {
   private final RunStateReads reads;
   private final RunCheckpointer checkpointer;
   private final RunRepair repair;
+  /** The background work (checkpoints, repairs) on one thread: neither is on a caller's path. */
+  private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "run-state-worker");
+    t.setDaemon(true);
+    return t;
+  });
 
   public RunStates(RedisTier redis, NearCache nearCache, RedisValues redisValues, RedisKeys keys,
       PostgresRunStates postgres, ClickHouseRunStates archive, TierBreakers breakers, RunStateSettings settings,
@@ -38,12 +46,12 @@ public final class RunStates implements AutoCloseable {
     RunStateCache cache = new RunStateCache(redis, nearCache, keys, settings);
     LowerTiers below = new LowerTiers(cache, postgres, archive, breakers, settings, metrics);
     RunAccess access = new RunAccess();
-    repair = new RunRepair(cache, postgres, below, repairInterval);
+    repair = new RunRepair(cache, postgres, below, repairInterval, worker);
     breakers.redisWrite().whenClosed(repair::redisIsBack);
     writes = new RunStateWrites(cache, below, postgres, repair, breakers, access,
         new RunStateRequests(settings.maxStateBytes()), metrics, blocking, clock);
     reads = new RunStateReads(cache, redisValues, below, repair, access, blocking);
-    checkpointer = new RunCheckpointer(cache, postgres, metrics, clock);
+    checkpointer = new RunCheckpointer(cache, postgres, metrics, clock, worker);
   }
 
   public RunStates start() {
@@ -63,7 +71,6 @@ public final class RunStates implements AutoCloseable {
 
   @Override
   public void close() {
-    checkpointer.close();
-    repair.close();
+    worker.shutdownNow();
   }
 }
