@@ -7,9 +7,11 @@ import io.messagestore.api.v1.RunState;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -83,8 +85,8 @@ public final class ClickHouseRunStates {
     return Optional.empty();
   }
 
-  private Iterable<JsonNode> rows(String sql) throws IOException, InterruptedException {
-    java.util.List<JsonNode> out = new java.util.ArrayList<>();
+  private List<JsonNode> rows(String sql) throws IOException, InterruptedException {
+    List<JsonNode> out = new ArrayList<>();
     for (String line : tier.execute(sql).split("\n")) {
       if (!line.isBlank()) {
         out.add(JSON.readTree(line));

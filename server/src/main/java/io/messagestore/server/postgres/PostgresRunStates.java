@@ -9,6 +9,7 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.function.LongFunction;
 
 /**
@@ -165,7 +166,7 @@ public final class PostgresRunStates {
    * checks the returned row when it is {@link Failover.NotProvable}, and {@code check} is
    * given the locked row first (owner, completion, expected version) and throws to refuse.
    */
-  public Failover writeAroundRedis(String runId, boolean history, java.util.function.Consumer<Row> check,
+  public Failover writeAroundRedis(String runId, boolean history, Consumer<Row> check,
       LongFunction<RunState> build) throws SQLException {
     return inTransaction(c -> {
       Row row;

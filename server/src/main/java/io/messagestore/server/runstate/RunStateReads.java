@@ -7,6 +7,7 @@ import io.messagestore.api.v1.Tier;
 import io.messagestore.server.auth.Caller;
 import io.messagestore.server.auth.RunAccess;
 import io.messagestore.server.error.StoreError;
+import io.messagestore.server.postgres.PostgresRunStates;
 import io.messagestore.server.redis.RedisValues;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -79,7 +80,7 @@ final class RunStateReads {
   }
 
   private GetRunStateResponse kept(String runId, long version,
-      Optional<io.messagestore.server.postgres.PostgresRunStates.Row> row) {
+      Optional<PostgresRunStates.Row> row) {
     return below.version(runId, version, row)
         .map(f -> answer(f.state(), f.tier()))
         .orElseThrow(() -> new StoreError.NotFound("version " + version + " of run '" + runId + "' was not kept "
