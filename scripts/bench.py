@@ -8,6 +8,9 @@
     scripts/bench.py archive  # issue 17: archive throughput alone, cache sends with and without the
                               #          archiver moving a backlog, GetThreadStats (ClickHouse);
                               #          on a PostgreSQL and ClickHouse database of its own
+    scripts/bench.py runstate # issue 19: PutRunState (CHECKPOINT_NONE, 4 KiB) against cache sends, hot
+                              #          GetRunState against hot GetMessage, CHECKPOINT_CRITICAL against
+                              #          durable sends, all on one gateway in the same run
     scripts/bench.py quick    # the hot cases on one gateway (no-op, GetMessage, ListMessages,
                               #          cache send): a few minutes, for checking a change
     scripts/bench.py profile [noop|get|list|send|durable ...]
@@ -485,6 +488,60 @@ def quick():
         print(row(name, r, results[0][1]) if r["p50"] is not None else f"| {name} | failed: {r['errors']} |")
 
 
+RUN_STATE = "messagestore.v1.MessageStore/PutRunState"
+# 4 KiB of state: 5,460 base64 characters (4,095 bytes) and one byte more; the load tester reads
+# a bytes field's JSON as base64, and its random strings are alphanumeric, i.e. base64 already.
+RUN_STATE_DATA = ('{"run_id":"%s","state":"{{randomString 5460}}AA==","checkpoint":"%s"}')
+# 512 bytes (680 characters are 510 bytes, "AAA=" two more): the size of the messages GetMessage reads.
+SMALL_RUN_STATE_DATA = ('{"run_id":"%s","state":"{{randomString 680}}AAA="}')
+
+
+def runstate():
+    """Issue 19, one gateway, every case in the same run after the warm-up: PutRunState
+    (CHECKPOINT_NONE, 4 KiB) against cache sends, hot GetRunState against hot GetMessage,
+    CHECKPOINT_CRITICAL against durable sends. NONE writes go to 50 runs at random, as the sends
+    go to 50 threads; each CRITICAL caller writes a run of its own, one write after the other, as
+    an agent does (concurrent unconditional writes to one run would take turns in PostgreSQL)."""
+    env = tier_env()
+    gw = Gateway("runstate", env)
+    none_data = RUN_STATE_DATA % (f"bench-x-{RUN}-{{{{randomInt 0 50}}}}", "CHECKPOINT_NONE")
+    critical_data = RUN_STATE_DATA % (f"bench-y-{RUN}-{{{{.WorkerID}}}}", "CHECKPOINT_CRITICAL")
+    get_runs = json.dumps([{"run_id": f"bench-x-{RUN}-{i}"} for i in range(50)])
+    get_small_runs = json.dumps([{"run_id": f"bench-z-{RUN}-{i}"} for i in range(50)])
+    try:
+        pairs = populate_hot(gw, f"bench-q-{RUN}")
+        run_tool(gw, RUN_STATE, SMALL_RUN_STATE_DATA % f"bench-z-{RUN}-{{{{randomInt 0 50}}}}", ["-n", "2000"])
+        cases = [("Health/Check (no-op baseline)", HEALTH, "{}"),
+                 ("SendMessage DURABILITY_CACHE", SEND, SEND_DATA % ""),
+                 ("PutRunState CHECKPOINT_NONE, 4 KiB", RUN_STATE, none_data),
+                 ("GetMessage hot (Redis)", "messagestore.v1.MessageStore/GetMessage", json.dumps(pairs)),
+                 ("GetRunState hot (Redis), 4 KiB", "messagestore.v1.MessageStore/GetRunState", get_runs),
+                 ("GetRunState hot (Redis), 512 B", "messagestore.v1.MessageStore/GetRunState", get_small_runs),
+                 ("SendMessage DURABILITY_DURABLE", SEND, SEND_DATA % ',"durability":"DURABILITY_DURABLE"'),
+                 ("PutRunState CHECKPOINT_CRITICAL, 4 KiB", RUN_STATE, critical_data)]
+        for _ in range(WARMUP_ROUNDS):
+            for _, call, data in cases:
+                loadtest(gw, call, data, duration=WARMUP)
+        results = {name: loadtest(gw, call, data) for name, call, data in cases}
+        results["Health/Check again (drift check)"] = loadtest(gw, HEALTH, "{}")
+    finally:
+        gw.stop()
+    base = results["Health/Check (no-op baseline)"]
+    print(f"machine: {machine()}; {CONCURRENCY} concurrent callers, {DURATION} per case after {WARMUP} warm-up\n")
+    print(HEADER)
+    for name, r in results.items():
+        print(row(name, r, base) if r["p50"] is not None else f"| {name} | failed: {r['errors']} |")
+    ratio = lambda a, b: results[a]["rps"] / results[b]["rps"]
+    print(f"\nPutRunState NONE / SendMessage cache: "
+          f"{ratio('PutRunState CHECKPOINT_NONE, 4 KiB', 'SendMessage DURABILITY_CACHE'):.2f} (target >= 0.8); "
+          f"GetRunState hot / GetMessage hot: "
+          f"{ratio('GetRunState hot (Redis), 4 KiB', 'GetMessage hot (Redis)'):.2f} with 4 KiB states, "
+          f"{ratio('GetRunState hot (Redis), 512 B', 'GetMessage hot (Redis)'):.2f} with 512-byte ones "
+          f"like the messages' (target >= 0.8); "
+          f"PutRunState CRITICAL / SendMessage durable: "
+          f"{ratio('PutRunState CHECKPOINT_CRITICAL, 4 KiB', 'SendMessage DURABILITY_DURABLE'):.2f} (target >= 0.5)")
+
+
 ARCHIVE_REDIS_DB = 4
 
 
@@ -707,13 +764,20 @@ def remove_run_data():
     """This run's keys and rows: a benchmark leaves millions of messages, and Redis spends CPU
     expiring them for an hour, which would land in the next run's numbers."""
     sh(f"redis-cli --scan --pattern 'ms:*:t:bench-?-{RUN}-*' | xargs -r -n 1000 redis-cli unlink")
+    sh(f"redis-cli --scan --pattern 'ms:*:r:bench-?-{RUN}-*' | xargs -r -n 1000 redis-cli unlink")
+    # Runs due for a background checkpoint (every synchronous write leaves one for its interval).
+    for shard in range(4):
+        sh(f"redis-cli --raw ZRANGE 'ms:{{s{shard}}}:runs:due' 0 -1 | {{ grep '^bench-.-{RUN}-' || true; }} "
+           f"| xargs -r redis-cli ZREM 'ms:{{s{shard}}}:runs:due' > /dev/null")
+    for table in ("run_states", "run_state_history"):
+        sh(f"psql -h 127.0.0.1 -U postgres -At -d messagestore -c \"DELETE FROM {table} WHERE run_id LIKE 'bench-_-{RUN}-%'\"")
     for table in ("messages", "threads"):
         sh(f"psql -h 127.0.0.1 -U postgres -At -d messagestore -c \"DELETE FROM {table} WHERE thread_id LIKE 'bench-_-{RUN}-%'\"")
 
 
 if __name__ == "__main__":
     try:
-        {"writes": writes, "reads": reads, "quick": quick, "ab": ab, "archive": archive,
+        {"writes": writes, "reads": reads, "quick": quick, "ab": ab, "archive": archive, "runstate": runstate,
          "profile": profile}[sys.argv[1] if len(sys.argv) > 1 else "writes"]()
     finally:
         remove_run_data()

@@ -6,11 +6,14 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.util.JsonFormat;
 import io.messagestore.api.v1.GetMessageResponse;
+import io.messagestore.api.v1.GetRunStateResponse;
 import io.messagestore.api.v1.GetTierStatusResponse;
+import io.messagestore.api.v1.PutRunStateResponse;
 import io.messagestore.api.v1.Role;
 import io.messagestore.api.v1.SendMessageResponse;
 import io.messagestore.api.v1.ThreadSummary;
 import io.messagestore.api.v1.Tier;
+import io.messagestore.api.v1.TtlClass;
 import io.messagestore.cli.CliProcess.Result;
 import io.micrometer.core.instrument.Counter;
 import io.messagestore.server.testing.FreePorts;
@@ -282,12 +285,41 @@ class MessageStoreCliTest {
     String alice = user();
     succeeded(cli().run("--as", alice, "send", thread, "x"));
 
-    assertThat(failedWith(cli().run("--as", alice, "run-state", "put", "run-1", "{}", "--checkpoint", "critical"), 1))
-        .startsWith("UNIMPLEMENTED: PutRunState");
-    assertThat(failedWith(cli().run("--as", alice, "run-state", "get", "run-1"), 1))
-        .startsWith("UNIMPLEMENTED: GetRunState");
     assertThat(failedWith(cli().run("--as", "ops", "--admin", "admin", "check", "--thread", thread), 1))
         .startsWith("UNIMPLEMENTED: CheckConsistency");
+  }
+
+  // --- run state ---
+
+  @Test
+  void runStatePutAndGetWorkAgainstTheGatewayWithCompareAndSetAndHistory(@TempDir Path dir) throws Exception {
+    String run = "cli-run-" + UUID.randomUUID().toString().substring(0, 8);
+    String alice = user();
+
+    assertThat(succeeded(cli().run("--as", alice, "run-state", "put", run, "{\"step\":1}", "--checkpoint", "full"))
+        .stdout()).isEqualTo("run " + run + " at version 1, acknowledged by postgres\n");
+    Path file = dir.resolve("state.json");
+    Files.writeString(file, "{\"step\":2}");
+    PutRunStateResponse second = parse(succeeded(cli().run("--as", alice, "-o", "json", "run-state", "put", run,
+        "--state-file", file.toString(), "--expected-version", "1", "--checkpoint", "full", "--ttl", "persistent"))
+        .stdout(), PutRunStateResponse::newBuilder);
+    assertThat(second.getRunState().getVersion()).isEqualTo(2);
+    assertThat(second.getRunState().getTtlClass()).isEqualTo(TtlClass.PERSISTENT);
+    assertThat(failedWith(cli().runWithInput("{}", "--as", alice, "run-state", "put", run, "--expected-version", "1"),
+        1)).startsWith("ABORTED: run '" + run + "' is at version 2, not expected_version 1");
+
+    Result latest = succeeded(cli().run("--as", alice, "run-state", "get", run));
+    assertThat(latest.lines()).contains("run_id       " + run, "version      2", "ttl_class    persistent",
+        "served_from  redis", "{\"step\":2}");
+    assertThat(succeeded(cli().run("--as", alice, "run-state", "get", run, "--version", "1", "--raw")).stdout())
+        .isEqualTo("{\"step\":1}");
+    GetRunStateResponse old = parse(succeeded(cli().run("--as", alice, "-o", "json", "run-state", "get", run,
+        "--version", "1")).stdout(), GetRunStateResponse::newBuilder);
+    assertThat(old.getServedFrom()).isEqualTo(Tier.TIER_POSTGRES);
+    assertThat(failedWith(cli().run("--as", user(), "run-state", "get", run), 1)).startsWith("PERMISSION_DENIED");
+    assertThat(failedWith(cli().run("--as", alice, "run-state", "get", "no-such-run"), 1)).startsWith("NOT_FOUND");
+    assertThat(failedWith(cli().run("--as", alice, "run-state", "put", "bad run", "x"), 1))
+        .startsWith("INVALID_ARGUMENT: run_id must be 1-128 characters");
   }
 
   @Test

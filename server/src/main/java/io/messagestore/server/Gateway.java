@@ -16,6 +16,7 @@ import io.messagestore.server.auth.JwtVerifier;
 import io.messagestore.server.archive.Archiver;
 import io.messagestore.server.auth.ThreadAccess;
 import io.messagestore.server.clickhouse.ClickHouseMessageStore;
+import io.messagestore.server.clickhouse.ClickHouseRunStates;
 import io.messagestore.server.clickhouse.ClickHouseTier;
 import io.messagestore.server.clickhouse.MessageFacts;
 import io.messagestore.server.config.GatewayConfig;
@@ -34,6 +35,7 @@ import io.messagestore.server.persistence.PersistenceWaiters;
 import io.messagestore.server.persistence.Persisters;
 import io.messagestore.server.persistence.StreamBacklog;
 import io.messagestore.server.postgres.PostgresMessageStore;
+import io.messagestore.server.postgres.PostgresRunStates;
 import io.messagestore.server.postgres.PostgresThreadStore;
 import io.messagestore.server.postgres.PostgresTier;
 import io.messagestore.server.postgres.RedisRepairNotifications;
@@ -52,6 +54,7 @@ import io.messagestore.server.redis.RedisTier;
 import io.messagestore.server.redis.RedisValues;
 import io.messagestore.server.redis.ThreadListCache;
 import io.messagestore.server.resilience.TierBreakers;
+import io.messagestore.server.runstate.RunStates;
 import io.messagestore.server.watch.ThreadEventPublisher;
 import io.messagestore.server.watch.Watches;
 import io.messagestore.server.write.MessageIdGenerator;
@@ -105,6 +108,7 @@ public final class Gateway implements AutoCloseable {
   private final FailoverRepair repairs;
   private final RedisRepairNotifications repairMarks;
   private final Watches watches;
+  private final RunStates runStates;
   private final Server server;
   private MetricsHttpServer metricsServer;
 
@@ -180,6 +184,9 @@ public final class Gateway implements AutoCloseable {
     new ThreadEventPublisher(redis, keys).subscribeTo(events);
     watches = new Watches(reads, redis, keys, messageRows, new ClickHouseMessageStore(clickhouse), config.watches(),
         blockingExecutor, clock, meters);
+    runStates = new RunStates(redis, nearCache, redisValues, keys, new PostgresRunStates(postgres),
+        new ClickHouseRunStates(clickhouse), breakers, config.runStates(), config.redisRepairInterval(),
+        blockingExecutor, clock, meters);
 
     rebuilder = new CacheRebuilder(redis, keys, messageRows, new PostgresThreadStore(postgres), recentIndex);
     MalformedRequests malformed = new MalformedRequests(meters, clock);
@@ -204,7 +211,7 @@ public final class Gateway implements AutoCloseable {
             new ThreadStatsRead(access, new MessageFacts(clickhouse), breakers, blockingExecutor),
             new ThreadDeletion(redis, keys, new ThreadErasures(postgres), messageRows, access, ids, blockingExecutor,
                 events),
-            watches).bindService()))
+            watches, runStates).bindService()))
         .addService(malformed.guard(ServerInterceptors.intercept(
             new AdminService(monitor, breakers, backlog, deadLetters, tokens, blockingExecutor, rebuilder, repairs,
                 archiver),
@@ -257,6 +264,7 @@ public final class Gateway implements AutoCloseable {
     watches.start();
     repairs.start();
     repairMarks.start();
+    runStates.start();
     metricsServer = new MetricsHttpServer(config.grpcHost(), config.metricsPort(), meters);
     server.start();
     log.info("messagestore gateway listening on {}:{} (metrics on :{}, {} {} event loops), {}", config.grpcHost(),
@@ -310,6 +318,7 @@ public final class Gateway implements AutoCloseable {
     rebuilder.close();
     repairMarks.close();
     repairs.close();
+    runStates.close();
     if (metricsServer != null) {
       metricsServer.close();
     }

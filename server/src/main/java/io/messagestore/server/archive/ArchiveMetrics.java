@@ -3,6 +3,7 @@ package io.messagestore.server.archive;
 import io.messagestore.api.v1.ArchiverStatus;
 import io.messagestore.api.v1.Message;
 import io.messagestore.server.postgres.AnalyticsOutbox;
+import io.messagestore.server.postgres.RunArchiveRows;
 import io.messagestore.server.pump.PumpListener;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -25,6 +26,8 @@ final class ArchiveMetrics {
   private final Counter archiveFailures;
   private final Counter analyticsRows;
   private final Counter analyticsFailures;
+  private final Counter runs;
+  private final Counter runFailures;
   private final AtomicReference<Double> lagSeconds = new AtomicReference<>(0.0);
 
   ArchiveMetrics(MeterRegistry meters) {
@@ -40,6 +43,10 @@ final class ArchiveMetrics {
         .description("analytics rows copied to ClickHouse").register(meters);
     this.analyticsFailures = Counter.builder("messagestore.analytics.failures")
         .description("analytics batches ClickHouse could not take (retried)").register(meters);
+    this.runs = Counter.builder("messagestore.archive.runs")
+        .description("completed agent runs copied to the ClickHouse archive and read back").register(meters);
+    this.runFailures = Counter.builder("messagestore.archive.run.failures")
+        .description("run archive batches ClickHouse could not take (retried)").register(meters);
   }
 
   void gauges(Supplier<ArchiverStatus> status) {
@@ -72,6 +79,20 @@ final class ArchiveMetrics {
       @Override
       public void commitFailed(Exception failure) {
         archiveFailures.increment();
+      }
+    };
+  }
+
+  PumpListener<RunArchiveRows.CompletedRun> runs() {
+    return new PumpListener<>() {
+      @Override
+      public void committed(List<RunArchiveRows.CompletedRun> items, long committedAtMillis, long commitNanos) {
+        runs.increment(items.size());
+      }
+
+      @Override
+      public void commitFailed(Exception failure) {
+        runFailures.increment();
       }
     };
   }

@@ -7,6 +7,7 @@ import io.messagestore.api.v1.Message;
 import io.messagestore.server.clickhouse.ArchiveErasure;
 import io.messagestore.server.clickhouse.ArchiveRetention;
 import io.messagestore.server.clickhouse.ClickHouseArchive;
+import io.messagestore.server.clickhouse.ClickHouseRunStates;
 import io.messagestore.server.clickhouse.ClickHouseTier;
 import io.messagestore.server.clickhouse.MessageFacts;
 import io.messagestore.server.config.ArchiveSettings;
@@ -15,6 +16,7 @@ import io.messagestore.server.events.ClusterEvents;
 import io.messagestore.server.postgres.AnalyticsOutbox;
 import io.messagestore.server.postgres.ArchiveRows;
 import io.messagestore.server.postgres.PostgresTier;
+import io.messagestore.server.postgres.RunArchiveRows;
 import io.messagestore.server.postgres.ThreadErasures;
 import io.messagestore.server.resilience.TierBreaker;
 import io.messagestore.server.pump.BatchPump;
@@ -40,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * Feeds ClickHouse from PostgreSQL in every gateway instance, one instance at a time (the feeder
  * lease): the archive pump moves messages past the hot retention into the archive (copy, read
  * back, then delete), the analytics pump moves queued analytics rows into {@code message_facts},
- * and an upkeep task drops archive partitions past their retention and refreshes what
+ * the run archive pump moves completed agent runs into {@code run_states_archive}, and an upkeep task drops archive partitions past their retention and refreshes what
  * {@code GetTierStatus} and the metrics show. Both pumps work on PostgreSQL connections of their
  * own, so they never take the request path's pooled connections.
  */
@@ -60,6 +62,9 @@ public final class Archiver implements AutoCloseable {
   /** Counting the backlogs is a scan: done at most this often, however short the interval. */
   static final Duration BACKLOG_COUNT_EVERY = Duration.ofSeconds(30);
 
+  /** Completed runs per archive batch (each with its history). */
+  static final int RUN_BATCH = 500;
+
   /** Erasures looked at per upkeep run; the rest wait for the next one. */
   static final int MAX_ERASURES_PER_RUN = 50;
 
@@ -73,11 +78,14 @@ public final class Archiver implements AutoCloseable {
   private final OwnConnection upkeepConnection;
   private final OwnConnection archiveConnection;
   private final OwnConnection outboxConnection;
+  private final OwnConnection runConnection;
   private final FeederLease lease;
   private final ArchiveSource archiveSource;
   private final OutboxSource outboxSource;
+  private final RunArchiveSource runSource;
   private final BatchPump<Message> archivePump;
   private final BatchPump<AnalyticsOutbox.Row> analyticsPump;
+  private final BatchPump<RunArchiveRows.CompletedRun> runPump;
   private final ArchiveRetention retention;
   private final ArchiveErasure clickhouseErasure;
   private final ThreadErasures erasures;
@@ -105,6 +113,7 @@ public final class Archiver implements AutoCloseable {
     this.upkeepConnection = new OwnConnection(postgres);
     this.archiveConnection = new OwnConnection(postgres);
     this.outboxConnection = new OwnConnection(postgres);
+    this.runConnection = new OwnConnection(postgres);
     this.lease = new FeederLease(holder, leaseTtl, rows, new OwnConnection(postgres), clock);
     this.archiveSource = new ArchiveSource(rows, archiveConnection, lease, settings.hotRetention(), settings.interval(),
         settings.batchSize(), clock, requestRate, metrics::lagSeconds, events);
@@ -115,6 +124,12 @@ public final class Archiver implements AutoCloseable {
     this.analyticsPump = new BatchPump<>("analytics feed", outboxSource,
         new FactsDestination(clickhouse, new MessageFacts(batchClient), clickhouseWrite),
         metrics.analytics(), clock, settings.batchSize(), Duration.ZERO, ArchiveMetrics.MAX_DELIVERIES);
+    // Completed runs are archived whatever the hot retention: they are final.
+    this.runSource = new RunArchiveSource(new RunArchiveRows(), runConnection, lease, ANALYTICS_IDLE_WAIT,
+        RUN_BATCH);
+    this.runPump = new BatchPump<>("run archive", runSource,
+        new RunArchiveDestination(clickhouse, new ClickHouseRunStates(batchClient), clickhouseWrite, clock),
+        metrics.runs(), clock, RUN_BATCH, Duration.ZERO, ArchiveMetrics.MAX_DELIVERIES);
     this.retention = new ArchiveRetention(batchClient);
     this.clickhouseErasure = new ArchiveErasure(batchClient);
     this.erasures = new ThreadErasures(postgres);
@@ -126,6 +141,7 @@ public final class Archiver implements AutoCloseable {
       threads.add(start("archiver", archivePump));
     }
     threads.add(start("analytics-feed", analyticsPump));
+    threads.add(start("run-archiver", runPump));
     upkeep.scheduleWithFixedDelay(this::upkeep, 0, settings.interval().toMillis(), TimeUnit.MILLISECONDS);
     log.info("archiver started as {} (hot retention {}, archive retention {})", lease.holder(),
         settings.archiving() ? settings.hotRetention() : "off",
@@ -249,8 +265,10 @@ public final class Archiver implements AutoCloseable {
   public void close() {
     archiveSource.stop();
     outboxSource.stop();
+    runSource.stop();
     archivePump.stop();
     analyticsPump.stop();
+    runPump.stop();
     for (Thread t : threads) {
       try {
         t.join(Duration.ofSeconds(10).toMillis());
@@ -264,5 +282,6 @@ public final class Archiver implements AutoCloseable {
     upkeepConnection.close();
     archiveConnection.close();
     outboxConnection.close();
+    runConnection.close();
   }
 }

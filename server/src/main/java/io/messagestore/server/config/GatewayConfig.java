@@ -29,7 +29,8 @@ public record GatewayConfig(
     PersistenceSettings persistence,
     ArchiveSettings archive,
     BreakerSettings breakers,
-    WatchSettings watches) {
+    WatchSettings watches,
+    RunStateSettings runStates) {
 
   /** Whether callers must present a JWT. */
   public enum AuthMode { REQUIRED, DISABLED }
@@ -53,6 +54,7 @@ public record GatewayConfig(
     Objects.requireNonNull(archive, "archive");
     Objects.requireNonNull(breakers, "breakers");
     Objects.requireNonNull(watches, "watches");
+    Objects.requireNonNull(runStates, "runStates");
     if (auth.mode() == AuthMode.DISABLED) {
       AuthSettings.AUTH.require(server.listensOnLoopbackOnly(), "disabled",
           "is only allowed when MESSAGESTORE_GRPC_HOST is a loopback address, not " + server.grpcHost());
@@ -60,12 +62,17 @@ public record GatewayConfig(
     WriteSettings.MAX_CONTENT_BYTES.require(server.maxInboundMessageBytes() > writes.maxContentBytes() + 64 * 1024,
         writes.maxContentBytes(), "must stay below the gRPC max inbound message size ("
             + server.maxInboundMessageBytes() + ") minus 64 KiB for the other fields");
+    RunStateSettings.MAX_RUN_STATE_BYTES.require(
+        server.maxInboundMessageBytes() > runStates.maxStateBytes() + 64 * 1024, runStates.maxStateBytes(),
+        "must stay below the gRPC max inbound message size (" + server.maxInboundMessageBytes()
+            + ") minus 64 KiB for the other fields");
   }
 
   static GatewayConfig from(SettingValues v) {
     return new GatewayConfig(ServerSettings.from(v), AuthSettings.from(v), RedisSettings.from(v),
         RedisDataSettings.from(v), PostgresSettings.from(v), ClickHouseSettings.from(v), WriteSettings.from(v),
-        PersistenceSettings.from(v), ArchiveSettings.from(v), BreakerSettings.from(v), WatchSettings.from(v));
+        PersistenceSettings.from(v), ArchiveSettings.from(v), BreakerSettings.from(v), WatchSettings.from(v),
+        RunStateSettings.from(v));
   }
 
   /** The name of every setting, for refusing a misspelt one. */
@@ -147,6 +154,7 @@ public record GatewayConfig(
     private ArchiveSettings archive;
     private BreakerSettings breakers;
     private WatchSettings watches;
+    private RunStateSettings runStates;
 
     private Builder(GatewayConfig c) {
       server = c.server;
@@ -160,6 +168,7 @@ public record GatewayConfig(
       archive = c.archive;
       breakers = c.breakers;
       watches = c.watches;
+      runStates = c.runStates;
     }
 
     public Builder server(ServerSettings v) { server = v; return this; }
@@ -173,10 +182,11 @@ public record GatewayConfig(
     public Builder archive(ArchiveSettings v) { archive = v; return this; }
     public Builder breakers(BreakerSettings v) { breakers = v; return this; }
     public Builder watches(WatchSettings v) { watches = v; return this; }
+    public Builder runStates(RunStateSettings v) { runStates = v; return this; }
 
     public GatewayConfig build() {
       return new GatewayConfig(server, auth, redis, redisData, postgres, clickhouse, writes, persistence, archive,
-          breakers, watches);
+          breakers, watches, runStates);
     }
   }
 }

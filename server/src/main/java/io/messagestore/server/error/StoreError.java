@@ -38,12 +38,17 @@ public abstract sealed class StoreError extends RuntimeException {
     }
   }
 
-  /** The caller may not do this to the thread (see {@code auth.ThreadAccess}). */
+  /** The caller may not do this to the thread or run (see {@code auth.ThreadAccess}, {@code auth.RunAccess}). */
   public static final class Denied extends StoreError {
     private static final long serialVersionUID = 1L;
 
     public Denied(String threadId, String userId) {
-      super("thread '" + threadId + "' belongs to another user, not '" + userId + "'", null);
+      this("thread", threadId, userId);
+    }
+
+    /** @param what what the caller was refused, e.g. {@code run} */
+    public Denied(String what, String id, String userId) {
+      super(what + " '" + id + "' belongs to another user, not '" + userId + "'", null);
     }
   }
 

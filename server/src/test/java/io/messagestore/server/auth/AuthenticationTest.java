@@ -74,7 +74,8 @@ class AuthenticationTest {
 
   @Test
   void unimplementedRpcSaysWhy() {
-    assertStatus(() -> gw.as("alice").getRunState(io.messagestore.api.v1.GetRunStateRequest.newBuilder().setRunId("r").build()),
-        Status.Code.UNIMPLEMENTED, "run-state release");
+    assertStatus(() -> gw.admin().checkConsistency(io.messagestore.api.v1.CheckConsistencyRequest.newBuilder()
+            .setThreadId("t").build()),
+        Status.Code.UNIMPLEMENTED, "consistency release");
   }
 }

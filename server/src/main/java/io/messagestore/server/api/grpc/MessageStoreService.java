@@ -25,6 +25,7 @@ import io.messagestore.api.v1.WatchThreadRequest;
 import io.messagestore.server.auth.Caller;
 import io.messagestore.server.read.ReadPath;
 import io.messagestore.server.read.ThreadStatsRead;
+import io.messagestore.server.runstate.RunStates;
 import io.messagestore.server.watch.WatchStream;
 import io.messagestore.server.watch.Watches;
 import io.messagestore.server.write.ThreadDeletion;
@@ -37,14 +38,16 @@ public final class MessageStoreService extends MessageStoreGrpc.MessageStoreImpl
   private final ThreadStatsRead stats;
   private final ThreadDeletion deletion;
   private final Watches watches;
+  private final RunStates runStates;
 
   public MessageStoreService(WritePath writes, ReadPath reads, ThreadStatsRead stats, ThreadDeletion deletion,
-      Watches watches) {
+      Watches watches, RunStates runStates) {
     this.writes = writes;
     this.reads = reads;
     this.stats = stats;
     this.deletion = deletion;
     this.watches = watches;
+    this.runStates = runStates;
   }
 
   @Override
@@ -92,12 +95,12 @@ public final class MessageStoreService extends MessageStoreGrpc.MessageStoreImpl
 
   @Override
   public void putRunState(PutRunStateRequest request, StreamObserver<PutRunStateResponse> observer) {
-    observer.onError(Replies.unimplemented("PutRunState", "agent run state comes with the run-state release"));
+    Replies.reply(observer, () -> runStates.put(Caller.current(), request));
   }
 
   @Override
   public void getRunState(GetRunStateRequest request, StreamObserver<GetRunStateResponse> observer) {
-    observer.onError(Replies.unimplemented("GetRunState", "agent run state comes with the run-state release"));
+    Replies.reply(observer, () -> runStates.get(Caller.current(), request.getRunId(), request.getVersion()));
   }
 
   @Override
