@@ -163,7 +163,7 @@ public final class Gateway implements AutoCloseable {
 
     RecentIndex recentIndex = new RecentIndex(keys, config.recentWindow(), config.messageTtl());
     repairs = new FailoverRepair(redis, keys, recentIndex, messageRows, new RedisRepairRows(postgres), clock,
-        config.redisData(), meters);
+        config.redisData(), events, meters);
     repairMarks = new RedisRepairNotifications(postgres, repairs::markedInPostgres, repairs::pollNow);
     breakers.redisWrite().whenClosed(repairs::redisIsBack);
     nearCache = new NearCache(redis, config.nearCacheBytes(), config.messageTtl(), meters);
@@ -184,6 +184,7 @@ public final class Gateway implements AutoCloseable {
     new ThreadEventPublisher(redis, keys).subscribeTo(events);
     watches = new Watches(reads, redis, keys, messageRows, new ClickHouseMessageStore(clickhouse), config.watches(),
         blockingExecutor, clock, meters);
+    watches.subscribeTo(events);
     runStates = new RunStates(redis, nearCache, redisValues, keys, new PostgresRunStates(postgres),
         new ClickHouseRunStates(clickhouse), breakers, config.runStates(), config.redisRepairInterval(),
         blockingExecutor, clock, meters);

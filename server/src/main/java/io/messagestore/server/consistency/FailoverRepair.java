@@ -4,6 +4,8 @@ import io.lettuce.core.SetArgs;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.messagestore.api.v1.Message;
 import io.messagestore.server.config.RedisDataSettings;
+import io.messagestore.server.events.ClusterEvents;
+import io.messagestore.server.events.ThreadWrittenAroundRedis;
 import io.messagestore.server.postgres.PostgresMessageStore;
 import io.messagestore.server.postgres.QueryCancellation;
 import io.messagestore.server.postgres.RedisRepairRows;
@@ -78,6 +80,7 @@ public final class FailoverRepair implements AutoCloseable {
   /** Counts the threads that started to await a repair: see {@link #epoch}. */
   private final AtomicLong awaited = new AtomicLong();
   private final Counter repaired;
+  private final ClusterEvents events;
   private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "redis-repair");
     t.setDaemon(true);
@@ -85,8 +88,9 @@ public final class FailoverRepair implements AutoCloseable {
   });
 
   public FailoverRepair(RedisTier redis, RedisKeys keys, RecentIndex recentIndex, PostgresMessageStore messages,
-      RedisRepairRows marks, Clock clock, RedisDataSettings settings, MeterRegistry meters) {
+      RedisRepairRows marks, Clock clock, RedisDataSettings settings, ClusterEvents events, MeterRegistry meters) {
     this.redis = redis;
+    this.events = events;
     this.keys = keys;
     this.recentIndex = recentIndex;
     this.messages = messages;
@@ -110,6 +114,7 @@ public final class FailoverRepair implements AutoCloseable {
   public void wroteAroundRedis(String threadId) {
     awaiting.put(threadId, new Object());
     awaited.incrementAndGet();
+    events.publish(new ThreadWrittenAroundRedis(threadId));
   }
 
   /**
@@ -118,11 +123,13 @@ public final class FailoverRepair implements AutoCloseable {
    */
   public void markedInPostgres(String threadId) {
     await(threadId);
+    events.publish(new ThreadWrittenAroundRedis(threadId));
   }
 
   private void await(String threadId) {
     if (awaiting.putIfAbsent(threadId, new Object()) == null) {
       awaited.incrementAndGet();
+      events.publish(new ThreadWrittenAroundRedis(threadId));
     }
   }
 

@@ -6,4 +6,4 @@ package io.messagestore.server.events;
  * a compile error in every subscriber that must handle it.
  */
 public sealed interface ClusterEvent permits MessagesPersisted, MessagesPersistedElsewhere, MessagesArchived,
-    ThreadDeleted {}
+    ThreadDeleted, ThreadWrittenAroundRedis {}

@@ -31,6 +31,9 @@ final class ThreadChannels implements AutoCloseable {
 
     /** Announcements may have been missed: catch up from storage. */
     void resync();
+
+    /** Messages of the thread were committed without Redis: look behind the position too. */
+    void writtenAroundRedis();
   }
 
   private final RedisTier redis;
@@ -91,6 +94,14 @@ final class ThreadChannels implements AutoCloseable {
       listener.resync();
     }
     return subscribed.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Tells the thread's watchers here that messages were committed without Redis. */
+  void writtenAroundRedis(String threadId) {
+    Set<Listener> listeners = byChannel.get(keys.watchChannel(threadId));
+    if (listeners != null) {
+      listeners.forEach(Listener::writtenAroundRedis);
+    }
   }
 
   /** Removes the watcher; the last one of a thread unsubscribes from its channel. */

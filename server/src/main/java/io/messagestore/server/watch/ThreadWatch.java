@@ -12,8 +12,11 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.BooleanSupplier;
@@ -42,6 +45,10 @@ final class ThreadWatch implements ThreadChannels.Listener {
   static final int MAX_QUEUED = 256;
   /** Messages sent but not yet known persisted; past it the oldest go unreported. */
   static final int MAX_UNPERSISTED = 10_000;
+  /** How far behind its position a watch looks again for messages written around Redis. */
+  static final long BACKFILL_MILLIS = 60_000;
+  /** Ids last sent, so that looking again sends none twice: more than a minute of a busy thread. */
+  static final int MAX_RECENTLY_SENT = 4_096;
 
   /** Storage reads of the thread: a page after an id, oldest first. */
   interface Pages {
@@ -58,9 +65,16 @@ final class ThreadWatch implements ThreadChannels.Listener {
   private final Runnable onEnd;
 
   private String position;
+  /** Where the watch started: the caller has what is at or below it. */
+  private final String start;
   private final ArrayDeque<Outgoing> queue = new ArrayDeque<>();
   private final List<ThreadChannel.Confirmed> heldDuringRead = new ArrayList<>();
   private final Map<String, Long> unpersisted = new LinkedHashMap<>();
+  private final Set<String> recentlySent = new LinkedHashSet<>();
+  /** While looking again behind the position: where the next page starts; null otherwise. */
+  private String backfillFrom;
+  /** Where the read under way started. */
+  private String readAfter;
   private boolean behind;
   private boolean reading;
   private long noReadBefore;
@@ -74,6 +88,7 @@ final class ThreadWatch implements ThreadChannels.Listener {
       Executor executor, WatchMetrics metrics, Clock clock, Runnable onEnd) {
     this.threadId = threadId;
     this.position = position;
+    this.start = position;
     this.stream = stream;
     this.pages = pages;
     this.announcementsArrive = announcementsArrive;
@@ -138,6 +153,27 @@ final class ThreadWatch implements ThreadChannels.Listener {
     pump();
   }
 
+  /**
+   * Messages of the thread were committed without Redis. Nothing announced them, and their ids
+   * may lie behind the position (minted before a message that Redis took first): the watch
+   * reads again from a minute behind its position and sends those it has not sent, late and out
+   * of order rather than never.
+   */
+  @Override
+  public synchronized void writtenAroundRedis() {
+    if (closed || ending) {
+      return;
+    }
+    long positionMillis = position.isEmpty() ? 0 : UUID.fromString(position).getMostSignificantBits() >>> 16;
+    String from = new UUID((Math.max(0, positionMillis - BACKFILL_MILLIS) << 16) | 0x7000, 0x8000000000000000L)
+        .toString();
+    if (backfillFrom == null || from.compareTo(backfillFrom) < 0) {
+      backfillFrom = position.isEmpty() ? "" : from;
+    }
+    behind = true;
+    pump();
+  }
+
   /** The stream can take more (or a read may be due): send what is queued, read when behind. */
   synchronized void pump() {
     if (closed) {
@@ -162,7 +198,8 @@ final class ThreadWatch implements ThreadChannels.Listener {
         && clock.millis() >= noReadBefore) {
       reading = true;
       behind = false;
-      pages.after(threadId, position, PAGE).whenCompleteAsync(this::pageRead, executor);
+      readAfter = backfillFrom != null ? backfillFrom : position;
+      pages.after(threadId, readAfter, PAGE).whenCompleteAsync(this::pageRead, executor);
     }
   }
 
@@ -188,9 +225,21 @@ final class ThreadWatch implements ThreadChannels.Listener {
     for (Message m : page.messages()) {
       if (m.getMessageId().compareTo(position) > 0) {
         queueConfirmed(m, false);
+      } else if (backfillFrom != null && m.getMessageId().compareTo(start) > 0
+          && !recentlySent.contains(m.getMessageId())) {
+        queueConfirmed(m, false);
       }
     }
     behind = page.more();
+    if (backfillFrom != null && !backfillFrom.equals(readAfter)) {
+      // Moved back while the page was read (another write around Redis): start over from there.
+      behind = true;
+    } else if (backfillFrom != null) {
+      List<Message> read = page.messages();
+      String last = read.isEmpty() ? position : read.get(read.size() - 1).getMessageId();
+      // Done once a page reaches the position: reading on after the position is the usual read.
+      backfillFrom = page.more() && last.compareTo(position) < 0 ? last : null;
+    }
     for (ThreadChannel.Confirmed c : held) {
       confirmed(c);
     }
@@ -213,7 +262,15 @@ final class ThreadWatch implements ThreadChannels.Listener {
   }
 
   private void queueConfirmed(Message m, boolean live) {
-    position = m.getMessageId();
+    if (m.getMessageId().compareTo(position) > 0) {
+      position = m.getMessageId();
+    }
+    recentlySent.add(m.getMessageId());
+    if (recentlySent.size() > MAX_RECENTLY_SENT) {
+      Iterator<String> eldest = recentlySent.iterator();
+      eldest.next();
+      eldest.remove();
+    }
     queue.add(new Outgoing(ThreadEvent.newBuilder().setType(Type.MESSAGE_CONFIRMED).setThreadId(threadId)
         .setMessageId(m.getMessageId()).setMessage(m).setOccurredAt(m.getCreatedAt()).build(), live));
     unpersisted.put(m.getMessageId(), clock.millis());

@@ -6,6 +6,8 @@ import io.messagestore.server.auth.Caller;
 import io.messagestore.server.clickhouse.ClickHouseMessageStore;
 import io.messagestore.server.config.WatchSettings;
 import io.messagestore.server.error.StoreError;
+import io.messagestore.server.events.ClusterEvents;
+import io.messagestore.server.events.ThreadWrittenAroundRedis;
 import io.messagestore.server.error.StoreError.TierUnavailable.Stored;
 import io.messagestore.server.postgres.PostgresMessageStore;
 import io.messagestore.server.read.ReadPath;
@@ -69,6 +71,11 @@ public final class Watches implements AutoCloseable {
     this.blocking = blocking;
     this.clock = clock;
     this.metrics = new WatchMetrics(meters, open::size);
+  }
+
+  /** Watches of a thread written around Redis look at storage: nothing was announced. */
+  public void subscribeTo(ClusterEvents events) {
+    events.subscribe(ThreadWrittenAroundRedis.class, e -> channels.writtenAroundRedis(e.threadId()));
   }
 
   public void start() {

@@ -39,7 +39,8 @@ class WatchProcessTest {
   @Test
   void watchersThatStopReadingDoNotGrowTheHeapAndGetEverythingOnceTheyReadAgain() throws Exception {
     // 5 watchers x 40 MB would not fit in this heap if the gateway queued for them.
-    try (GatewayProcess gateway = GatewayProcess.startServing(TestGateway.settings(Map.of()), "160m")) {
+    try (GatewayProcess gateway = GatewayProcess.startServing(
+        TestGateway.settings(Map.of("MESSAGESTORE_REDIS_TIMEOUT", "2s")), "160m")) {
       ManagedChannel ch = gateway.channel();
       String thread = "unread-" + UUID.randomUUID();
       String first = send(ch, thread, "start");

@@ -121,6 +121,25 @@ class WatchResumeTest {
   }
 
   @Test
+  void aWatcherGetsFailoverWritesOfAnInstanceThatCannotReachRedisWhileItsOwnRedisIsFine() throws Exception {
+    Map<String, String> cutOff = new java.util.HashMap<>(settings);
+    cutOff.put("MESSAGESTORE_REDIS_URI", "redis://127.0.0.1:" + io.messagestore.server.testing.FreePorts.next());
+    try (TestGateway gateway = TestGateway.startWith(settings); TestGateway withoutRedis = TestGateway.startWith(cutOff)) {
+      String thread = "around-" + UUID.randomUUID();
+      String first = sendAll(gateway, thread, 1).get(0);
+      Watcher w = Watcher.start(stub(gateway), thread, first);
+
+      // Acknowledged by PostgreSQL: announced to nobody, but PostgreSQL's notification reaches
+      // the watcher's instance.
+      List<String> aroundRedis = sendAll(withoutRedis, thread, 5);
+
+      w.awaitEvents(Duration.ofSeconds(30), "the 5 failover writes", x -> x.confirmedIds().size() >= 5);
+      assertThat(w.confirmedIds()).containsExactlyElementsOf(aroundRedis);
+      w.cancel();
+    }
+  }
+
+  @Test
   void aResumeAfterAnArchivedIdIsReplayedFromClickHouseAndLiveWatchersHearOfTheArchiving() throws Exception {
     Map<String, String> archiving = new java.util.HashMap<>(settings);
     archiving.put("MESSAGESTORE_HOT_RETENTION", "PT2S");

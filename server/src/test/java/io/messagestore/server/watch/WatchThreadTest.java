@@ -34,8 +34,10 @@ class WatchThreadTest {
 
   @BeforeAll
   static void start() throws Exception {
-    a = TestGateway.start();
-    b = TestGateway.start(Map.of("MESSAGESTORE_MAX_WATCHERS", "20"));
+    // Redis slower than the 100 ms default on a busy machine would send writes around it, and
+    // those come late and out of order (ARCHITECTURE, known limits): these tests are about order.
+    a = TestGateway.start(Map.of("MESSAGESTORE_REDIS_TIMEOUT", "2s"));
+    b = TestGateway.start(Map.of("MESSAGESTORE_MAX_WATCHERS", "20", "MESSAGESTORE_REDIS_TIMEOUT", "2s"));
   }
 
   @AfterAll
