@@ -226,9 +226,14 @@ public final class RedisTier implements AutoCloseable {
     return c;
   }
 
-  /** A pub/sub connection whose messages are bytes (channel names are text). Never call it from an event loop. */
-  public StatefulRedisPubSubConnection<String, byte[]> binaryPubSubConnection() {
-    StatefulRedisPubSubConnection<String, byte[]> c = background.connectPubSub(CODEC, uri);
+  /**
+   * A pub/sub connection whose messages are bytes (channel names are text), whose commands
+   * (SUBSCRIBE) time out after {@code timeout}, not the request path's: a subscription waits
+   * behind the connection's other traffic. Never call it from an event loop.
+   */
+  public StatefulRedisPubSubConnection<String, byte[]> binaryPubSubConnection(Duration timeout) {
+    StatefulRedisPubSubConnection<String, byte[]> c = background.connectPubSub(CODEC, withTimeout(timeout));
+    c.setTimeout(timeout);
     opened.add(c);
     return c;
   }

@@ -2,6 +2,7 @@ package io.messagestore.server.watch;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.messagestore.api.v1.Message;
+import io.messagestore.api.v1.ThreadEvent;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Collection;
@@ -31,8 +32,20 @@ final class ThreadChannel {
   /** One decoded announcement. */
   sealed interface Change permits Confirmed, Persisted, Archived, Deleted {}
 
-  /** @param previousId the id before this message in its thread, null when Redis did not know it */
-  record Confirmed(String previousId, Message message) implements Change {}
+  /**
+   * @param previousId the id before this message in its thread, null when Redis did not know it
+   * @param event the MESSAGE_CONFIRMED event, built once for every watcher of the thread here
+   */
+  record Confirmed(String previousId, Message message, ThreadEvent event) implements Change {
+    Confirmed(String previousId, Message message) {
+      this(previousId, message, confirmedEvent(message));
+    }
+  }
+
+  static ThreadEvent confirmedEvent(Message m) {
+    return ThreadEvent.newBuilder().setType(ThreadEvent.Type.MESSAGE_CONFIRMED).setThreadId(m.getThreadId())
+        .setMessageId(m.getMessageId()).setMessage(m).setOccurredAt(m.getCreatedAt()).build();
+  }
 
   record Persisted(List<String> messageIds) implements Change {}
 

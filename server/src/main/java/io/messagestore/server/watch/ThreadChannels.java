@@ -121,7 +121,7 @@ final class ThreadChannels implements AutoCloseable {
 
   private synchronized StatefulRedisPubSubConnection<String, byte[]> connection() {
     if (connection == null) {
-      StatefulRedisPubSubConnection<String, byte[]> c = redis.binaryPubSubConnection();
+      StatefulRedisPubSubConnection<String, byte[]> c = redis.binaryPubSubConnection(timeout);
       c.addListener(new RedisPubSubAdapter<>() {
         @Override
         public void message(String channel, byte[] payload) {

@@ -224,10 +224,10 @@ final class ThreadWatch implements ThreadChannels.Listener {
     }
     for (Message m : page.messages()) {
       if (m.getMessageId().compareTo(position) > 0) {
-        queueConfirmed(m, false);
+        queueConfirmed(ThreadChannel.confirmedEvent(m), false);
       } else if (backfillFrom != null && m.getMessageId().compareTo(start) > 0
           && !recentlySent.contains(m.getMessageId())) {
-        queueConfirmed(m, false);
+        queueConfirmed(ThreadChannel.confirmedEvent(m), false);
       }
     }
     behind = page.more();
@@ -252,7 +252,7 @@ final class ThreadWatch implements ThreadChannels.Listener {
       return;
     }
     if (!behind && position.equals(c.previousId()) && queue.size() < MAX_QUEUED) {
-      queueConfirmed(c.message(), true);
+      queueConfirmed(c.event(), true);
       return;
     }
     if (!behind) {
@@ -261,19 +261,19 @@ final class ThreadWatch implements ThreadChannels.Listener {
     behind = true;
   }
 
-  private void queueConfirmed(Message m, boolean live) {
-    if (m.getMessageId().compareTo(position) > 0) {
-      position = m.getMessageId();
+  private void queueConfirmed(ThreadEvent confirmed, boolean live) {
+    String id = confirmed.getMessageId();
+    if (id.compareTo(position) > 0) {
+      position = id;
     }
-    recentlySent.add(m.getMessageId());
+    recentlySent.add(id);
     if (recentlySent.size() > MAX_RECENTLY_SENT) {
       Iterator<String> eldest = recentlySent.iterator();
       eldest.next();
       eldest.remove();
     }
-    queue.add(new Outgoing(ThreadEvent.newBuilder().setType(Type.MESSAGE_CONFIRMED).setThreadId(threadId)
-        .setMessageId(m.getMessageId()).setMessage(m).setOccurredAt(m.getCreatedAt()).build(), live));
-    unpersisted.put(m.getMessageId(), clock.millis());
+    queue.add(new Outgoing(confirmed, live));
+    unpersisted.put(id, clock.millis());
     if (unpersisted.size() > MAX_UNPERSISTED) {
       Iterator<String> eldest = unpersisted.keySet().iterator();
       eldest.next();

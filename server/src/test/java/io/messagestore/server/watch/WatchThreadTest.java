@@ -123,7 +123,8 @@ class WatchThreadTest {
   @Test
   void aGatewayWhoseClockIsBehindStillAddsItsMessagesAfterTheThreadsNewest() throws Exception {
     String thread = "skewed-" + UUID.randomUUID();
-    try (TestGateway late = TestGateway.start(Map.of(), Clock.offset(Clock.systemUTC(), Duration.ofSeconds(-30)))) {
+    try (TestGateway late = TestGateway.start(Map.of("MESSAGESTORE_REDIS_TIMEOUT", "2s"),
+        Clock.offset(Clock.systemUTC(), Duration.ofSeconds(-30)))) {
       List<String> sent = new ArrayList<>();
       Watcher w = null;
       for (int i = 0; i < 10; i++) {
