@@ -44,8 +44,10 @@ class BadOptionsTest {
         args.addAll(options);
         args.add("127.0.0.1:1");
 
-        CommandRunner.Result result = CommandRunner.run(args.toArray(String[]::new));
+        assertUsageError(CommandRunner.run(args.toArray(String[]::new)), named);
+    }
 
+    private static void assertUsageError(CommandRunner.Result result, String named) {
         assertThat(result.exitCode()).as(result.stderr()).isEqualTo(2);
         assertThat(result.stderr()).hasLineCount(1).startsWith("error: ").contains(named)
                 .doesNotContain("Exception", "\tat ", "Usage:");
@@ -84,11 +86,7 @@ class BadOptionsTest {
         args.addAll(options);
         args.add("127.0.0.1:1");
 
-        CommandRunner.Result result = CommandRunner.run(args.toArray(String[]::new));
-
-        assertThat(result.exitCode()).as(result.stderr()).isEqualTo(2);
-        assertThat(result.stderr()).hasLineCount(1).startsWith("error: ").contains(named)
-                .doesNotContain("Exception", "\tat ", "Usage:");
+        assertUsageError(CommandRunner.run(args.toArray(String[]::new)), named);
     }
 
     static Stream<Arguments> missingEssentials() {

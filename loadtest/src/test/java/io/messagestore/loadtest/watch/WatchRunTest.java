@@ -14,6 +14,8 @@ import io.messagestore.loadtest.CommandRunner;
 import io.messagestore.loadtest.gateway.FakeGateway;
 import io.messagestore.server.testing.Poll;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -24,18 +26,25 @@ class WatchRunTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String AUTH = "{\"authorization\":\"Bearer " + FakeGateway.TOKEN + "\"}";
 
+    /** A SendMessage run against the gateway with these options; its JSON report. */
+    private static JsonNode sendRun(FakeGateway gateway, String... options) throws Exception {
+        List<String> args = new ArrayList<>(List.of("--insecure", "--call", "messagestore.v1.MessageStore/SendMessage",
+                "-m", AUTH, "-O", "json"));
+        args.addAll(List.of(options));
+        args.add(gateway.target());
+        CommandRunner.Result result = CommandRunner.run(args.toArray(String[]::new));
+        assertThat(result.exitCode()).as(result.stderr()).isZero();
+        return JSON.readTree(result.stdout());
+    }
+
     @Test
     void watchersOfASendRunReceiveEverySendOfTheirThreadAndReportTheDelay() throws Exception {
         try (FakeGateway gateway = FakeGateway.start(FakeGateway.Options.defaults().withWatchConfirming())) {
             // sends alternate between two threads; streams 0 and 1 watch wa, stream 2 wb
-            CommandRunner.Result result = CommandRunner.run("--insecure",
-                    "--call", "messagestore.v1.MessageStore/SendMessage", "-m", AUTH,
+            JsonNode report = sendRun(gateway,
                     "-d", "[{\"thread_id\":\"wa\",\"content\":\"x\"},{\"thread_id\":\"wb\",\"content\":\"y\"}]",
                     "--watch-streams", "3", "--watch-data", "[{\"thread_id\":\"wa\"},{\"thread_id\":\"wa\"},{\"thread_id\":\"wb\"}]",
-                    "-n", "300", "-c", "4", "--rps", "1000", "-O", "json", gateway.target());
-
-            assertThat(result.exitCode()).as(result.stderr()).isZero();
-            JsonNode report = JSON.readTree(result.stdout());
+                    "-n", "300", "-c", "4", "--rps", "1000");
             assertThat(report.get("statusCodeDistribution").get("OK").asLong()).isEqualTo(300);
             JsonNode watch = report.get("watch");
             assertThat(watch.get("streams").asLong()).isEqualTo(3);
@@ -54,13 +63,9 @@ class WatchRunTest {
     @Test
     void watchersOfTheSendDataWatchItsThreadsWhenNoWatchDataIsGiven() throws Exception {
         try (FakeGateway gateway = FakeGateway.start(FakeGateway.Options.defaults().withWatchConfirming())) {
-            CommandRunner.Result result = CommandRunner.run("--insecure",
-                    "--call", "messagestore.v1.MessageStore/SendMessage", "-m", AUTH,
+            JsonNode watch = sendRun(gateway,
                     "-d", "{\"thread_id\":\"only\",\"role\":\"ROLE_USER\",\"content\":\"{{randomString 16}}\"}",
-                    "--watch-streams", "4", "-n", "100", "-c", "2", "-O", "json", gateway.target());
-
-            assertThat(result.exitCode()).as(result.stderr()).isZero();
-            JsonNode watch = JSON.readTree(result.stdout()).get("watch");
+                    "--watch-streams", "4", "-n", "100", "-c", "2").get("watch");
             assertThat(watch.get("delivered").asLong()).isEqualTo(400);
         }
     }
