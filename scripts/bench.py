@@ -11,6 +11,10 @@
     scripts/bench.py runstate # issue 19: PutRunState (CHECKPOINT_NONE, 4 KiB) against cache sends, hot
                               #          GetRunState against hot GetMessage, CHECKPOINT_CRITICAL against
                               #          durable sends, all on one gateway in the same run
+    scripts/bench.py watch    # issue 18: WatchThread across two gateways (senders on A, watchers on B):
+                              #          cache sends with 0 and 1,000 watchers of the thread, delivery
+                              #          delay at 1,000 sends/s with 1, 100 and 1,000 watchers, heap
+                              #          per idle watcher with 10,000 of them over 1,000 threads
     scripts/bench.py quick    # the hot cases on one gateway (no-op, GetMessage, ListMessages,
                               #          cache send): a few minutes, for checking a change
     scripts/bench.py profile [noop|get|list|send|durable ...]
@@ -212,6 +216,7 @@ def loadtest(gw, call, data, duration=DURATION, extra=""):
             "loops_us": (loops1 - loops0) / max(1, report["count"]) * 1e6,
             "machine_us": busy / max(1, report["count"]) * 1e6,
             "tool_us": tool / max(1, report["count"]) * 1e6,
+            "watch": report.get("watch"),
             "redis_us": (tiers1["redis-server"] - tiers0["redis-server"]) / max(1, report["count"]) * 1e6,
             "postgres_us": (tiers1["postgres"] - tiers0["postgres"]) / max(1, report["count"]) * 1e6,
             "errors": report.get("errorDistribution", {})}
@@ -627,6 +632,157 @@ def archive():
           f"{on_ratio / off_ratio:.2f} against the no-op next to each ({on_ratio:.3f} vs {off_ratio:.3f} x no-op)")
 
 
+WATCH_RATE = 1000
+# Lower rates with 100 watchers: where delivery keeps up on this machine, when it does not at WATCH_RATE.
+WATCH_CEILING_RATES = [int(r) for r in os.environ.get("BENCH_WATCH_CEILING_RATES", "100,250,500").split(",") if r]
+IDLE_WATCHERS = int(os.environ.get("BENCH_IDLE_WATCHERS", "10000"))
+IDLE_THREADS = 1000
+
+
+def watch():
+    """Issue 18. Two gateways on the shared tiers: the load tester sends through A and its
+    watchers (--watch-streams, opened and live before the clock starts) watch through B, so
+    every event crosses Redis pub/sub. All sends go to one thread, the one the watchers watch.
+    Delivery delay is the arrival of MESSAGE_CONFIRMED at the tool minus the message's
+    created_at (its id's millisecond; same machine, so 0-1 ms above the true delay). Then
+    IDLE_WATCHERS streams over IDLE_THREADS quiet threads are held on a fresh gateway C (on B,
+    the caches the send cases filled shrink meanwhile and hide the watchers): its heap after a
+    full GC (jcmd GC.run, then GC.heap_info) with them, minus without them.
+    `scripts/bench.py watch idle` runs that part alone."""
+    env = tier_env()
+    if sys.argv[2:] == ["idle"]:
+        print_idle(idle_watchers(env))
+        return
+    a = Gateway("watch-a", env)
+    b = Gateway("watch-b", env, {"MESSAGESTORE_MAX_WATCHERS": str(IDLE_WATCHERS * 2)})
+    hot = SEND_DATA.replace("bench-w-" + RUN + "-{{randomInt 0 50}}", f"bench-v-{RUN}-hot") % ""
+
+    def watchers(n):
+        return f"--watch-streams {n} --watch-host 127.0.0.1:{b.port} --watch-drain 10s" if n else ""
+
+
+    def case(call, data, extra=""):
+        """A run on A, with B's CPU per call and its watchers' fallbacks to storage beside it."""
+        b0, behind0 = b.cpu_seconds()[0], b.metric_sum("messagestore_watch_behind_total")
+        r = loadtest(a, call, data, extra=extra)
+        r["b_us"] = (b.cpu_seconds()[0] - b0) / max(1, r["count"]) * 1e6
+        r["behind"] = b.metric_sum("messagestore_watch_behind_total") - behind0
+        return r
+
+    try:
+        for _ in range(WARMUP_ROUNDS):
+            for call, data, extra in [(HEALTH, "{}", ""), (SEND, hot, ""), (SEND, hot, watchers(100)),
+                                      (SEND, hot, f"--rps {WATCH_RATE} " + watchers(100))]:
+                loadtest(a, call, data, duration=WARMUP, extra=extra)
+        base = case(HEALTH, "{}")
+        sends0 = case(SEND, hot)
+        sends1000 = case(SEND, hot, watchers(1000))
+        sends0b = case(SEND, hot)
+        base_rate = case(HEALTH, "{}", f"--rps {WATCH_RATE}")
+        delay = {(WATCH_RATE, n): case(SEND, hot, f"--rps {WATCH_RATE} " + watchers(n)) for n in (1, 100, 1000)}
+        for r in WATCH_CEILING_RATES:
+            delay[(r, 100)] = case(SEND, hot, f"--rps {r} " + watchers(100))
+    finally:
+        a.stop()
+        b.stop()
+    idle = idle_watchers(env)
+    print(f"machine: {machine()}; {CONCURRENCY} concurrent callers, {DURATION} per case after {WARMUP} warm-up; "
+          f"sends of 512 bytes to one thread through gateway A, watchers of that thread on gateway B\n")
+    print(HEADER)
+    print(row("Health/Check on A (no-op baseline)", base, base))
+    print(row("SendMessage DURABILITY_CACHE, no watchers", sends0, base))
+    print(row("SendMessage DURABILITY_CACHE, 1,000 watchers on B", sends1000, base))
+    print(row("SendMessage DURABILITY_CACHE, no watchers, again", sends0b, base))
+    print(row(f"Health/Check on A at {WATCH_RATE}/s", base_rate, base))
+    for (rps, n), r in delay.items():
+        print(row(f"SendMessage at {rps}/s, {n:,} watchers on B", r, base))
+    print("\n| case | sends/s | watchers | established | MESSAGE_CONFIRMED measured | acknowledged sends x watchers | delivery p50 ms "
+          "| p90 ms | p99 ms | max ms | send p99 ms | no-op p99 ms at the same rate | gateway B CPU µs/send "
+          "| B watchers behind |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for title, r in [("as fast as possible", sends1000)] + [(f"{rps}/s", r) for (rps, _), r in delay.items()]:
+        w = r["watch"]
+        d = w["delivery"]
+        print(f"| {title} | {r['rps']:.0f} | {w['streams']} | {w['established']} | {w['delivered']} | "
+              f"{r['ok'] * w['streams']} | {d['p50'] / 1e6:.2f} | {d['p90'] / 1e6:.2f} | {d['p99'] / 1e6:.2f} | "
+              f"{d['max'] / 1e6:.2f} | {r['p99']:.2f} | {base_rate['p99']:.2f} | {r['b_us']:.0f} | {r['behind']:.0f} |")
+    ratio = sends1000["rps"] / ((sends0["rps"] + sends0b["rps"]) / 2)
+    print(f"\ncache sends with 1,000 watchers / without (mean of the runs before and after): {ratio:.2f} "
+          f"(target >= 0.8); delivery p99 with 100 watchers at {WATCH_RATE}/s: "
+          f"{delay[(WATCH_RATE, 100)]['watch']['delivery']['p99'] / 1e6:.2f} ms (target < 10 ms)")
+    print_idle(idle)
+
+
+def print_idle(idle):
+    per_watcher = (idle["heap1"] - idle["heap0"]) / max(1, idle["active"])
+    print(f"idle watchers: {idle['streams']} over {IDLE_THREADS} threads, {idle['active']:.0f} active on B, ended "
+          f"{idle['ends']}; heap after a full GC {idle['heap0'] / 2**20:.1f} MB without, "
+          f"{idle['heap1'] / 2**20:.1f} MB with them: {per_watcher:.0f} bytes per watcher; RSS "
+          f"{(idle['rss1'] - idle['rss0']) / 2**20:+.1f} MB; B's CPU while they idled: "
+          f"{idle['idle_cpu_pct']:.1f} % of a core; {idle['still']:.0f} still active when weighed; refused: {idle['errors'] or 'none'}")
+
+
+def idle_watchers(env):
+    """Holds IDLE_WATCHERS live streams on quiet threads of a gateway of their own, and weighs them."""
+    b = Gateway("watch-idle", env, {"MESSAGESTORE_MAX_WATCHERS": str(IDLE_WATCHERS * 2)})
+    try:
+        return weigh_idle_watchers(b)
+    finally:
+        b.stop()
+
+
+def weigh_idle_watchers(b):
+    prefix = f"bench-v-{RUN}-idle"
+    populate(b, prefix, IDLE_THREADS, 1)
+    # Quiet first: the persisters' backlog and what they hold for it would go between the two weighings.
+    t0 = time.time()
+    while b.metric_sum("messagestore_stream_backlog") > 0 and time.time() - t0 < 60:
+        time.sleep(0.5)
+    time.sleep(5)
+    live_heap(b)
+    heap0, rss0 = live_heap(b), rss_bytes(b)
+    md = json.dumps({"authorization": "Bearer " + token()})
+    out = tempfile.NamedTemporaryFile(suffix=".json", delete=False).name
+    hold = subprocess.Popen(["bin/messagestore-loadtest", "--insecure", "--call",
+                             "messagestore.v1.MessageStore/WatchThread", "-m", md,
+                             "-d", json.dumps({"thread_id": prefix + "-{{randomInt 0 %d}}" % IDLE_THREADS}),
+                             "--streams", str(IDLE_WATCHERS), "--rps", "2000", "-z", "45s", "--tool-warmup", "0",
+                             "--progress", "never", "-O", "json", "-o", out, f"127.0.0.1:{b.port}"], cwd=ROOT)
+    deadline = time.time() + 40
+    active = 0
+    while time.time() < deadline:
+        active = b.metric_sum("messagestore_watch_active")
+        if active >= IDLE_WATCHERS:
+            break
+        time.sleep(0.5)
+    time.sleep(2)  # the last ones' catch-up reads and subscriptions settle
+    cpu0, t0 = b.cpu_seconds()[0], time.time()
+    time.sleep(10)
+    idle_cpu_pct = (b.cpu_seconds()[0] - cpu0) / (time.time() - t0) * 100
+    heap1, rss1 = live_heap(b), rss_bytes(b)
+    still = b.metric_sum("messagestore_watch_active")
+    hold.wait()
+    report = json.load(open(out))
+    return {"streams": report["watch"]["streams"], "active": active, "heap0": heap0, "heap1": heap1,
+            "rss0": rss0, "rss1": rss1, "idle_cpu_pct": idle_cpu_pct, "ends": report["watch"]["statusCodeDistribution"],
+            "errors": report["watch"]["errorDistribution"], "still": still}
+
+
+def live_heap(gw):
+    """Heap in use right after a full collection (what the gateway's objects hold), in bytes, as
+    the JVM reports it (jcmd GC.heap_info). Not the metrics endpoint: its jvm_memory_used_bytes
+    read right after the collection showed the same figure with and without 10,000 watchers."""
+    sh(f"jcmd {gw.proc.pid} GC.run")
+    info = sh(f"jcmd {gw.proc.pid} GC.heap_info")
+    return int(re.search(r"used (\d+)K", info).group(1)) * 1024
+
+
+def rss_bytes(gw):
+    for line in open(f"/proc/{gw.proc.pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
 AB_DATABASES = {"A": 2, "B": 3}
 # Cases after the no-op baseline: any of get, list, threads, cache, durable, keyed.
 AB_CASES = os.environ.get("BENCH_AB_CASES", "get,cache").split(",")
@@ -778,6 +934,6 @@ def remove_run_data():
 if __name__ == "__main__":
     try:
         {"writes": writes, "reads": reads, "quick": quick, "ab": ab, "archive": archive, "runstate": runstate,
-         "profile": profile}[sys.argv[1] if len(sys.argv) > 1 else "writes"]()
+         "watch": watch, "profile": profile}[sys.argv[1] if len(sys.argv) > 1 else "writes"]()
     finally:
         remove_run_data()

@@ -26,6 +26,11 @@ import io.messagestore.loadtest.run.LoadRunner;
 import io.messagestore.loadtest.run.RunOutcome;
 import io.messagestore.loadtest.scenario.Mix;
 import io.messagestore.loadtest.scenario.MixedScenario;
+import io.messagestore.loadtest.watch.MessageIds;
+import io.messagestore.loadtest.watch.WatchFleet;
+import io.messagestore.api.v1.MessageStoreGrpc;
+import io.messagestore.api.v1.SendMessageRequest;
+import io.messagestore.api.v1.WatchThreadRequest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStreamWriter;
@@ -220,12 +225,38 @@ public final class LoadTestCommand implements Callable<Integer> {
             description = "After the run, wait this long for sampled messages to be persisted (${DEFAULT-VALUE}).")
     Duration lagWait;
 
+    @Option(names = "--streams", defaultValue = "0", paramLabel = "N",
+            description = "With --call messagestore.v1.MessageStore/WatchThread: open N streams (request i from -d, "
+                    + "{{.RequestNumber}} = i; --rps paces the opening), hold them for -z, and report events and "
+                    + "delivery delay (${DEFAULT-VALUE} = ordinary calls).")
+    int streams;
+
+    @Option(names = "--watch-streams", defaultValue = "0", paramLabel = "N",
+            description = "With --call messagestore.v1.MessageStore/SendMessage: N WatchThread streams on the run's "
+                    + "threads, open before the run starts; reports their delivery delay (${DEFAULT-VALUE} = none).")
+    int watchStreams;
+
+    @Option(names = "--watch-host", paramLabel = "HOST",
+            description = "Gateway the --watch-streams connect to (default: HOST), e.g. another instance.")
+    String watchHost;
+
+    @Option(names = "--watch-data", paramLabel = "JSON",
+            description = "WatchThreadRequests of the --watch-streams, or @FILE (default: -d with unknown fields ignored).")
+    String watchData;
+
+    @Option(names = "--watch-drain", defaultValue = "5s", paramLabel = "DURATION", converter = GoDuration.Converter.class,
+            description = "After the run, wait for the watchers' last events until 200 ms pass without one, "
+                    + "at most this long (${DEFAULT-VALUE}).")
+    Duration watchDrain;
+
     @Spec
     CommandSpec spec;
 
     private final InputStream stdin;
     private final PrintStream stdout;
     private final AtomicReference<LoadRunner> activeRunner = new AtomicReference<>();
+    /** Ends a --streams hold early (Ctrl-C). */
+    private final java.util.concurrent.CountDownLatch holdInterrupted = new java.util.concurrent.CountDownLatch(1);
     private java.util.concurrent.ScheduledExecutorService dispatchLoop;
 
     public LoadTestCommand() {
@@ -286,8 +317,11 @@ public final class LoadTestCommand implements Callable<Integer> {
         this.dispatchLoop = channelSet.eventLoops().next();
         Thread onInterrupt = new Thread(() -> {
             LoadRunner runner = activeRunner.get();
-            if (runner != null) {
-                runner.cancel();
+            holdInterrupted.countDown();
+            if (runner != null || streams > 0) {
+                if (runner != null) {
+                    runner.cancel();
+                }
                 try {
                     Thread.sleep(1500); // let the report be written
                 } catch (InterruptedException ignored) {
@@ -310,6 +344,10 @@ public final class LoadTestCommand implements Callable<Integer> {
             // an unknown method of a known service fails here, before any connection is needed
             resolver.resolveLocally(call);
             Channels.awaitReady(channels, connection, headers.headers(0, "c0w0"));
+            if (streams > 0) {
+                writeReport(runStreams(channels, profile, headers, requestData));
+                return 0;
+            }
             Descriptors.MethodDescriptor target = resolver.resolve(call, channels.get(0),
                     headers.headers(0, "c0w0"), connectTimeout);
             if (compareCall != null) {
@@ -322,6 +360,8 @@ public final class LoadTestCommand implements Callable<Integer> {
                 Report targetReport = runCall(channels, profile, headers, target, requestData, false, call,
                         measureLag);
                 writeComparison(new Comparison(baselineReport, targetReport));
+            } else if (watchStreams > 0) {
+                writeReport(runWatched(connection, eventLoops, channels, profile, headers, target, requestData));
             } else {
                 writeReport(runCall(channels, profile, headers, target, requestData, false, call, measureLag));
             }
@@ -353,6 +393,14 @@ public final class LoadTestCommand implements Callable<Integer> {
     private Report runCall(List<ManagedChannel> channels, LoadProfile profile, MetadataSource headers,
                            Descriptors.MethodDescriptor method, String requestData, boolean ignoreUnknownFields,
                            String callName, boolean withLag) throws Exception {
+        return runCall(channels, profile, headers, method, requestData, ignoreUnknownFields, callName, withLag,
+                requests -> { });
+    }
+
+    /** As above; {@code beforeRun} gets the run's requests after the tool's warm-up, right before the run. */
+    private Report runCall(List<ManagedChannel> channels, LoadProfile profile, MetadataSource headers,
+                           Descriptors.MethodDescriptor method, String requestData, boolean ignoreUnknownFields,
+                           String callName, boolean withLag, BeforeRun beforeRun) throws Exception {
         RequestSource requests = RequestSource.compile(requestData, method.getInputType(), ignoreUnknownFields);
         PersistenceLagMeter lag = null;
         GenericCallLauncher.ResponseObserver observer = null;
@@ -368,12 +416,112 @@ public final class LoadTestCommand implements Callable<Integer> {
                 headers, profile.callTimeout().toNanos(), observer);
         ToolWarmup.run(toolWarmup, toolWarmupTime, profile.concurrency(), () -> new GenericCallLauncher(
                 RawMarshallers.methodOf(method, withLag), requests, headers, profile.callTimeout().toNanos(), null));
+        beforeRun.accept(requests);
         Map<String, Object> options = reportOptions(profile, callName, requestData, headers);
         Report report = execute(channels, profile, launcher, options, new RunStats(keepDetails(), seriesInterval(profile)));
         if (lag != null) {
             report = report.withPersistenceLag(lag.finish(lagWait));
         }
         return report;
+    }
+
+    @FunctionalInterface
+    private interface BeforeRun {
+        void accept(RequestSource requests) throws Exception;
+    }
+
+    /**
+     * --watch-streams: a SendMessage run with WatchThread streams on its threads, on this
+     * gateway or --watch-host. Each watched thread first gets one message (the run's first
+     * request, sent to that thread), and the streams resume from just before it: its replay is
+     * each stream's first event, which proves the stream is live before the clock starts, and
+     * it makes sure the thread exists (a watch of an unknown thread is NOT_FOUND).
+     */
+    private Report runWatched(ConnectionOptions connection, int eventLoops, List<ManagedChannel> channels,
+                              LoadProfile profile, MetadataSource headers, Descriptors.MethodDescriptor method,
+                              String requestData) throws Exception {
+        String watchRequests = OptionText.resolve("--watch-data", watchData, stdin);
+        RequestSource watches = RequestSource.compile(watchRequests != null ? watchRequests : requestData,
+                WatchThreadRequest.getDescriptor(), watchRequests == null);
+        boolean elsewhere = watchHost != null && !watchHost.equals(host);
+        Channels.ChannelSet watchChannels = elsewhere ? Channels.open(connection.withHost(watchHost), eventLoops) : null;
+        WatchFleet fleet = null;
+        try {
+            List<ManagedChannel> watchVia = watchChannels != null ? watchChannels.channels() : channels;
+            if (watchChannels != null) {
+                Channels.awaitReady(watchVia, connection.withHost(watchHost), headers.headers(0, "s0"));
+            }
+            WatchFleet opened = new WatchFleet(watchVia, headers, new RunStats(false, seriesInterval(profile)));
+            fleet = opened;
+            Report report = runCall(channels, profile, headers, method, requestData, false, call, measureLag,
+                    sends -> openWatchers(opened, watches, sends, channels.get(0), headers, profile));
+            opened.drain(watchDrain);
+            return report.withWatch(opened.finish().delivery());
+        } finally {
+            if (fleet != null) {
+                fleet.close();
+            }
+            if (watchChannels != null) {
+                watchChannels.close();
+            }
+        }
+    }
+
+    private void openWatchers(WatchFleet fleet, RequestSource watches, RequestSource sends, ManagedChannel sendVia,
+                              MetadataSource headers, LoadProfile profile) throws Exception {
+        String before = MessageIds.lowerBound(System.currentTimeMillis() - 1);
+        List<byte[]> requests = new java.util.ArrayList<>(watchStreams);
+        java.util.Set<String> threads = new java.util.LinkedHashSet<>();
+        for (int i = 0; i < watchStreams; i++) {
+            WatchThreadRequest request = WatchThreadRequest.parseFrom(watches.request(i, "s" + i));
+            threads.add(request.getThreadId());
+            requests.add(request.getAfterMessageId().isEmpty()
+                    ? request.toBuilder().setAfterMessageId(before).build().toByteArray() : request.toByteArray());
+        }
+        SendMessageRequest first = SendMessageRequest.parseFrom(sends.request(0, "seed"));
+        io.grpc.Channel seedVia = io.grpc.ClientInterceptors.intercept(sendVia,
+                io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(headers.headers(0, "seed")));
+        for (String thread : threads) {
+            try {
+                MessageStoreGrpc.newBlockingStub(seedVia).withDeadlineAfter(connectTimeout.toMillis(), TimeUnit.MILLISECONDS)
+                        .sendMessage(first.toBuilder().setThreadId(thread).clearIdempotencyKey().build());
+            } catch (io.grpc.StatusRuntimeException e) {
+                throw new LoadTestException("cannot start the watched thread '" + thread + "' with a SendMessage: "
+                        + e.getStatus().getCode() + " " + e.getStatus().getDescription());
+            }
+        }
+        fleet.open(requests, 0);
+        Duration wait = profile.callTimeout().isZero() ? Duration.ofSeconds(20) : profile.callTimeout();
+        long silent = fleet.awaitFirstEvents(wait);
+        if (silent > 0) {
+            System.err.printf("warning: %d of %d watch streams had no event within %d ms; the run starts anyway%n",
+                    silent, watchStreams, wait.toMillis());
+        }
+        fleet.measureFrom(fleet.epochNanos());
+    }
+
+    /** --streams: WatchThread streams held for -z, reported as calls plus their events and delivery delay. */
+    private Report runStreams(List<ManagedChannel> channels, LoadProfile profile, MetadataSource headers,
+                              String requestData) throws Exception {
+        RequestSource requests = RequestSource.compile(requestData, WatchThreadRequest.getDescriptor(), false);
+        List<byte[]> each = new java.util.ArrayList<>(streams);
+        for (int i = 0; i < streams; i++) {
+            each.add(requests.request(i, "s" + i));
+        }
+        java.time.Instant date = java.time.Instant.now();
+        long start = System.nanoTime();
+        try (WatchFleet fleet = new WatchFleet(channels, headers, new RunStats(keepDetails(), seriesInterval(profile)))) {
+            fleet.measureFrom(fleet.epochNanos());
+            fleet.open(each, profile.rps());
+            boolean interrupted = holdInterrupted.await(
+                    Math.max(0, profile.duration().toNanos() - (System.nanoTime() - start)), TimeUnit.NANOSECONDS);
+            WatchFleet.Finished finished = fleet.finish();
+            Map<String, Object> options = reportOptions(profile, call, requestData, headers);
+            options.put("streams", streams);
+            return Report.from(finished.streams(), name, interrupted ? "cancel" : "timeout", date, options,
+                    System.nanoTime() - start, OptionChecks.tags(tags, spec.commandLine()), null)
+                    .withWatch(finished.delivery());
+        }
     }
 
     private Report runScenario(List<ManagedChannel> channels, LoadProfile profile, MetadataSource headers)

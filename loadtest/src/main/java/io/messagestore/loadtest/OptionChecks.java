@@ -45,6 +45,25 @@ final class OptionChecks {
         checker.atLeast("--threads", c.threads, 1);
         checker.atLeast("--content-size", c.contentSize, 0);
         checker.atLeast("--lag-sample-every", c.lagSampleEvery, 1);
+        checker.atLeast("--streams", c.streams, 0);
+        checker.atLeast("--watch-streams", c.watchStreams, 0);
+        if (c.streams > 0) {
+            checker.require(isMessageStoreMethod(c.call, "WatchThread"),
+                    "--streams opens WatchThread streams: give --call messagestore.v1.MessageStore/WatchThread, not '"
+                            + c.call + "'");
+            checker.require(c.runDuration() != null, "--streams holds the streams for -z: give -z DURATION, e.g. -z 30s");
+            checker.require(c.compareCall == null && c.scenario == null && !c.measureLag && c.watchStreams == 0,
+                    "--streams cannot be combined with --compare, --scenario, --measure-persistence-lag or --watch-streams");
+        }
+        if (c.watchStreams > 0) {
+            checker.require(isMessageStoreMethod(c.call, "SendMessage"),
+                    "--watch-streams watches the threads of a send run: give --call "
+                            + "messagestore.v1.MessageStore/SendMessage, not '" + c.call + "'");
+            checker.require(c.compareCall == null && c.scenario == null,
+                    "--watch-streams cannot be combined with --compare or --scenario");
+        }
+        checker.require(c.watchStreams > 0 || (c.watchHost == null && c.watchData == null),
+                "--watch-host and --watch-data need --watch-streams N");
         checker.require((c.cert == null) == (c.key == null), "--cert and --key must be given together");
         checker.require(!c.measureLag || !c.lagSource.equals("postgres") || c.postgresJdbcUrl != null,
                 "--lag-source postgres needs --postgres-jdbc-url");
@@ -57,6 +76,11 @@ final class OptionChecks {
             }
         }
         tags(c.tags, commandLine);
+    }
+
+    /** {@code --call} names this MessageStore method, in either of ghz's spellings. */
+    private static boolean isMessageStoreMethod(String call, String method) {
+        return call != null && call.replace('/', '.').equals("messagestore.v1.MessageStore." + method);
     }
 
     /** ghz's --tags: a JSON object; values that are not strings are kept as their JSON text. */

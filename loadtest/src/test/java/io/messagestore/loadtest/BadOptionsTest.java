@@ -44,8 +44,10 @@ class BadOptionsTest {
         args.addAll(options);
         args.add("127.0.0.1:1");
 
-        CommandRunner.Result result = CommandRunner.run(args.toArray(String[]::new));
+        assertUsageError(CommandRunner.run(args.toArray(String[]::new)), named);
+    }
 
+    private static void assertUsageError(CommandRunner.Result result, String named) {
         assertThat(result.exitCode()).as(result.stderr()).isEqualTo(2);
         assertThat(result.stderr()).hasLineCount(1).startsWith("error: ").contains(named)
                 .doesNotContain("Exception", "\tat ", "Usage:");
@@ -59,6 +61,32 @@ class BadOptionsTest {
 
         assertThat(result.exitCode()).isEqualTo(2);
         assertThat(result.stderr()).hasLineCount(1).startsWith("error: ").contains(named);
+    }
+
+    static Stream<Arguments> misusedWatchOptions() {
+        String watch = "messagestore.v1.MessageStore/WatchThread";
+        String send = "messagestore.v1.MessageStore/SendMessage";
+        return Stream.of(
+                Arguments.of(List.of("--call", watch, "--streams", "-1", "-z", "1s"), "--streams must be at least 0, not -1"),
+                Arguments.of(List.of("--call", send, "--streams", "10", "-z", "1s"), "'" + send + "'"),
+                Arguments.of(List.of("--call", watch, "--streams", "10"), "-z"),
+                Arguments.of(List.of("--call", watch, "--streams", "10", "-z", "1s", "--compare", "grpc.health.v1.Health/Check"),
+                        "--compare"),
+                Arguments.of(List.of("--call", send, "--watch-streams", "-3"), "--watch-streams must be at least 0, not -3"),
+                Arguments.of(List.of("--call", "grpc.health.v1.Health/Check", "--watch-streams", "3"),
+                        "'grpc.health.v1.Health/Check'"),
+                Arguments.of(List.of("--call", send, "--watch-host", "127.0.0.1:2"), "--watch-streams"),
+                Arguments.of(List.of("--call", send, "--watch-streams", "3", "--watch-drain", "soon"), "--watch-drain"));
+    }
+
+    @ParameterizedTest
+    @MethodSource("misusedWatchOptions")
+    void aMisusedWatchOptionExitsWithTwoAndOneLineNamingIt(List<String> options, String named) {
+        List<String> args = new ArrayList<>(List.of("--insecure"));
+        args.addAll(options);
+        args.add("127.0.0.1:1");
+
+        assertUsageError(CommandRunner.run(args.toArray(String[]::new)), named);
     }
 
     static Stream<Arguments> missingEssentials() {

@@ -66,6 +66,29 @@ class RealGatewayRunTest {
     }
 
     @Test
+    void watchersOnAnotherInstanceGetEverySendOfTheRunWithItsDeliveryDelay() throws Exception {
+        try (TestGateway other = TestGateway.start()) {
+            String thread = "lt-watch-" + UUID.randomUUID().toString().substring(0, 8);
+            String auth = "{\"authorization\":\"Bearer " + Tokens.user("loadtest") + "\"}";
+            CommandRunner.Result result = CommandRunner.run("--insecure",
+                    "--call", "messagestore.v1.MessageStore/SendMessage",
+                    "-d", "{\"thread_id\":\"" + thread + "\",\"role\":\"ROLE_USER\",\"content\":\"{{randomString 64}}\"}",
+                    "-m", auth, "-n", "200", "-c", "4", "--rps", "200",
+                    "--watch-streams", "3", "--watch-host", "127.0.0.1:" + other.gateway().port(),
+                    "-O", "json", target());
+
+            assertThat(result.exitCode()).as(result.stderr()).isZero();
+            JsonNode report = JSON.readTree(result.stdout());
+            assertThat(report.get("statusCodeDistribution").get("OK").asLong()).isEqualTo(200);
+            JsonNode watch = report.get("watch");
+            assertThat(watch.get("established").asLong()).isEqualTo(3);
+            assertThat(watch.get("statusCodeDistribution").get("OK").asLong()).isEqualTo(3);
+            assertThat(watch.get("delivered").asLong()).isEqualTo(600);
+            assertThat(watch.get("delivery").get("p50").asLong()).isPositive();
+        }
+    }
+
+    @Test
     void mixedRunWithStatsDrivesGetThreadStatsAgainstTheGateway() throws Exception {
         String auth = "{\"authorization\":\"Bearer " + Tokens.user("loadtest") + "\"}";
         CommandRunner.Result result = CommandRunner.run("--insecure", "--scenario", "mixed",

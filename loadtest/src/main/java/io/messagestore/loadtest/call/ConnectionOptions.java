@@ -43,6 +43,12 @@ public record ConnectionOptions(
                 Duration.ofSeconds(10));
     }
 
+    /** The same settings towards another target (e.g. the gateway the watchers use). */
+    public ConnectionOptions withHost(String otherHost) {
+        return new ConnectionOptions(otherHost, insecure, caCert, cert, key, cname, skipTlsVerify,
+                authority, connections, connectTimeout);
+    }
+
     public ConnectionOptions withConnections(int count) {
         return new ConnectionOptions(host, insecure, caCert, cert, key, cname, skipTlsVerify,
                 authority, count, connectTimeout);

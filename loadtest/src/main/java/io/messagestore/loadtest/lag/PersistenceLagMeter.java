@@ -13,6 +13,7 @@ import io.messagestore.api.v1.ThreadEvent;
 import io.messagestore.api.v1.WatchThreadRequest;
 import io.messagestore.loadtest.LoadTestException;
 import io.messagestore.loadtest.report.Report;
+import io.messagestore.loadtest.watch.MessageIds;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -66,7 +67,7 @@ public final class PersistenceLagMeter {
         this.sampleEvery = Math.max(1, sampleEvery);
         this.channel = channel;
         this.headers = headers;
-        this.watchFrom = uuidV7LowerBound(System.currentTimeMillis() - 1000);
+        this.watchFrom = MessageIds.lowerBound(System.currentTimeMillis() - 1000);
     }
 
     /** Starts measuring; {@code source} is "auto", "watch" or "postgres". */
@@ -250,11 +251,5 @@ public final class PersistenceLagMeter {
                     any ? lags.getValueAtPercentile(50) : 0, any ? lags.getValueAtPercentile(99) : 0,
                     any ? lags.getMaxValue() : 0, source.equals("postgres") ? POLL_INTERVAL_NANOS : 0);
         }
-    }
-
-    /** The smallest UUIDv7 of a millisecond: ids compare by time first, so all later ids are above it. */
-    static String uuidV7LowerBound(long epochMillis) {
-        String hex = String.format("%012x", epochMillis);
-        return hex.substring(0, 8) + "-" + hex.substring(8, 12) + "-7000-8000-000000000000";
     }
 }

@@ -119,6 +119,24 @@ public final class JsonReportWriter {
                     .put("max", lag.maxNanos())
                     .put("pollInterval", lag.pollIntervalNanos());
         }
+        Report.WatchDelivery watch = report.watch();
+        if (watch != null) {
+            ObjectNode node = root.putObject("watch");
+            node.put("streams", watch.streams()).put("established", watch.established());
+            ObjectNode ends = node.putObject("statusCodeDistribution");
+            watch.statusCodeDistribution().forEach(ends::put);
+            ObjectNode failures = node.putObject("errorDistribution");
+            watch.errorDistribution().forEach(failures::put);
+            ObjectNode events = node.putObject("events");
+            watch.events().forEach(events::put);
+            node.put("delivered", watch.delivered());
+            node.putObject("delivery")
+                    .put("p50", watch.p50Nanos())
+                    .put("p90", watch.p90Nanos())
+                    .put("p99", watch.p99Nanos())
+                    .put("max", watch.maxNanos())
+                    .put("mean", watch.meanNanos());
+        }
         return root;
     }
 }

@@ -22,6 +22,7 @@ import java.util.Map;
  * @param cpuPerCallMicros this process's CPU time divided by the calls it made, or null
  * @param operations per-operation reports of a scenario, or empty
  * @param persistenceLag time from acknowledgement to PostgreSQL commit, or null
+ * @param watch WatchThread streams and their delivery delay, or null
  */
 public record Report(
         String name,
@@ -43,7 +44,8 @@ public record Report(
         List<SeriesPoint> series,
         CallDetails details,
         Map<String, Report> operations,
-        PersistenceLag persistenceLag) {
+        PersistenceLag persistenceLag,
+        WatchDelivery watch) {
 
     /** ghz: {"percentage": 50, "latency": nanoseconds}. */
     public record LatencyPercentile(int percentage, long latencyNanos) { }
@@ -61,6 +63,21 @@ public record Report(
     public record PersistenceLag(String source, long sampled, long persisted, long p50Nanos, long p99Nanos,
                                  long maxNanos, long pollIntervalNanos) { }
 
+    /**
+     * WatchThread streams held during a run and the delivery delay of MESSAGE_CONFIRMED events
+     * (arrival minus the message's created_at), over messages created after the measurement began.
+     *
+     * @param streams streams opened
+     * @param established streams that got at least one event
+     * @param statusCodeDistribution how the streams ended; held until the run ended them = OK
+     * @param errorDistribution the ends that were not OK, ghz's way
+     * @param events events received by type name (THREAD_DELETED, ...), all streams together
+     * @param delivered MESSAGE_CONFIRMED events measured
+     */
+    public record WatchDelivery(long streams, long established, Map<String, Long> statusCodeDistribution,
+                                Map<String, Long> errorDistribution, Map<String, Long> events, long delivered,
+                                long p50Nanos, long p90Nanos, long p99Nanos, long maxNanos, long meanNanos) { }
+
     /** The latency at a ghz percentile (10, 25, 50, 75, 90, 95, 99), or 0 when none. */
     public long latencyAt(int percentage) {
         for (LatencyPercentile p : latencyDistribution) {
@@ -75,13 +92,7 @@ public record Report(
     public static Report from(RunStats.Snapshot stats, String name, String endReason, Instant date,
                               Map<String, Object> options, long totalNanos, Map<String, String> tags,
                               Double cpuPerCallMicros) {
-        Map<String, Long> statusCodes = new LinkedHashMap<>();
-        long[] counts = stats.statusCounts();
-        for (int code = 0; code < counts.length; code++) {
-            if (counts[code] > 0) {
-                statusCodes.put(StatusNames.ofValue(code), counts[code]);
-            }
-        }
+        Map<String, Long> statusCodes = statusCodeDistribution(stats.statusCounts());
         long count = stats.count();
         long fastest = stats.okFastestNanos();
         long slowest = stats.okSlowestNanos();
@@ -91,24 +102,41 @@ public record Report(
                 stats.errorCounts(), statusCodes,
                 ReportMath.latencyDistribution(stats.okLatencies(), fastest, slowest),
                 ReportMath.histogram(stats.okLatencies(), fastest, slowest),
-                tags, cpuPerCallMicros, stats.series(), stats.details(), Map.of(), null);
+                tags, cpuPerCallMicros, stats.series(), stats.details(), Map.of(), null, null);
+    }
+
+    /** ghz's statusCodeDistribution: status name to count, of the codes that occurred. */
+    public static Map<String, Long> statusCodeDistribution(long[] countsByCode) {
+        Map<String, Long> statusCodes = new LinkedHashMap<>();
+        for (int code = 0; code < countsByCode.length; code++) {
+            if (countsByCode[code] > 0) {
+                statusCodes.put(StatusNames.ofValue(code), countsByCode[code]);
+            }
+        }
+        return statusCodes;
     }
 
     public Report withOperations(Map<String, Report> byOperation) {
         return new Report(name, endReason, date, options, count, totalNanos, averageNanos, fastestNanos,
                 slowestNanos, rps, errorDistribution, statusCodeDistribution, latencyDistribution, histogram,
-                tags, cpuPerCallMicros, series, details, byOperation, persistenceLag);
+                tags, cpuPerCallMicros, series, details, byOperation, persistenceLag, watch);
     }
 
     public Report withPersistenceLag(PersistenceLag lag) {
         return new Report(name, endReason, date, options, count, totalNanos, averageNanos, fastestNanos,
                 slowestNanos, rps, errorDistribution, statusCodeDistribution, latencyDistribution, histogram,
-                tags, cpuPerCallMicros, series, details, operations, lag);
+                tags, cpuPerCallMicros, series, details, operations, lag, watch);
     }
 
     public Report withName(String newName) {
         return new Report(newName, endReason, date, options, count, totalNanos, averageNanos, fastestNanos,
                 slowestNanos, rps, errorDistribution, statusCodeDistribution, latencyDistribution, histogram,
-                tags, cpuPerCallMicros, series, details, operations, persistenceLag);
+                tags, cpuPerCallMicros, series, details, operations, persistenceLag, watch);
+    }
+
+    public Report withWatch(WatchDelivery delivery) {
+        return new Report(name, endReason, date, options, count, totalNanos, averageNanos, fastestNanos,
+                slowestNanos, rps, errorDistribution, statusCodeDistribution, latencyDistribution, histogram,
+                tags, cpuPerCallMicros, series, details, operations, persistenceLag, delivery);
     }
 }

@@ -65,6 +65,24 @@ public final class SummaryWriter {
                 out.printf("  (resolution: poll interval %s)%n", duration(lag.pollIntervalNanos()));
             }
         }
+        Report.WatchDelivery watch = report.watch();
+        if (watch != null) {
+            out.println();
+            out.println("WatchThread delivery (MESSAGE_CONFIRMED arrival - message created_at):");
+            out.printf("  Streams:\t%d, established: %d%n", watch.streams(), watch.established());
+            for (Map.Entry<String, Long> e : watch.statusCodeDistribution().entrySet()) {
+                out.printf("  [%s]\t%d streams%n", e.getKey(), e.getValue());
+            }
+            for (Map.Entry<String, Long> e : watch.errorDistribution().entrySet()) {
+                out.printf("  [%d]\t%s%n", e.getValue(), e.getKey());
+            }
+            for (Map.Entry<String, Long> e : watch.events().entrySet()) {
+                out.printf("  %s:\t%d events%n", e.getKey(), e.getValue());
+            }
+            out.printf("  Delivered:\t%d measured%n", watch.delivered());
+            out.printf("  p50:\t%s%n  p90:\t%s%n  p99:\t%s%n  max:\t%s%n", duration(watch.p50Nanos()),
+                    duration(watch.p90Nanos()), duration(watch.p99Nanos()), duration(watch.maxNanos()));
+        }
         for (Map.Entry<String, Report> op : report.operations().entrySet()) {
             Report r = op.getValue();
             out.println();

@@ -28,10 +28,13 @@ import io.messagestore.api.v1.ThreadEvent;
 import io.messagestore.api.v1.WatchThreadRequest;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.NavigableSet;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
@@ -56,33 +59,51 @@ public final class FakeGateway implements GatewayUnderTest {
      * @param onStored        called with (thread id, message id) of every stored message
      * @param legacyReflection serve reflection as grpc.reflection.v1alpha only (like older servers)
      * @param watchPersistMillis when positive, WatchThread works and sends MESSAGE_PERSISTED this
-     *                           long after each acknowledgement; otherwise it is UNIMPLEMENTED
+     *                           long after each acknowledgement
+     * @param watchConfirming WatchThread works and sends MESSAGE_CONFIRMED (with the message) for
+     *                        each send, replays those after after_message_id, and answers NOT_FOUND
+     *                        for a thread without messages, as the gateway does
      */
     public record Options(long sendDelayMillis, BiConsumer<String, String> onStored, boolean legacyReflection,
-                          long watchPersistMillis) {
+                          long watchPersistMillis, boolean watchConfirming) {
         public Options(long sendDelayMillis, BiConsumer<String, String> onStored, boolean legacyReflection) {
-            this(sendDelayMillis, onStored, legacyReflection, 0);
+            this(sendDelayMillis, onStored, legacyReflection, 0, false);
         }
 
         public static Options defaults() {
-            return new Options(0, (thread, id) -> { }, false, 0);
+            return new Options(0, (thread, id) -> { }, false, 0, false);
         }
 
         public Options withLegacyReflection() {
-            return new Options(sendDelayMillis, onStored, true, watchPersistMillis);
+            return new Options(sendDelayMillis, onStored, true, watchPersistMillis, watchConfirming);
         }
 
         public Options withWatchPersisting(long millis) {
-            return new Options(sendDelayMillis, onStored, legacyReflection, millis);
+            return new Options(sendDelayMillis, onStored, legacyReflection, millis, watchConfirming);
+        }
+
+        public Options withWatchConfirming() {
+            return new Options(sendDelayMillis, onStored, legacyReflection, watchPersistMillis, true);
+        }
+
+        boolean watching() {
+            return watchPersistMillis > 0 || watchConfirming;
         }
     }
 
     private final Server server;
     private final HealthStatusManager health;
+    private final MessageStore store;
 
-    private FakeGateway(Server server, HealthStatusManager health) {
+    private FakeGateway(Server server, HealthStatusManager health, MessageStore store) {
         this.server = server;
         this.health = health;
+        this.store = store;
+    }
+
+    /** WatchThread streams open on this thread now. */
+    public int watchers(String threadId) {
+        return store.watchers.getOrDefault(threadId, List.of()).size();
     }
 
     public static FakeGateway start(Options options) {
@@ -98,11 +119,12 @@ public final class FakeGateway implements GatewayUnderTest {
         if (certChain != null && privateKey != null) {
             builder.useTransportSecurity(certChain, privateKey);
         }
+        MessageStore store = new MessageStore(options);
         Server server = builder
                 .addService(health.getHealthService())
                 .addService(options.legacyReflection()
                         ? legacyReflection() : ProtoReflectionServiceV1.newInstance())
-                .addService(ServerInterceptors.intercept(new MessageStore(options), new BearerTokenCheck()))
+                .addService(ServerInterceptors.intercept(store, new BearerTokenCheck()))
                 .addService(EchoService.definition())
                 .build();
         try {
@@ -110,7 +132,7 @@ public final class FakeGateway implements GatewayUnderTest {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return new FakeGateway(server, health);
+        return new FakeGateway(server, health, store);
     }
 
     @SuppressWarnings("deprecation")
@@ -163,6 +185,8 @@ public final class FakeGateway implements GatewayUnderTest {
 
     private static final class MessageStore extends MessageStoreGrpc.MessageStoreImplBase {
         private final Options options;
+        /** Acknowledged messages per thread by id (= time order), for WatchThread catch-up. */
+        private final Map<String, NavigableMap<String, Message>> confirmed = new ConcurrentHashMap<>();
         /** Persisted message ids per thread, in id (= time) order, for WatchThread catch-up. */
         private final Map<String, NavigableSet<String>> persisted = new ConcurrentHashMap<>();
         private final Map<String, List<StreamObserver<ThreadEvent>>> watchers = new ConcurrentHashMap<>();
@@ -178,14 +202,25 @@ public final class FakeGateway implements GatewayUnderTest {
 
         @Override
         public void watchThread(WatchThreadRequest request, StreamObserver<ThreadEvent> events) {
-            if (options.watchPersistMillis() <= 0) {
+            if (!options.watching()) {
                 super.watchThread(request, events);
                 return;
             }
             String thread = request.getThreadId();
+            String after = request.getAfterMessageId();
             synchronized (this) {
-                // catch-up first, then live: both under the lock that persist() takes
-                for (String id : persisted.getOrDefault(thread, new TreeSet<>()).tailSet(request.getAfterMessageId(), false)) {
+                if (options.watchConfirming() && !confirmed.containsKey(thread)) {
+                    events.onError(Status.NOT_FOUND.withDescription("thread '" + thread + "' not found")
+                            .asRuntimeException());
+                    return;
+                }
+                // catch-up first, then live: both under the lock that sends and persist() take
+                if (!after.isEmpty()) {
+                    for (Message m : confirmed.getOrDefault(thread, new TreeMap<>()).tailMap(after, false).values()) {
+                        events.onNext(confirmedEvent(m));
+                    }
+                }
+                for (String id : persisted.getOrDefault(thread, new TreeSet<>()).tailSet(after, false)) {
                     events.onNext(persistedEvent(thread, id));
                 }
                 watchers.computeIfAbsent(thread, t -> new CopyOnWriteArrayList<>()).add(events);
@@ -194,15 +229,31 @@ public final class FakeGateway implements GatewayUnderTest {
                     watchers.getOrDefault(thread, List.of()).remove(events));
         }
 
-        private synchronized void persist(String thread, String id) {
-            persisted.computeIfAbsent(thread, t -> new ConcurrentSkipListSet<>()).add(id);
+        private synchronized void confirm(Message message) {
+            confirmed.computeIfAbsent(message.getThreadId(), t -> new ConcurrentSkipListMap<>())
+                    .put(message.getMessageId(), message);
+            tell(message.getThreadId(), confirmedEvent(message));
+        }
+
+        private void tell(String thread, ThreadEvent event) {
             for (StreamObserver<ThreadEvent> watcher : watchers.getOrDefault(thread, List.of())) {
                 try {
-                    watcher.onNext(persistedEvent(thread, id));
+                    watcher.onNext(event);
                 } catch (RuntimeException cancelled) {
                     watchers.get(thread).remove(watcher);
                 }
             }
+        }
+
+        private static ThreadEvent confirmedEvent(Message message) {
+            return ThreadEvent.newBuilder().setType(ThreadEvent.Type.MESSAGE_CONFIRMED)
+                    .setThreadId(message.getThreadId()).setMessageId(message.getMessageId()).setMessage(message)
+                    .setOccurredAt(message.getCreatedAt()).build();
+        }
+
+        private synchronized void persist(String thread, String id) {
+            persisted.computeIfAbsent(thread, t -> new ConcurrentSkipListSet<>()).add(id);
+            tell(thread, persistedEvent(thread, id));
         }
 
         private static ThreadEvent persistedEvent(String thread, String id) {
@@ -238,6 +289,9 @@ public final class FakeGateway implements GatewayUnderTest {
                     .setCreatedAt(Timestamp.newBuilder().setSeconds(now.getEpochSecond()).setNanos(now.getNano()))
                     .build();
             options.onStored().accept(request.getThreadId(), id);
+            if (options.watchConfirming()) {
+                confirm(message);
+            }
             if (options.watchPersistMillis() > 0) {
                 persister.schedule(() -> persist(request.getThreadId(), id), options.watchPersistMillis(),
                         TimeUnit.MILLISECONDS);
