@@ -833,8 +833,11 @@ def ab():
     print(f"A = {jars['A']}, B = {jars['B']}; means of {rounds} interleaved rounds\n")
     print(HEADER)
     for k in ("A", "B"):
-        mean = {name: {key: sum(x[key] for x in results[(k, name)]) / rounds for key in results[(k, name)][0]
-                       if key != "errors"} | {"errors": {}} for name, _, _ in cases[k]}
+        # A figure some run could not measure (None) averages to nan instead of ending the report.
+        mean = {name: {key: sum(x[key] for x in results[(k, name)]) / rounds
+                       if all(isinstance(x[key], (int, float)) for x in results[(k, name)]) else float("nan")
+                       for key in results[(k, name)][0] if key != "errors"}
+                | {"errors": {}} for name, _, _ in cases[k]}
         base = mean[cases[k][0][0]]
         for name, _, _ in cases[k]:
             print(row(f"{k}: {name}", mean[name], base))
