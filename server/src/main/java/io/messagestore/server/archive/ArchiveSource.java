@@ -4,6 +4,7 @@ import io.messagestore.api.v1.Message;
 import io.messagestore.server.events.ClusterEvents;
 import io.messagestore.server.events.MessagesArchived;
 import io.messagestore.server.postgres.ArchiveRows;
+import io.messagestore.server.write.MessageIdGenerator;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
@@ -11,7 +12,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
-import java.util.UUID;
 import java.util.function.DoubleSupplier;
 
 /**
@@ -71,7 +71,7 @@ final class ArchiveSource extends TableSource<Message> {
 
   /** The smallest UUIDv7 of the millisecond {@code at}: ids below it are older. */
   static String cutoffId(Instant at) {
-    return new UUID((at.toEpochMilli() << 16) | 0x7000, 0x8000000000000000L).toString();
+    return MessageIdGenerator.firstIdAt(at.toEpochMilli());
   }
 
   @Override

@@ -7,6 +7,7 @@ import io.messagestore.api.v1.ThreadEvent.Type;
 import io.messagestore.server.error.StoreError;
 import io.messagestore.server.read.ReadPath;
 import io.messagestore.server.resilience.GuardedCall;
+import io.messagestore.server.write.MessageIdGenerator;
 import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -164,9 +165,8 @@ final class ThreadWatch implements ThreadChannels.Listener {
     if (closed || ending) {
       return;
     }
-    long positionMillis = position.isEmpty() ? 0 : UUID.fromString(position).getMostSignificantBits() >>> 16;
-    String from = new UUID((Math.max(0, positionMillis - BACKFILL_MILLIS) << 16) | 0x7000, 0x8000000000000000L)
-        .toString();
+    long positionMillis = position.isEmpty() ? 0 : MessageIdGenerator.millisOf(UUID.fromString(position));
+    String from = MessageIdGenerator.firstIdAt(Math.max(0, positionMillis - BACKFILL_MILLIS));
     if (backfillFrom == null || from.compareTo(backfillFrom) < 0) {
       backfillFrom = position.isEmpty() ? "" : from;
     }

@@ -13,6 +13,7 @@ import io.messagestore.server.postgres.PostgresMessageStore;
 import io.messagestore.server.read.ReadPath;
 import io.messagestore.server.redis.RedisKeys;
 import io.messagestore.server.redis.RedisTier;
+import io.messagestore.server.write.MessageIdGenerator;
 import io.messagestore.server.write.SendRequestValidator;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
@@ -186,7 +187,7 @@ public final class Watches implements AutoCloseable {
   }
 
   private static boolean sentBefore(String id, long millis) {
-    return (UUID.fromString(id).getMostSignificantBits() >>> 16) < millis;
+    return MessageIdGenerator.millisOf(UUID.fromString(id)) < millis;
   }
 
   private static StoreError shuttingDown() {

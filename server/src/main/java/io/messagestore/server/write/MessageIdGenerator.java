@@ -62,6 +62,11 @@ public final class MessageIdGenerator {
     return next();
   }
 
+  /** The smallest UUIDv7 of the millisecond {@code millis}: every id minted before it is smaller. */
+  public static String firstIdAt(long millis) {
+    return new UUID((millis << 16) | 0x7000L, 0x8000_0000_0000_0000L).toString();
+  }
+
   /** The creation time encoded in a UUIDv7, in Unix milliseconds. */
   public static long millisOf(UUID id) {
     return id.getMostSignificantBits() >>> 16;
