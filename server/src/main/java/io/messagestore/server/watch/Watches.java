@@ -47,6 +47,11 @@ public final class Watches implements AutoCloseable {
   /** Not in PostgreSQL that long after it was sent: maybe archived already (a short retention). */
   private static final long ARCHIVE_CHECK_AFTER_MS = 10_000;
   private static final int MAX_CHECKED_PER_SWEEP = 5_000;
+  /**
+   * Archive lookups are one ClickHouse query per id, and an id not yet committed (a slow
+   * persister) would be asked about again every second: a few per sweep; the rest wait.
+   */
+  private static final int MAX_ARCHIVE_LOOKUPS_PER_SWEEP = 50;
 
   private final ReadPath reads;
   private final ThreadChannels channels;
@@ -161,6 +166,7 @@ public final class Watches implements AutoCloseable {
         all.addAll(ids);
       }
       Set<String> persisted = all.isEmpty() ? Set.of() : postgres.existing(all);
+      int archiveLookups = 0;
       for (int i = 0; i < watches.size(); i++) {
         ThreadWatch w = watches.get(i);
         List<String> found = new ArrayList<>();
@@ -168,7 +174,8 @@ public final class Watches implements AutoCloseable {
         for (String id : waiting.get(i)) {
           if (persisted.contains(id)) {
             found.add(id);
-          } else if (sentBefore(id, now - ARCHIVE_CHECK_AFTER_MS) && archive.find(w.threadId(), id).isPresent()) {
+          } else if (sentBefore(id, now - ARCHIVE_CHECK_AFTER_MS) && archiveLookups++ < MAX_ARCHIVE_LOOKUPS_PER_SWEEP
+              && archive.find(w.threadId(), id).isPresent()) {
             found.add(id);
             archived.add(id);
           }
