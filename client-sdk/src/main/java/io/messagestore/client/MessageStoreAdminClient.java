@@ -3,33 +3,33 @@ package io.messagestore.client;
 import io.messagestore.api.v1.CheckConsistencyRequest;
 import io.messagestore.api.v1.CheckConsistencyResponse;
 import io.messagestore.api.v1.DeadLetter;
-import io.messagestore.api.v1.GetTierStatusRequest;
 import io.messagestore.api.v1.GetTierStatusResponse;
-import io.messagestore.api.v1.ListDeadLettersRequest;
 import io.messagestore.api.v1.ListDeadLettersResponse;
-import io.messagestore.api.v1.MessageStoreAdminGrpc.MessageStoreAdminBlockingStub;
-import io.messagestore.api.v1.RebuildCacheRequest;
-import io.messagestore.api.v1.ReplayDeadLettersRequest;
+import io.messagestore.client.internal.CallRunner;
 import io.messagestore.client.internal.PagingIterator;
-import io.messagestore.client.internal.UnaryCaller;
 import java.util.List;
-import java.util.Objects;
 import java.util.stream.Stream;
 
 /**
  * The operator calls of {@code messagestore.v1.MessageStoreAdmin}, from
  * {@link MessageStoreClient#admin()}: it shares that client's channel, token supplier, options
  * and lifetime. Every call needs a token with the {@code admin} role; without it the server
- * answers {@code PERMISSION_DENIED}. Thread-safe.
+ * answers {@code PERMISSION_DENIED}. Reads are retried by the {@link CallType#READ} policy, the
+ * others by {@link CallType#OTHER_WRITE}. {@link #async()} is the asynchronous twin.
+ * Thread-safe.
  */
 public final class MessageStoreAdminClient {
-  private final UnaryCaller<MessageStoreAdminBlockingStub> calls;
+  private final MessageStoreAdminAsyncClient async;
   private final MessageStoreClientOptions options;
 
-  MessageStoreAdminClient(UnaryCaller<MessageStoreAdminBlockingStub> calls,
-      MessageStoreClientOptions options) {
-    this.calls = calls;
+  MessageStoreAdminClient(MessageStoreAdminAsyncClient async, MessageStoreClientOptions options) {
+    this.async = async;
     this.options = options;
+  }
+
+  /** The same calls, asynchronous. */
+  public MessageStoreAdminAsyncClient async() {
+    return async;
   }
 
   /**
@@ -40,8 +40,7 @@ public final class MessageStoreAdminClient {
    * @throws MessageStoreException if the call fails
    */
   public GetTierStatusResponse tierStatus() {
-    return calls.call("GetTierStatus",
-        s -> s.getTierStatus(GetTierStatusRequest.getDefaultInstance()));
+    return CallRunner.await("GetTierStatus", async.tierStatus());
   }
 
   /**
@@ -52,11 +51,7 @@ public final class MessageStoreAdminClient {
    * @throws MessageStoreException if the call fails
    */
   public ListDeadLettersResponse deadLetters(int pageSize, String pageToken) {
-    ListDeadLettersRequest request = ListDeadLettersRequest.newBuilder()
-        .setPageSize(pageSize)
-        .setPageToken(Objects.requireNonNull(pageToken, "pageToken"))
-        .build();
-    return calls.call("ListDeadLetters", s -> s.listDeadLetters(request));
+    return CallRunner.await("ListDeadLetters", async.deadLetters(pageSize, pageToken));
   }
 
   /**
@@ -82,14 +77,7 @@ public final class MessageStoreAdminClient {
    * @throws MessageStoreException if the call fails
    */
   public long replayDeadLetters(List<String> entryIds) {
-    Objects.requireNonNull(entryIds, "entryIds");
-    if (entryIds.isEmpty()) {
-      // An empty list means "all" on the wire: make that a deliberate call, not an accident.
-      throw new IllegalArgumentException("entryIds must not be empty; use replayAllDeadLetters()");
-    }
-    ReplayDeadLettersRequest request =
-        ReplayDeadLettersRequest.newBuilder().addAllEntryIds(entryIds).build();
-    return calls.call("ReplayDeadLetters", s -> s.replayDeadLetters(request)).getReplayed();
+    return CallRunner.await("ReplayDeadLetters", async.replayDeadLetters(entryIds));
   }
 
   /**
@@ -99,8 +87,7 @@ public final class MessageStoreAdminClient {
    * @throws MessageStoreException if the call fails
    */
   public long replayAllDeadLetters() {
-    return calls.call("ReplayDeadLetters",
-        s -> s.replayDeadLetters(ReplayDeadLettersRequest.getDefaultInstance())).getReplayed();
+    return CallRunner.await("ReplayDeadLetters", async.replayAllDeadLetters());
   }
 
   /**
@@ -110,10 +97,7 @@ public final class MessageStoreAdminClient {
    * @throws MessageStoreException if the call fails
    */
   public String rebuildThread(String threadId) {
-    RebuildCacheRequest request = RebuildCacheRequest.newBuilder()
-        .setThreadId(Objects.requireNonNull(threadId, "threadId"))
-        .build();
-    return calls.call("RebuildCache", s -> s.rebuildCache(request)).getJobId();
+    return CallRunner.await("RebuildCache", async.rebuildThread(threadId));
   }
 
   /**
@@ -124,18 +108,16 @@ public final class MessageStoreAdminClient {
    * @throws MessageStoreException if the call fails
    */
   public String rebuildRecentThreads(int threads) {
-    RebuildCacheRequest request = RebuildCacheRequest.newBuilder().setRecentThreads(threads).build();
-    return calls.call("RebuildCache", s -> s.rebuildCache(request)).getJobId();
+    return CallRunner.await("RebuildCache", async.rebuildRecentThreads(threads));
   }
 
   /**
    * Compares the tiers for the request's scope (a message, a thread or a time window) and
-   * optionally repairs what it can.
+   * optionally repairs what it can. Without repair it is retried as a read.
    *
    * @throws MessageStoreException if the call fails
    */
   public CheckConsistencyResponse checkConsistency(CheckConsistencyRequest request) {
-    Objects.requireNonNull(request, "request");
-    return calls.call("CheckConsistency", s -> s.checkConsistency(request));
+    return CallRunner.await("CheckConsistency", async.checkConsistency(request));
   }
 }

@@ -1,50 +1,41 @@
 package io.messagestore.client;
 
 import io.grpc.Channel;
-import io.grpc.ChannelCredentials;
-import io.grpc.Grpc;
-import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
-import io.grpc.TlsChannelCredentials;
-import io.messagestore.api.v1.DeleteThreadRequest;
+import io.messagestore.api.v1.Checkpoint;
 import io.messagestore.api.v1.Durability;
-import io.messagestore.api.v1.GetRunStateRequest;
 import io.messagestore.api.v1.GetRunStateResponse;
-import io.messagestore.api.v1.GetThreadStatsRequest;
 import io.messagestore.api.v1.GetThreadStatsResponse;
-import io.messagestore.api.v1.GetMessageRequest;
 import io.messagestore.api.v1.GetMessageResponse;
-import io.messagestore.api.v1.ListMessagesRequest;
 import io.messagestore.api.v1.ListMessagesResponse;
-import io.messagestore.api.v1.ListThreadsRequest;
 import io.messagestore.api.v1.ListThreadsResponse;
 import io.messagestore.api.v1.Message;
 import io.messagestore.api.v1.MessageStoreAdminGrpc;
-import io.messagestore.api.v1.MessageStoreAdminGrpc.MessageStoreAdminBlockingStub;
 import io.messagestore.api.v1.MessageStoreGrpc;
-import io.messagestore.api.v1.MessageStoreGrpc.MessageStoreBlockingStub;
 import io.messagestore.api.v1.PutRunStateRequest;
 import io.messagestore.api.v1.PutRunStateResponse;
 import io.messagestore.api.v1.Role;
-import io.messagestore.api.v1.SendMessageBatchRequest;
+import io.messagestore.api.v1.RunState;
 import io.messagestore.api.v1.SendMessageRequest;
 import io.messagestore.api.v1.SendMessageResponse;
 import io.messagestore.api.v1.ThreadSummary;
 import io.messagestore.client.internal.BearerTokenCredentials;
+import io.messagestore.client.internal.CallRunner;
 import io.messagestore.client.internal.PagingIterator;
-import io.messagestore.client.internal.UnaryCaller;
+import io.messagestore.client.internal.Requests;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 
 /**
- * A blocking client for the MessageStore gRPC API.
+ * A client of the MessageStore gRPC API: this blocking view, and the asynchronous one from
+ * {@link #async()} on the same channel (as lettuce's sync and async views share a connection).
  *
  * <pre>{@code
  * try (MessageStoreClient client = MessageStoreClient.builder()
@@ -60,21 +51,32 @@ import java.util.stream.Stream;
  * Every call carries {@code authorization: Bearer <token>}. The token supplier is asked once
  * per call (per page when paging), so it can hand out a rotated token at any time. A supplier
  * that throws or returns null or a blank string fails the call with {@code UNAUTHENTICATED}
- * before anything is sent. A client built with {@link Builder#unauthenticated()} or
+ * before anything is sent. A client built with {@link MessageStoreClientBuilder#unauthenticated()} or
  * {@link #createUnauthenticated} sends no token, for a gateway run with
  * {@code MESSAGESTORE_AUTH=disabled} or a channel whose own interceptors authenticate.
  *
- * <h2>Deadlines</h2>
- * Every RPC gets {@link MessageStoreClientOptions#deadline()}, counted from its start; each
- * page of {@link #messages} and {@link #threads()} is a separate RPC with its own deadline.
- * A {@link #watch} has none: it lasts until it is closed or the thread is deleted.
+ * <h2>Deadlines and retries</h2>
+ * Every attempt of an RPC gets {@link MessageStoreClientOptions#deadline()}, counted from its
+ * start; each page of {@link #messages} and {@link #threads()} is a separate RPC with its own
+ * deadline. A failed attempt is repeated as the {@link RetryPolicy} of its {@link CallType}
+ * says: by default sends and reads up to 5 attempts within 30 s on {@code UNAVAILABLE},
+ * {@code RESOURCE_EXHAUSTED} and {@code DEADLINE_EXCEEDED}, with exponential backoff and
+ * jitter; other writes ({@code PutRunState}, {@code DeleteThread}) not at all. A {@link #watch}
+ * has no deadline: it lasts until it is closed or the thread is deleted, and resumes itself.
+ *
+ * <h2>Several gateways</h2>
+ * A client built with {@link #builder()} takes a target list ({@code "h1:50051,h2:50051"}) or a
+ * DNS name ({@code "dns:///messagestore.internal:50051"}), spreads calls round-robin over every
+ * address, and asks each one's {@code grpc.health.v1} service, so that an instance that is
+ * stopping or gone takes no more calls; a retry goes to another one.
  *
  * <h2>Idempotency keys</h2>
  * With {@link MessageStoreClientOptions#autoIdempotencyKeys()} on (the default),
  * {@link #send(SendMessageRequest)}, its convenience overloads and {@link #sendBatch} give each
- * request that has no {@code idempotency_key} a random UUID key before sending it. Whatever
- * re-sends that call on the wire (a gRPC retry policy on the channel, a transparent retry)
- * then stores the message once; the server answers the repeat with {@code duplicate = true}.
+ * request that has no {@code idempotency_key} a random UUID key before sending it, once per
+ * call: every retry of that call sends the same key, so the message is stored once even when
+ * an attempt was stored and only its answer got lost; the server answers the repeat with
+ * {@code duplicate = true}. A send without a key (auto keys off, none given) is not retried.
  * Protobuf requests are immutable, so the key cannot be written back into the caller's object:
  * passing the same keyless request to {@code send} twice sends two different keys and stores
  * two messages. To retry safely yourself, give the request a key first, for example with
@@ -87,45 +89,57 @@ import java.util.stream.Stream;
  *
  * <p>A client is thread-safe and meant to be shared. The streams it returns are not.
  *
- * <p>This class is the whole blocking API of {@code messagestore.v1.MessageStore} in one place,
- * which is why it is long; most of it is documentation, and the call plumbing it shares with
- * {@link MessageStoreAdminClient} lives in {@code internal}.
+ * <p>Requests and results are the generated protobuf messages of {@code io.messagestore.api.v1}
+ * (immutable, with builders and a JSON mapping, the types the {@code .proto} documents); gRPC's
+ * own machinery (stubs, {@code ListenableFuture}, {@code StatusRuntimeException}) stays inside
+ * the SDK.
  */
 public final class MessageStoreClient implements AutoCloseable {
 
   private static final long CLOSE_GRACE_SECONDS = 5;
 
+  private final Channel channel;
   private final ManagedChannel ownedChannel;
-  private final UnaryCaller<MessageStoreBlockingStub> calls;
+  private final MessageStoreAsyncClient async;
   private final MessageStoreAdminClient admin;
+  private final MessageStoreGrpc.MessageStoreBlockingStub watchStub;
   private final MessageStoreClientOptions options;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   /** @param tokenSupplier null for a client that sends no token */
-  private MessageStoreClient(Channel channel, ManagedChannel ownedChannel,
+  MessageStoreClient(Channel channel, ManagedChannel ownedChannel,
       Supplier<String> tokenSupplier, MessageStoreClientOptions options) {
+    this.channel = Objects.requireNonNull(channel, "channel");
     this.ownedChannel = ownedChannel;
     this.options = Objects.requireNonNull(options, "options");
-    MessageStoreBlockingStub stub = MessageStoreGrpc.newBlockingStub(channel);
-    MessageStoreAdminBlockingStub adminStub = MessageStoreAdminGrpc.newBlockingStub(channel);
+    var futureStub = MessageStoreGrpc.newFutureStub(channel);
+    var streamingStub = MessageStoreGrpc.newStub(channel);
+    var blockingStub = MessageStoreGrpc.newBlockingStub(channel);
+    var adminStub = MessageStoreAdminGrpc.newFutureStub(channel);
     if (tokenSupplier != null) {
       BearerTokenCredentials credentials = new BearerTokenCredentials(tokenSupplier);
-      stub = stub.withCallCredentials(credentials);
+      futureStub = futureStub.withCallCredentials(credentials);
+      streamingStub = streamingStub.withCallCredentials(credentials);
+      blockingStub = blockingStub.withCallCredentials(credentials);
       adminStub = adminStub.withCallCredentials(credentials);
     }
-    this.calls = new UnaryCaller<>(stub, options.deadline(), closed::get);
-    this.admin = new MessageStoreAdminClient(
-        new UnaryCaller<>(adminStub, options.deadline(), closed::get), options);
+    this.watchStub = blockingStub;
+    CallRunner calls = new CallRunner(options.deadline(), options.metrics(), closed::get);
+    MessageStoreAdminAsyncClient adminAsync = new MessageStoreAdminAsyncClient(adminStub, calls, options);
+    this.async = new MessageStoreAsyncClient(futureStub, streamingStub, calls, options, closed::get,
+        adminAsync);
+    this.admin = new MessageStoreAdminClient(adminAsync, options);
   }
 
   /** Returns a builder for a client that owns (and on {@link #close()} shuts down) its channel. */
-  public static Builder builder() {
-    return new Builder();
+  public static MessageStoreClientBuilder builder() {
+    return new MessageStoreClientBuilder();
   }
 
   /**
    * Creates a client on a channel the caller owns. {@link #close()} leaves the channel open;
-   * shutting it down stays the caller's job.
+   * shutting it down stays the caller's job. The channel's own load balancing applies (the
+   * builder's round-robin and health checking are set up only on channels it makes).
    *
    * @param channel the channel to call on, e.g. a {@link ManagedChannel}
    * @param tokenSupplier returns the JWT for each call
@@ -154,16 +168,26 @@ public final class MessageStoreClient implements AutoCloseable {
     return options;
   }
 
+  /** The asynchronous view: the same calls on the same channel, answered with futures. */
+  public MessageStoreAsyncClient async() {
+    return async;
+  }
+
+  /**
+   * The channel the client calls on, for other services the gateways serve (such as
+   * {@code grpc.health.v1} or server reflection). It carries no token; it is shut down by
+   * {@link #close()} when the builder made it.
+   */
+  public Channel channel() {
+    return channel;
+  }
+
   /**
    * Returns {@code request} with a random UUID idempotency key if it has none, else
    * {@code request} itself. Retrying the returned object is safe: the server stores it once.
    */
   public static SendMessageRequest withIdempotencyKey(SendMessageRequest request) {
-    Objects.requireNonNull(request, "request");
-    if (!request.getIdempotencyKey().isEmpty()) {
-      return request;
-    }
-    return request.toBuilder().setIdempotencyKey(UUID.randomUUID().toString()).build();
+    return Requests.withIdempotencyKey(request);
   }
 
   /**
@@ -173,7 +197,7 @@ public final class MessageStoreClient implements AutoCloseable {
    * @throws MessageStoreException if the server rejects the call or it times out
    */
   public SendMessageResponse send(String threadId, Role role, String content) {
-    return send(newRequest(threadId, role, content, Durability.DURABILITY_CACHE));
+    return CallRunner.await("SendMessage", async.send(threadId, role, content));
   }
 
   /**
@@ -183,7 +207,7 @@ public final class MessageStoreClient implements AutoCloseable {
    * @throws MessageStoreException if the server rejects the call or it times out
    */
   public SendMessageResponse sendDurable(String threadId, Role role, String content) {
-    return send(newRequest(threadId, role, content, Durability.DURABILITY_DURABLE));
+    return CallRunner.await("SendMessage", async.sendDurable(threadId, role, content));
   }
 
   /**
@@ -193,9 +217,7 @@ public final class MessageStoreClient implements AutoCloseable {
    * @throws MessageStoreException if the server rejects the call or it times out
    */
   public SendMessageResponse send(SendMessageRequest request) {
-    Objects.requireNonNull(request, "request");
-    SendMessageRequest toSend = options.autoIdempotencyKeys() ? withIdempotencyKey(request) : request;
-    return calls.call("SendMessage", s -> s.sendMessage(toSend));
+    return CallRunner.await("SendMessage", async.send(request));
   }
 
   /**
@@ -221,17 +243,7 @@ public final class MessageStoreClient implements AutoCloseable {
    */
   public List<SendMessageResponse> sendBatch(String threadId, List<SendMessageRequest> messages,
       Durability durability) {
-    Objects.requireNonNull(threadId, "threadId");
-    Objects.requireNonNull(messages, "messages");
-    Objects.requireNonNull(durability, "durability");
-    SendMessageBatchRequest.Builder batch = SendMessageBatchRequest.newBuilder()
-        .setThreadId(threadId)
-        .setDurability(durability);
-    for (SendMessageRequest message : messages) {
-      batch.addMessages(options.autoIdempotencyKeys() ? withIdempotencyKey(message) : message);
-    }
-    SendMessageBatchRequest request = batch.build();
-    return calls.call("SendMessageBatch", s -> s.sendMessageBatch(request)).getResultsList();
+    return CallRunner.await("SendMessageBatch", async.sendBatch(threadId, messages, durability));
   }
 
   /**
@@ -251,11 +263,7 @@ public final class MessageStoreClient implements AutoCloseable {
    *     failure
    */
   public GetMessageResponse getMessage(String threadId, String messageId) {
-    GetMessageRequest request = GetMessageRequest.newBuilder()
-        .setThreadId(Objects.requireNonNull(threadId, "threadId"))
-        .setMessageId(Objects.requireNonNull(messageId, "messageId"))
-        .build();
-    return calls.call("GetMessage", s -> s.getMessage(request));
+    return CallRunner.await("GetMessage", async.getMessage(threadId, messageId));
   }
 
   /** Same as {@link #messages(String, boolean) messages(threadId, false)}: oldest first. */
@@ -278,13 +286,8 @@ public final class MessageStoreClient implements AutoCloseable {
   public Stream<Message> messages(String threadId, boolean newestFirst) {
     Objects.requireNonNull(threadId, "threadId");
     return PagingIterator.stream("ListMessages", token -> {
-      ListMessagesRequest request = ListMessagesRequest.newBuilder()
-          .setThreadId(threadId)
-          .setPageSize(options.pageSize())
-          .setPageToken(token)
-          .setNewestFirst(newestFirst)
-          .build();
-      ListMessagesResponse page = calls.call("ListMessages", s -> s.listMessages(request));
+      ListMessagesResponse page =
+          CallRunner.await("ListMessages", async.listMessages(threadId, newestFirst, token));
       return new PagingIterator.Page<>(page.getMessagesList(), page.getNextPageToken());
     });
   }
@@ -296,11 +299,7 @@ public final class MessageStoreClient implements AutoCloseable {
    */
   public List<ThreadSummary> threads() {
     Iterator<ThreadSummary> pages = new PagingIterator<>("ListThreads", token -> {
-      ListThreadsRequest request = ListThreadsRequest.newBuilder()
-          .setPageSize(options.pageSize())
-          .setPageToken(token)
-          .build();
-      ListThreadsResponse page = calls.call("ListThreads", s -> s.listThreads(request));
+      ListThreadsResponse page = CallRunner.await("ListThreads", async.listThreads(token));
       return new PagingIterator.Page<>(page.getThreadsList(), page.getNextPageToken());
     });
     List<ThreadSummary> threads = new ArrayList<>();
@@ -317,10 +316,7 @@ public final class MessageStoreClient implements AutoCloseable {
    *     other failure
    */
   public long deleteThread(String threadId) {
-    DeleteThreadRequest request = DeleteThreadRequest.newBuilder()
-        .setThreadId(Objects.requireNonNull(threadId, "threadId"))
-        .build();
-    return calls.call("DeleteThread", s -> s.deleteThread(request)).getDeletedMessages();
+    return CallRunner.await("DeleteThread", async.deleteThread(threadId));
   }
 
   /**
@@ -330,22 +326,19 @@ public final class MessageStoreClient implements AutoCloseable {
    * @throws MessageStoreException if the call fails
    */
   public GetThreadStatsResponse threadStats(String threadId) {
-    GetThreadStatsRequest request = GetThreadStatsRequest.newBuilder()
-        .setThreadId(Objects.requireNonNull(threadId, "threadId"))
-        .build();
-    return calls.call("GetThreadStats", s -> s.getThreadStats(request));
+    return CallRunner.await("GetThreadStats", async.threadStats(threadId));
   }
 
   /**
    * Writes the state of an agent run. With {@code expected_version} other than 0 the write
    * applies only if the run is at that version; otherwise the call fails with {@code ABORTED}
-   * naming the current version.
+   * naming the current version. Not retried by default ({@link CallType#OTHER_WRITE}): a write
+   * whose answer got lost may have been applied.
    *
    * @throws MessageStoreException {@code ABORTED} on a version conflict, or any other failure
    */
   public PutRunStateResponse putRunState(PutRunStateRequest request) {
-    Objects.requireNonNull(request, "request");
-    return calls.call("PutRunState", s -> s.putRunState(request));
+    return CallRunner.await("PutRunState", async.putRunState(request));
   }
 
   /**
@@ -356,24 +349,54 @@ public final class MessageStoreClient implements AutoCloseable {
    *     other failure
    */
   public GetRunStateResponse getRunState(String runId, long version) {
-    GetRunStateRequest request = GetRunStateRequest.newBuilder()
-        .setRunId(Objects.requireNonNull(runId, "runId"))
-        .setVersion(version)
-        .build();
-    return calls.call("GetRunState", s -> s.getRunState(request));
+    return CallRunner.await("GetRunState", async.getRunState(runId, version));
+  }
+
+  /**
+   * Changes a run's state without losing anyone else's change: reads the latest version, gives
+   * its state to {@code update} (null when there is no such run yet) and writes what it returns
+   * with {@code expected_version} = the version read; when another writer got there first
+   * ({@code ABORTED}) it reads again and applies {@code update} to the newer state, up to
+   * {@link MessageStoreClientOptions#runStateUpdateAttempts()} rounds. {@code update} may
+   * therefore run several times and must have no other effects. The thread and TTL class of
+   * the run are kept; the write checkpoints with {@code CHECKPOINT_AUTO}.
+   *
+   * <p>Limits: the first write of a run is unconditional (the API has no "create if absent"),
+   * so create a run before several writers update it. A write whose answer is lost
+   * ({@code UNAVAILABLE}) fails the update, as it may have been applied: read the run to know.
+   *
+   * <pre>{@code
+   * RunState after = client.updateRunState("run-7", state -> increment(state));
+   * }</pre>
+   *
+   * @return the version written
+   * @throws MessageStoreException {@code ABORTED} when every round lost, or the run is
+   *     completed; any other failure of a read or write
+   */
+  public RunState updateRunState(String runId, UnaryOperator<byte[]> update) {
+    return updateRunState(runId, update, Checkpoint.CHECKPOINT_AUTO);
+  }
+
+  /** Like {@link #updateRunState(String, UnaryOperator)}, writing with {@code checkpoint}. */
+  public RunState updateRunState(String runId, UnaryOperator<byte[]> update, Checkpoint checkpoint) {
+    return CallRunner.await("PutRunState", async.updateRunState(runId, update, checkpoint));
   }
 
   /**
    * Watches a thread's events as they happen. The call is made when the returned watch is
-   * first read; see {@link ThreadWatch} for how it resumes after a broken stream.
+   * first read; see {@link ThreadWatch} for how it resumes after a broken stream. For a
+   * non-blocking watch use {@code async().watch(...)}.
    *
    * @param afterMessageId replay the thread's messages after this id first; {@code ""} or null
    *     for live events only
    */
   public ThreadWatch watch(String threadId, String afterMessageId) {
     Objects.requireNonNull(threadId, "threadId");
-    return new ThreadWatch(threadId, afterMessageId,
-        request -> calls.stub().watchThread(request), ThreadWatch.DEFAULT_FIRST_BACKOFF);
+    checkOpen();
+    return new ThreadWatch(threadId, afterMessageId, request -> {
+      checkOpen();
+      return watchStub.watchThread(request);
+    }, options.retryPolicy(CallType.WATCH_RESUME), options.metrics());
   }
 
   /** The operator calls, on this client's channel and with its token supplier and options. */
@@ -402,98 +425,9 @@ public final class MessageStoreClient implements AutoCloseable {
     }
   }
 
-  private static SendMessageRequest newRequest(String threadId, Role role, String content,
-      Durability durability) {
-    return SendMessageRequest.newBuilder()
-        .setThreadId(Objects.requireNonNull(threadId, "threadId"))
-        .setRole(Objects.requireNonNull(role, "role"))
-        .setContent(Objects.requireNonNull(content, "content"))
-        .setDurability(durability)
-        .build();
-  }
-
-  /** Builds a {@link MessageStoreClient} with its own channel; not thread-safe. */
-  public static final class Builder {
-    private String target;
-    private ChannelCredentials credentials;
-    private Supplier<String> tokenSupplier;
-    private boolean unauthenticated;
-    private MessageStoreClientOptions options = MessageStoreClientOptions.defaults();
-
-    private Builder() {}
-
-    /**
-     * Sets the server to connect to, as {@code host:port} or a gRPC target URI such as
-     * {@code dns:///messagestore.internal:50051}. Required.
-     */
-    public Builder target(String target) {
-      if (target == null || target.isBlank()) {
-        throw new IllegalArgumentException("target must not be blank, got '" + target + "'");
-      }
-      this.target = target;
-      return this;
-    }
-
-    /**
-     * Connects without TLS. Bearer tokens then travel in clear text: only for a server on
-     * localhost or behind a TLS-terminating proxy on a trusted network.
-     */
-    public Builder plaintext() {
-      return credentials(InsecureChannelCredentials.create());
-    }
-
-    /**
-     * Sets the channel credentials, e.g. {@link TlsChannelCredentials} with a private CA.
-     * Defaults to TLS with the JVM's trusted roots.
-     */
-    public Builder credentials(ChannelCredentials credentials) {
-      this.credentials = Objects.requireNonNull(credentials, "credentials");
-      return this;
-    }
-
-    /**
-     * Sets where the JWT comes from. Called once per RPC, possibly from a gRPC thread, so it
-     * must be thread-safe; it may block briefly to refresh a token. Required.
-     */
-    public Builder tokenSupplier(Supplier<String> tokenSupplier) {
-      this.tokenSupplier = Objects.requireNonNull(tokenSupplier, "tokenSupplier");
-      this.unauthenticated = false;
-      return this;
-    }
-
-    /**
-     * Sends no token, for a gateway run with {@code MESSAGESTORE_AUTH=disabled} (loopback
-     * development only). Replaces a token supplier set earlier.
-     */
-    public Builder unauthenticated() {
-      this.unauthenticated = true;
-      this.tokenSupplier = null;
-      return this;
-    }
-
-    /** Sets the per-call behaviour; {@link MessageStoreClientOptions#defaults()} if not called. */
-    public Builder options(MessageStoreClientOptions options) {
-      this.options = Objects.requireNonNull(options, "options");
-      return this;
-    }
-
-    /**
-     * Creates the channel and the client. No connection is made until the first call.
-     *
-     * @throws IllegalStateException if the target is missing, or the token supplier is and
-     *     {@link #unauthenticated()} was not called
-     */
-    public MessageStoreClient build() {
-      if (target == null) {
-        throw new IllegalStateException("target is required");
-      }
-      if (tokenSupplier == null && !unauthenticated) {
-        throw new IllegalStateException("tokenSupplier is required");
-      }
-      ChannelCredentials channelCredentials =
-          credentials != null ? credentials : TlsChannelCredentials.create();
-      ManagedChannel channel = Grpc.newChannelBuilder(target, channelCredentials).build();
-      return new MessageStoreClient(channel, channel, tokenSupplier, options);
+  private void checkOpen() {
+    if (closed.get()) {
+      throw new IllegalStateException("MessageStoreClient is closed");
     }
   }
 }

@@ -1,11 +1,14 @@
 package io.messagestore.client;
 
 import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
 import java.util.Objects;
 
 /**
- * Per-call behaviour of a {@link MessageStoreClient}: deadline, page size and automatic
- * idempotency keys.
+ * Per-call behaviour of a {@link MessageStoreClient}: deadline, page size, automatic
+ * idempotency keys, retry policies per {@link CallType}, the attempts of
+ * {@link MessageStoreClient#updateRunState} and where metrics go.
  *
  * <p>Instances are immutable and thread-safe. Every builder setter validates its argument at
  * once and throws {@link IllegalArgumentException} naming the rejected value, so a bad
@@ -15,6 +18,7 @@ import java.util.Objects;
  * MessageStoreClientOptions options = MessageStoreClientOptions.builder()
  *     .deadline(Duration.ofSeconds(2))
  *     .pageSize(500)
+ *     .retryPolicy(CallType.SEND, RetryPolicy.builder().maxAttempts(8).build())
  *     .build();
  * }</pre>
  */
@@ -32,16 +36,44 @@ public final class MessageStoreClientOptions {
   /** Whether sends without an idempotency key get a random one: {@code true}. */
   public static final boolean DEFAULT_AUTO_IDEMPOTENCY_KEYS = true;
 
+  /** Retries of sends (with idempotency keys): {@link RetryPolicy#DEFAULT}. */
+  public static final RetryPolicy DEFAULT_SEND_RETRY = RetryPolicy.DEFAULT;
+
+  /** Retries of calls that change nothing: {@link RetryPolicy#DEFAULT}. */
+  public static final RetryPolicy DEFAULT_READ_RETRY = RetryPolicy.DEFAULT;
+
+  /** Retries of other writes (see {@link CallType#OTHER_WRITE}): {@link RetryPolicy#NONE}. */
+  public static final RetryPolicy DEFAULT_OTHER_WRITE_RETRY = RetryPolicy.NONE;
+
+  /**
+   * Reopening a broken watch: any number of times, 100 ms doubling up to 5 s between failed
+   * reopenings, no total deadline (a watch lasts until it is closed).
+   */
+  public static final RetryPolicy DEFAULT_WATCH_RESUME = RetryPolicy.builder()
+      .unlimitedAttempts().noTotalDeadline().build();
+
+  /**
+   * Read-apply-write rounds of {@link MessageStoreClient#updateRunState} before it gives up on a
+   * run that others keep changing: 50.
+   */
+  public static final int DEFAULT_RUN_STATE_UPDATE_ATTEMPTS = 50;
+
   private static final MessageStoreClientOptions DEFAULTS = builder().build();
 
   private final Duration deadline;
   private final int pageSize;
   private final boolean autoIdempotencyKeys;
+  private final Map<CallType, RetryPolicy> retryPolicies;
+  private final int runStateUpdateAttempts;
+  private final MessageStoreMetrics metrics;
 
   private MessageStoreClientOptions(Builder builder) {
     this.deadline = builder.deadline;
     this.pageSize = builder.pageSize;
     this.autoIdempotencyKeys = builder.autoIdempotencyKeys;
+    this.retryPolicies = new EnumMap<>(builder.retryPolicies);
+    this.runStateUpdateAttempts = builder.runStateUpdateAttempts;
+    this.metrics = builder.metrics;
   }
 
   /** Returns the options with every value at its {@code DEFAULT_*} constant. */
@@ -56,10 +88,14 @@ public final class MessageStoreClientOptions {
 
   /** Returns a builder that starts from these options. */
   public Builder toBuilder() {
-    return new Builder()
+    Builder b = new Builder()
         .deadline(deadline)
         .pageSize(pageSize)
-        .autoIdempotencyKeys(autoIdempotencyKeys);
+        .autoIdempotencyKeys(autoIdempotencyKeys)
+        .runStateUpdateAttempts(runStateUpdateAttempts)
+        .metrics(metrics);
+    retryPolicies.forEach(b::retryPolicy);
+    return b;
   }
 
   /**
@@ -84,23 +120,43 @@ public final class MessageStoreClientOptions {
     return autoIdempotencyKeys;
   }
 
+  /** The retry policy of calls of this type. */
+  public RetryPolicy retryPolicy(CallType type) {
+    return retryPolicies.get(Objects.requireNonNull(type, "type"));
+  }
+
+  /** Read-apply-write rounds of {@link MessageStoreClient#updateRunState} before it gives up. */
+  public int runStateUpdateAttempts() {
+    return runStateUpdateAttempts;
+  }
+
+  /** Where the client reports calls, retries and watch resumptions. */
+  public MessageStoreMetrics metrics() {
+    return metrics;
+  }
+
   @Override
   public boolean equals(Object o) {
     return o instanceof MessageStoreClientOptions other
         && deadline.equals(other.deadline)
         && pageSize == other.pageSize
-        && autoIdempotencyKeys == other.autoIdempotencyKeys;
+        && autoIdempotencyKeys == other.autoIdempotencyKeys
+        && retryPolicies.equals(other.retryPolicies)
+        && runStateUpdateAttempts == other.runStateUpdateAttempts
+        && metrics == other.metrics;
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(deadline, pageSize, autoIdempotencyKeys);
+    return Objects.hash(deadline, pageSize, autoIdempotencyKeys, retryPolicies,
+        runStateUpdateAttempts, System.identityHashCode(metrics));
   }
 
   @Override
   public String toString() {
     return "MessageStoreClientOptions{deadline=" + deadline + ", pageSize=" + pageSize
-        + ", autoIdempotencyKeys=" + autoIdempotencyKeys + "}";
+        + ", autoIdempotencyKeys=" + autoIdempotencyKeys + ", retryPolicies=" + retryPolicies
+        + ", runStateUpdateAttempts=" + runStateUpdateAttempts + "}";
   }
 
   /** Builds {@link MessageStoreClientOptions}; not thread-safe. */
@@ -108,6 +164,13 @@ public final class MessageStoreClientOptions {
     private Duration deadline = DEFAULT_DEADLINE;
     private int pageSize = DEFAULT_PAGE_SIZE;
     private boolean autoIdempotencyKeys = DEFAULT_AUTO_IDEMPOTENCY_KEYS;
+    private final Map<CallType, RetryPolicy> retryPolicies = new EnumMap<>(Map.of(
+        CallType.SEND, DEFAULT_SEND_RETRY,
+        CallType.READ, DEFAULT_READ_RETRY,
+        CallType.OTHER_WRITE, DEFAULT_OTHER_WRITE_RETRY,
+        CallType.WATCH_RESUME, DEFAULT_WATCH_RESUME));
+    private int runStateUpdateAttempts = DEFAULT_RUN_STATE_UPDATE_ATTEMPTS;
+    private MessageStoreMetrics metrics = MessageStoreMetrics.NONE;
 
     private Builder() {}
 
@@ -144,6 +207,59 @@ public final class MessageStoreClientOptions {
     /** Turns automatic idempotency keys on (the default) or off. */
     public Builder autoIdempotencyKeys(boolean autoIdempotencyKeys) {
       this.autoIdempotencyKeys = autoIdempotencyKeys;
+      return this;
+    }
+
+    /**
+     * Sets the retry policy of one type of call.
+     *
+     * @throws IllegalArgumentException if either argument is null
+     */
+    public Builder retryPolicy(CallType type, RetryPolicy policy) {
+      if (type == null || policy == null) {
+        throw new IllegalArgumentException("retryPolicy needs a call type and a policy, got "
+            + type + " and " + policy);
+      }
+      retryPolicies.put(type, policy);
+      return this;
+    }
+
+    /**
+     * Turns retries off for every type of call: each call is made once and a broken watch
+     * ends with its error. {@link MessageStoreClient#updateRunState} still tries again after a
+     * version conflict; see {@link #runStateUpdateAttempts(int)}.
+     */
+    public Builder noRetries() {
+      for (CallType type : CallType.values()) {
+        retryPolicies.put(type, RetryPolicy.NONE);
+      }
+      return this;
+    }
+
+    /**
+     * Sets the read-apply-write rounds of {@link MessageStoreClient#updateRunState}.
+     *
+     * @throws IllegalArgumentException if less than 1
+     */
+    public Builder runStateUpdateAttempts(int attempts) {
+      if (attempts < 1) {
+        throw new IllegalArgumentException("runStateUpdateAttempts must be at least 1, got " + attempts);
+      }
+      this.runStateUpdateAttempts = attempts;
+      return this;
+    }
+
+    /**
+     * Sets where calls, retries and watch resumptions are reported, e.g.
+     * {@link io.messagestore.client.micrometer.MicrometerMetrics}.
+     *
+     * @throws IllegalArgumentException if null (use {@link MessageStoreMetrics#NONE})
+     */
+    public Builder metrics(MessageStoreMetrics metrics) {
+      if (metrics == null) {
+        throw new IllegalArgumentException("metrics must not be null; use MessageStoreMetrics.NONE");
+      }
+      this.metrics = metrics;
       return this;
     }
 

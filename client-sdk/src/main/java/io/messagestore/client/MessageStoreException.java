@@ -27,10 +27,15 @@ import io.grpc.Status;
  *   <li>{@code CANCELLED}: the call was cancelled before it was answered.</li>
  *   <li>{@code DEADLINE_EXCEEDED}: the call outlived
  *       {@link MessageStoreClientOptions#deadline()}.</li>
- *   <li>{@code UNIMPLEMENTED}: an RPC this server version does not have yet (PutRunState,
- *       GetRunState, CheckConsistency).</li>
+ *   <li>{@code ABORTED}: a compare-and-set write of a run state lost against another writer
+ *       (the description names the current version), or a write to a completed run.</li>
+ *   <li>{@code UNIMPLEMENTED}: an RPC this server version does not have.</li>
  *   <li>{@code INTERNAL}: a fault in the server (a bug); the description names it.</li>
  * </ul>
+ *
+ * <p>A call the client tried more than once (see {@link RetryPolicy}) ends with the status of
+ * its last attempt; {@link #getAttempts()} says how many there were, and the message ends with
+ * {@code " (after N attempts)"}.
  */
 public class MessageStoreException extends RuntimeException {
   private static final long serialVersionUID = 1L;
@@ -38,24 +43,42 @@ public class MessageStoreException extends RuntimeException {
   private final String rpc;
   private final Status.Code code;
   private final String description;
+  private final int attempts;
 
   /**
-   * Creates an exception for a failed call.
+   * Creates an exception for a call that failed at its only attempt.
    *
    * @param rpc the RPC name, e.g. {@code "SendMessage"}
    * @param status the status the call ended with
    * @param cause the underlying exception, may be null
    */
   public MessageStoreException(String rpc, Status status, Throwable cause) {
-    super(message(rpc, status), cause);
+    this(rpc, status, cause, 1);
+  }
+
+  /**
+   * Creates an exception for a call that failed after {@code attempts} attempts.
+   *
+   * @param rpc the RPC name, e.g. {@code "SendMessage"}
+   * @param status the status the last attempt ended with
+   * @param cause the underlying exception, may be null
+   * @param attempts how many attempts were made, at least 1
+   */
+  public MessageStoreException(String rpc, Status status, Throwable cause, int attempts) {
+    super(message(rpc, status, attempts), cause);
+    if (attempts < 1) {
+      throw new IllegalArgumentException("attempts must be at least 1, got " + attempts);
+    }
     this.rpc = rpc;
     this.code = status.getCode();
     this.description = status.getDescription();
+    this.attempts = attempts;
   }
 
-  private static String message(String rpc, Status status) {
+  private static String message(String rpc, Status status, int attempts) {
     String text = rpc + " failed: " + status.getCode();
-    return status.getDescription() == null ? text : text + ": " + status.getDescription();
+    text = status.getDescription() == null ? text : text + ": " + status.getDescription();
+    return attempts > 1 ? text + " (after " + attempts + " attempts)" : text;
   }
 
   /** The RPC that failed, e.g. {@code "ListMessages"}. */
@@ -71,5 +94,15 @@ public class MessageStoreException extends RuntimeException {
   /** The server's description of the problem, or {@code null} when it gave none. */
   public String getDescription() {
     return description;
+  }
+
+  /** How many attempts the call made before it failed: 1 when it was not retried. */
+  public int getAttempts() {
+    return attempts;
+  }
+
+  /** Whether the call was tried more than once. */
+  public boolean wasRetried() {
+    return attempts > 1;
   }
 }

@@ -5,6 +5,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.messagestore.api.v1.ThreadEvent;
 import io.messagestore.api.v1.WatchThreadRequest;
+import io.messagestore.client.internal.Backoff;
 import java.time.Duration;
 import java.util.EnumSet;
 import java.util.Iterator;
@@ -13,7 +14,6 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
@@ -22,10 +22,11 @@ import java.util.function.Function;
  * iterator that reconnects by itself.
  *
  * <p>When the stream breaks ({@code UNAVAILABLE}, e.g. a gateway restart or a lost
- * connection, or {@code RESOURCE_EXHAUSTED}, a gateway ending the stream of a reader that fell
- * too far behind), the watch opens a new one with {@code after_message_id} set to the last
- * {@code MESSAGE_CONFIRMED} message it received, waiting between attempts with exponential
- * backoff and jitter (100 ms doubling up to 5 s). The server then replays what came after that
+ * connection, or {@code RESOURCE_EXHAUSTED}, a gateway at its watcher limit), the watch opens a
+ * new one with {@code after_message_id} set to the last {@code MESSAGE_CONFIRMED} message it
+ * received, waiting between attempts as the client's {@link CallType#WATCH_RESUME} policy says
+ * (by default 100 ms doubling up to 5 s, with jitter, for ever). With several gateways the new
+ * stream goes to one that is up. The server then replays what came after that
  * message, so the reader sees every message once and in order. A confirmation the server
  * repeats anyway is skipped. A watch started without {@code after_message_id} that breaks
  * before its first confirmation resumes with live events only.
@@ -39,16 +40,18 @@ import java.util.function.Function;
  */
 public final class ThreadWatch implements Iterator<ThreadEvent>, AutoCloseable {
 
-  /** The statuses after which the watch reconnects instead of failing. */
+  /**
+   * The statuses after which the watch reconnects instead of failing, under the default
+   * {@link CallType#WATCH_RESUME} policy (which also lists {@code DEADLINE_EXCEEDED}, a status a
+   * watch without deadline does not get).
+   */
   public static final Set<Status.Code> RESUMABLE =
       EnumSet.of(Status.Code.UNAVAILABLE, Status.Code.RESOURCE_EXHAUSTED);
 
-  static final Duration DEFAULT_FIRST_BACKOFF = Duration.ofMillis(100);
-  static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
-
   private final String threadId;
   private final Function<WatchThreadRequest, Iterator<ThreadEvent>> openStream;
-  private final Duration firstBackoff;
+  private final RetryPolicy resume;
+  private final MessageStoreMetrics metrics;
   private volatile Consumer<MessageStoreException> onReconnect = e -> { };
 
   private String lastConfirmedId;
@@ -64,10 +67,18 @@ public final class ThreadWatch implements Iterator<ThreadEvent>, AutoCloseable {
 
   ThreadWatch(String threadId, String afterMessageId,
       Function<WatchThreadRequest, Iterator<ThreadEvent>> openStream, Duration firstBackoff) {
+    this(threadId, afterMessageId, openStream, MessageStoreClientOptions.DEFAULT_WATCH_RESUME
+        .toBuilder().initialBackoff(firstBackoff).build(), MessageStoreMetrics.NONE);
+  }
+
+  ThreadWatch(String threadId, String afterMessageId,
+      Function<WatchThreadRequest, Iterator<ThreadEvent>> openStream, RetryPolicy resume,
+      MessageStoreMetrics metrics) {
     this.threadId = Objects.requireNonNull(threadId, "threadId");
     this.lastConfirmedId = afterMessageId == null || afterMessageId.isEmpty() ? null : afterMessageId;
     this.openStream = Objects.requireNonNull(openStream, "openStream");
-    this.firstBackoff = Objects.requireNonNull(firstBackoff, "firstBackoff");
+    this.resume = Objects.requireNonNull(resume, "resume");
+    this.metrics = Objects.requireNonNull(metrics, "metrics");
   }
 
   /**
@@ -92,8 +103,8 @@ public final class ThreadWatch implements Iterator<ThreadEvent>, AutoCloseable {
   /**
    * Blocks until the next event or the end of the stream.
    *
-   * @throws MessageStoreException when the stream fails with a status that is not
-   *     {@linkplain #RESUMABLE resumable}
+   * @throws MessageStoreException when the stream fails with a status the resume policy does
+   *     not retry, or more often in a row than it allows
    */
   @Override
   public boolean hasNext() {
@@ -116,15 +127,23 @@ public final class ThreadWatch implements Iterator<ThreadEvent>, AutoCloseable {
           end();
           break;
         }
-        MessageStoreException failure = new MessageStoreException("WatchThread", e.getStatus(), e);
-        if (!RESUMABLE.contains(e.getStatus().getCode())) {
+        MessageStoreException failure =
+            new MessageStoreException("WatchThread", e.getStatus(), e, failuresInARow + 1);
+        if (!resume.retryableCodes().contains(e.getStatus().getCode())
+            || failuresInARow + 1 >= resume.maxAttempts()) {
           end();
           throw failure;
         }
         dropStream();
         reconnects++;
+        failuresInARow++;
+        try {
+          metrics.watchResuming(e.getStatus().getCode());
+        } catch (RuntimeException ignored) {
+          // A failing metrics sink must not end the watch.
+        }
         onReconnect.accept(failure);
-        pause(backoff(failuresInARow++));
+        pause(Backoff.delay(resume, failuresInARow));
       }
     }
     return next != null;
@@ -196,16 +215,10 @@ public final class ThreadWatch implements Iterator<ThreadEvent>, AutoCloseable {
     dropStream();
   }
 
-  private Duration backoff(int failures) {
-    long cap = Math.min(MAX_BACKOFF.toMillis(), firstBackoff.toMillis() << Math.min(failures, 16));
-    // Jitter spreads the reconnections of many watchers that lost the same gateway.
-    return Duration.ofMillis(cap / 2 + ThreadLocalRandom.current().nextLong(cap / 2 + 1));
-  }
-
   private void pause(Duration delay) {
     try {
       // Waiting on the latch rather than sleeping lets close() end the wait at once.
-      closing.await(delay.toMillis(), TimeUnit.MILLISECONDS);
+      closing.await(delay.toNanos(), TimeUnit.NANOSECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       close();

@@ -85,6 +85,12 @@ final class FakeMessageStore extends MessageStoreGrpc.MessageStoreImplBase {
 
   /** When set, every RPC fails with this status. */
   volatile Status failWith;
+  /** The next this-many RPCs fail with {@link #failFirstWith}, then they are answered again. */
+  final java.util.concurrent.atomic.AtomicInteger failFirst = new java.util.concurrent.atomic.AtomicInteger();
+  volatile Status failFirstWith = Status.UNAVAILABLE.withDescription("gateway restarting");
+  final java.util.concurrent.atomic.AtomicInteger getMessageCalls = new java.util.concurrent.atomic.AtomicInteger();
+  final Queue<PutRunStateRequest> putRunStateRequests = new ConcurrentLinkedQueue<>();
+  final Queue<GetRunStateRequest> getRunStateRequests = new ConcurrentLinkedQueue<>();
   /** When set, every RPC is left unanswered until the client gives up. */
   volatile boolean neverAnswer;
 
@@ -130,6 +136,7 @@ final class FakeMessageStore extends MessageStoreGrpc.MessageStoreImplBase {
 
   @Override
   public void getMessage(GetMessageRequest request, StreamObserver<GetMessageResponse> out) {
+    getMessageCalls.incrementAndGet();
     answer(out, () -> messages.stream()
         .filter(m -> m.getMessageId().equals(request.getMessageId()))
         .findFirst()
@@ -185,6 +192,7 @@ final class FakeMessageStore extends MessageStoreGrpc.MessageStoreImplBase {
 
   @Override
   public void putRunState(PutRunStateRequest request, StreamObserver<PutRunStateResponse> out) {
+    putRunStateRequests.add(request);
     answer(out, () -> {
       RunState current = runStates.get(request.getRunId());
       long version = current == null ? 0 : current.getVersion();
@@ -206,6 +214,7 @@ final class FakeMessageStore extends MessageStoreGrpc.MessageStoreImplBase {
 
   @Override
   public void getRunState(GetRunStateRequest request, StreamObserver<GetRunStateResponse> out) {
+    getRunStateRequests.add(request);
     answer(out, () -> {
       RunState state = runStates.get(request.getRunId());
       if (state == null) {
@@ -258,12 +267,20 @@ final class FakeMessageStore extends MessageStoreGrpc.MessageStoreImplBase {
       return;
     }
     Status failure = failWith;
+    if (failure == null && failFirst.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+      failure = failFirstWith;
+    }
     if (failure != null) {
       out.onError(failure.asRuntimeException());
       return;
     }
     try {
-      out.onNext(response.get());
+      R answer;
+      // One at a time, as the real gateway's compare-and-set is atomic.
+      synchronized (this) {
+        answer = response.get();
+      }
+      out.onNext(answer);
       out.onCompleted();
     } catch (StatusRuntimeException e) {
       out.onError(e);

@@ -211,7 +211,8 @@ class MessageStoreClientTest {
   @Test
   void pageFailureSurfacesWhenTheStreamIsConsumedNamingListMessages() {
     fake.failWith = Status.UNAVAILABLE.withDescription("no tier can take the call");
-    Stream<Message> messages = client().messages(THREAD);
+    Stream<Message> messages =
+        client(MessageStoreClientOptions.builder().noRetries().build()).messages(THREAD);
 
     assertThatThrownBy(messages::toList)
         .isInstanceOf(MessageStoreException.class)
@@ -234,7 +235,7 @@ class MessageStoreClientTest {
   void deadlineOptionCutsOffACallTheServerNeverAnswers() {
     fake.neverAnswer = true;
     MessageStoreClient client = client(
-        MessageStoreClientOptions.builder().deadline(Duration.ofMillis(200)).build());
+        MessageStoreClientOptions.builder().deadline(Duration.ofMillis(200)).noRetries().build());
 
     long start = System.nanoTime();
     assertThatThrownBy(() -> client.send(THREAD, Role.ROLE_USER, "hi"))
