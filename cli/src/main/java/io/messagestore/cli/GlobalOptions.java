@@ -23,9 +23,10 @@ public abstract class GlobalOptions {
 
   private final Map<String, String> environment;
 
-  @Option(names = "--target", scope = ScopeType.INHERIT, paramLabel = "HOST:PORT",
-      description = "Gateway address, host:port or a gRPC target URI (default: $MESSAGESTORE_TARGET, "
-          + "else " + DEFAULT_TARGET + ").")
+  @Option(names = "--target", scope = ScopeType.INHERIT, paramLabel = "HOST:PORT[,HOST:PORT...]",
+      description = "Gateway address: host:port, a comma-separated list of them (calls go round-robin "
+          + "to the healthy ones), dns:///NAME:PORT or another gRPC target URI (default: "
+          + "$MESSAGESTORE_TARGET, else " + DEFAULT_TARGET + ").")
   String target;
 
   @Option(names = "--plaintext", scope = ScopeType.INHERIT,
@@ -95,6 +96,14 @@ public abstract class GlobalOptions {
    * @throws IllegalArgumentException naming the option when the options cannot be used
    */
   public GatewayConnection connect(int pageSize) {
+    return connect(pageSize, true);
+  }
+
+  /**
+   * Opens a connection as the options say; without health checking for a command that asks
+   * the health service itself (a gateway that says NOT_SERVING would otherwise get no call).
+   */
+  public GatewayConnection connect(int pageSize, boolean healthChecking) {
     if (plaintext && tls) {
       throw new IllegalArgumentException("--plaintext and --tls exclude each other");
     }
@@ -109,7 +118,8 @@ public abstract class GlobalOptions {
         || (!tls && caCertificates == null && GatewayConnection.isLoopback(resolvedTarget));
     Optional<String> bearer = Tokens.resolve(this, Clock.systemUTC());
     sentToken = bearer.isPresent();
-    return GatewayConnection.open(resolvedTarget, withoutTls, caCertificates, bearer, timeout, pageSize);
+    return GatewayConnection.open(resolvedTarget, withoutTls, caCertificates, bearer, timeout, pageSize,
+        healthChecking);
   }
 
   /** Whether the last connection sent a bearer token (for hints on UNAUTHENTICATED). */

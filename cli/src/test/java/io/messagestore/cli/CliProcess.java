@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 final class CliProcess {
   private final Map<String, String> environment = new HashMap<>();
   private final List<String> command = new ArrayList<>();
+  private long timeoutSeconds = 60;
 
   private CliProcess(List<String> launcher) {
     command.addAll(launcher);
@@ -30,6 +31,12 @@ final class CliProcess {
   /** The launcher script, as the README runs it. */
   static CliProcess launcher(Path repoRoot) {
     return new CliProcess(List.of(repoRoot.resolve("bin/messagestore").toString()));
+  }
+
+  /** How long a run may take before it is killed and the test fails (60 s unless set). */
+  CliProcess timeout(java.time.Duration timeout) {
+    this.timeoutSeconds = timeout.toSeconds();
+    return this;
   }
 
   CliProcess env(String name, String value) {
@@ -57,9 +64,10 @@ final class CliProcess {
       try (OutputStream in = process.getOutputStream()) {
         in.write(stdin.getBytes(StandardCharsets.UTF_8));
       }
-      if (!process.waitFor(60, TimeUnit.SECONDS)) {
+      if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
         process.destroyForcibly();
-        throw new AssertionError("messagestore " + String.join(" ", args) + " did not end in 60 s");
+        throw new AssertionError("messagestore " + String.join(" ", args) + " did not end in "
+            + timeoutSeconds + " s");
       }
       Result result = new Result(process.exitValue(), Files.readString(out), Files.readString(err));
       Files.delete(out);

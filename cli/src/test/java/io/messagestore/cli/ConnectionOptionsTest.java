@@ -30,6 +30,8 @@ class ConnectionOptionsTest {
     assertThat(GatewayConnection.isLoopback("messagestore.internal:443")).isFalse();
     assertThat(GatewayConnection.isLoopback("10.0.0.7:50051")).isFalse();
     assertThat(GatewayConnection.isLoopback("[2001:db8::1]:50051")).isFalse();
+    assertThat(GatewayConnection.isLoopback("127.0.0.1:50051,localhost:50052")).isTrue();
+    assertThat(GatewayConnection.isLoopback("127.0.0.1:50051,10.0.0.7:50051")).isFalse();
   }
 
   @Test

@@ -32,7 +32,7 @@ public final class HealthCommand implements Callable<Integer> {
     GlobalOptions options = (GlobalOptions) spec.root().userObject();
     Output out = new Output(spec.commandLine().getOut(), options.output());
     HealthCheckResponse response;
-    try (GatewayConnection connection = options.connect(1)) {
+    try (GatewayConnection connection = options.connect(1, false)) {
       response = HealthGrpc.newBlockingStub(connection.channel())
           .withDeadlineAfter(options.timeout().toNanos(), TimeUnit.NANOSECONDS)
           .check(HealthCheckRequest.newBuilder().setService(service).build());
