@@ -15,6 +15,10 @@
                               #          cache sends with 0 and 1,000 watchers of the thread, delivery
                               #          delay at 1,000 sends/s with 1, 100 and 1,000 watchers, heap
                               #          per idle watcher with 10,000 of them over 1,000 threads
+    scripts/bench.py sdk      # issue 21: SendMessage (cache) through the client SDK's async API
+                              #          (examples' SdkLoadDriver) against the load tester, same
+                              #          calls, same gateway, interleaved in one run: sends/s and
+                              #          the gateway's own p99 of SendMessage
     scripts/bench.py quick    # the hot cases on one gateway (no-op, GetMessage, ListMessages,
                               #          cache send): a few minutes, for checking a change
     scripts/bench.py profile [noop|get|list|send|durable ...]
@@ -550,6 +554,98 @@ def runstate():
 ARCHIVE_REDIS_DB = 4
 
 
+SDK_JAR = "examples/target/messagestore-examples.jar"
+SDK_ROUNDS = int(os.environ.get("BENCH_SDK_ROUNDS", "3"))
+
+
+def send_buckets(gw):
+    """Cumulative bucket counts of the gateway's SendMessage latency histogram (le -> count)."""
+    out = {}
+    for line in gw.metrics("grpc_server_processing_duration_seconds").splitlines():
+        if line.startswith("grpc_server_processing_duration_seconds_bucket") and 'method="SendMessage"' in line:
+            le = re.search(r'le="([^"]+)"', line).group(1)
+            key = float("inf") if le == "+Inf" else float(le)
+            out[key] = out.get(key, 0) + float(line.rsplit(" ", 1)[1])
+    return out
+
+
+def quantile_ms(before, after, q):
+    inc = sorted(((le, after[le] - before.get(le, 0)) for le in after), key=lambda x: x[0])
+    total = inc[-1][1] if inc else 0
+    for le, c in inc:
+        if total and c >= q * total:
+            return le * 1000
+    return None
+
+
+def sdk_run(gw, seconds_, warmup_s, keyed=False):
+    """One run of the SDK load driver; the gateway's histogram is read when its warm-up ends."""
+    args = ["java", "-XX:+UseSerialGC", "-XX:+PerfDisableSharedMem",
+            "-Dio.grpc.netty.shaded.io.netty.leakDetection.level=disabled",
+            "-cp", SDK_JAR, "io.messagestore.examples.SdkLoadDriver", f"127.0.0.1:{gw.port}", token(),
+            f"bench-w-{RUN}-", str(CONCURRENCY), str(warmup_s), str(seconds_)] + (["keyed"] if keyed else [])
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    before = None
+    result = None
+    for line in proc.stdout:
+        if line.strip() == "measure-start":
+            before = send_buckets(gw)
+        elif line.startswith("{"):
+            result = json.loads(line)
+    if proc.wait() != 0 or result is None or before is None:
+        raise SystemExit("SdkLoadDriver failed")
+    result["gw_p99"] = quantile_ms(before, send_buckets(gw), 0.99)
+    return result
+
+
+def tool_run(gw, data):
+    before = send_buckets(gw)
+    r = loadtest(gw, SEND, data)
+    return {"rps": r["rps"], "count": r["count"], "errors": r["count"] - r["ok"], "p50_ms": r["p50"],
+            "p99_ms": r["p99"], "gw_p99": quantile_ms(before, send_buckets(gw), 0.99)}
+
+
+def sdk():
+    """Issue 21: what the SDK's async API costs on the hottest write, against the load tester on
+    the same calls (SendMessage DURABILITY_CACHE, 512 random characters, 50 threads, 50 closed-loop
+    callers), one gateway, after warm-up rounds of both, the two interleaved for BENCH_SDK_ROUNDS
+    rounds and averaged. Both report their own calls/s; the p99 compared is the gateway's own
+    (grpc_server_processing_duration_seconds for SendMessage over each measured window), the
+    same instrument for both. Plain sends (no idempotency key) are the load tester's; the SDK's
+    default keyed sends are measured too, against the load tester's keyed sends."""
+    if not os.path.exists(SDK_JAR):
+        sh("mvn -B -q -o package -DskipTests -pl examples -am")
+    env = tier_env()
+    gw = Gateway("sdk", env)
+    secs = int(seconds(DURATION))
+    plain, keyed = SEND_DATA % "", KEYED_SEND_DATA
+    rows = {"load tester, plain": [], "SDK async, plain": [], "load tester, keyed": [], "SDK async, keyed": []}
+    try:
+        for _ in range(WARMUP_ROUNDS):
+            loadtest(gw, SEND, plain, duration=WARMUP)
+            sdk_run(gw, int(seconds(WARMUP)), 5)
+        for _ in range(SDK_ROUNDS):
+            rows["load tester, plain"].append(tool_run(gw, plain))
+            rows["SDK async, plain"].append(sdk_run(gw, secs, 5))
+            rows["load tester, keyed"].append(tool_run(gw, keyed))
+            rows["SDK async, keyed"].append(sdk_run(gw, secs, 5, keyed=True))
+    finally:
+        gw.stop()
+    mean = lambda xs, k: sum(x[k] for x in xs) / len(xs)
+    print(f"machine: {machine()}; {CONCURRENCY} concurrent callers, {DURATION} per case after "
+          f"{WARMUP_ROUNDS} warm-up rounds, {SDK_ROUNDS} interleaved rounds (means)\n")
+    print("| case | sends/s | client p50 ms | client p99 ms | gateway p99 ms | errors | sends/s per round |")
+    print("|---|---|---|---|---|---|---|")
+    for name, rs in rows.items():
+        print(f"| {name} | {mean(rs, 'rps'):.0f} | {mean(rs, 'p50_ms'):.2f} | {mean(rs, 'p99_ms'):.2f} | "
+              f"{mean(rs, 'gw_p99'):.2f} | {sum(r['errors'] for r in rs):.0f} | "
+              f"{', '.join(str(round(r['rps'])) for r in rs)} |")
+    for kind in ("plain", "keyed"):
+        t, s_ = rows[f"load tester, {kind}"], rows[f"SDK async, {kind}"]
+        print(f"\n{kind}: SDK / load tester sends/s = {mean(s_, 'rps') / mean(t, 'rps'):.2f} (target >= 0.9); "
+              f"gateway p99 SDK / load tester = {mean(s_, 'gw_p99') / mean(t, 'gw_p99'):.2f}")
+
+
 def seconds(duration):
     """A load-tester duration such as "15s" or "1m" in seconds."""
     unit = {"s": 1, "m": 60, "h": 3600}[duration[-1]]
@@ -937,6 +1033,6 @@ def remove_run_data():
 if __name__ == "__main__":
     try:
         {"writes": writes, "reads": reads, "quick": quick, "ab": ab, "archive": archive, "runstate": runstate,
-         "watch": watch, "profile": profile}[sys.argv[1] if len(sys.argv) > 1 else "writes"]()
+         "watch": watch, "profile": profile, "sdk": sdk}[sys.argv[1] if len(sys.argv) > 1 else "writes"]()
     finally:
         remove_run_data()
