@@ -8,6 +8,7 @@ import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionService;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.messagestore.server.api.grpc.AdminService;
+import io.messagestore.server.consistency.ConsistencyChecker;
 import io.messagestore.server.api.grpc.MalformedRequests;
 import io.messagestore.server.api.grpc.MessageStoreService;
 import io.messagestore.server.auth.AdminOnlyInterceptor;
@@ -109,6 +110,7 @@ public final class Gateway implements AutoCloseable {
   private final RedisRepairNotifications repairMarks;
   private final Watches watches;
   private final RunStates runStates;
+  private final ConsistencyChecker consistency;
   private final Server server;
   private MetricsHttpServer metricsServer;
 
@@ -189,6 +191,8 @@ public final class Gateway implements AutoCloseable {
         new ClickHouseRunStates(clickhouse), breakers, config.runStates(), config.redisRepairInterval(),
         blockingExecutor, clock, meters);
 
+    consistency = new ConsistencyChecker(redis, keys, deadLetters, postgres, messageRows, clickhouse,
+        config.consistency(), config.archive(), blockingExecutor, clock, meters);
     rebuilder = new CacheRebuilder(redis, keys, messageRows, new PostgresThreadStore(postgres), recentIndex);
     MalformedRequests malformed = new MalformedRequests(meters, clock);
     JwtVerifier verifier = config.authMode() == GatewayConfig.AuthMode.REQUIRED
@@ -215,7 +219,7 @@ public final class Gateway implements AutoCloseable {
             watches, runStates).bindService()))
         .addService(malformed.guard(ServerInterceptors.intercept(
             new AdminService(monitor, breakers, backlog, deadLetters, tokens, blockingExecutor, rebuilder, repairs,
-                archiver),
+                archiver, consistency),
             new AdminOnlyInterceptor())))
         .addService(malformed.guard(health.getHealthService().bindService()))
         .addService(malformed.guard(ProtoReflectionServiceV1.newInstance().bindService()))
@@ -261,6 +265,7 @@ public final class Gateway implements AutoCloseable {
     nearCache.start();
     persisters.start();
     archiver.start();
+    consistency.start();
     otherInstances.start();
     watches.start();
     repairs.start();
@@ -313,6 +318,7 @@ public final class Gateway implements AutoCloseable {
     }
     persisters.drain(config.shutdownGrace());
     persisters.close();
+    consistency.close();
     archiver.close();
     otherInstances.close();
     monitor.close();
