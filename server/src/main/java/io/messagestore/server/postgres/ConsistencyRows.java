@@ -151,37 +151,61 @@ public final class ConsistencyRows {
   }
 
   /**
-   * About {@code n} messages picked at random with ids between the bounds: for each of {@code n}
-   * random points of the id range, the first message at or after it (one index probe each, so a
-   * sample costs the same on a table of any size; messages after a quiet spell are picked more
-   * often, which a sampler can live with).
+   * About {@code n} messages picked at random with ids between the bounds: {@code n} random points
+   * between the oldest and the newest of them, each taking the message nearest it on one side
+   * (the next one for half the points, the previous one for the other half). One index probe per
+   * point, so a sample costs the same on a table of any size; a message after (or before) a quiet
+   * spell is picked more often than one in a burst, which a sampler can live with.
    */
   public List<MessageRef> sample(String fromId, String toId, int n) throws SQLException {
-    UUID from = UUID.fromString(fromId);
-    UUID to = UUID.fromString(toId);
-    java.util.SplittableRandom random = new java.util.SplittableRandom();
-    UUID[] points = new UUID[n];
-    long fromMs = from.getMostSignificantBits() >>> 16;
-    long toMs = Math.max(fromMs + 1, to.getMostSignificantBits() >>> 16);
-    for (int i = 0; i < n; i++) {
-      long ms = fromMs + random.nextLong(toMs - fromMs);
-      points[i] = new UUID(ms << 16, 0);
-    }
-    try (Connection c = tier.connection();
-        PreparedStatement ps = c.prepareStatement("""
-            SELECT DISTINCT m.thread_id, m.message_id::text
-            FROM unnest(?::uuid[]) AS p(id),
-                 LATERAL (SELECT thread_id, message_id FROM messages
-                          WHERE message_id >= p.id AND message_id < ?::uuid ORDER BY message_id LIMIT 1) m""")) {
-      ps.setArray(1, c.createArrayOf("uuid", points));
-      ps.setString(2, toId);
-      List<MessageRef> out = new ArrayList<>();
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          out.add(new MessageRef(rs.getString(1), rs.getString(2)));
-        }
+    try (Connection c = tier.connection()) {
+      UUID oldest = edge(c, fromId, toId, "ASC");
+      UUID newest = edge(c, fromId, toId, "DESC");
+      if (oldest == null) {
+        return List.of();
       }
-      return out;
+      long from = oldest.getMostSignificantBits() >>> 16;
+      long span = Math.max(1, (newest.getMostSignificantBits() >>> 16) - from + 1);
+      java.util.SplittableRandom random = new java.util.SplittableRandom();
+      UUID[] points = new UUID[n];
+      for (int i = 0; i < n; i++) {
+        points[i] = new UUID((from + random.nextLong(span)) << 16, random.nextLong());
+      }
+      try (PreparedStatement ps = c.prepareStatement("""
+          SELECT DISTINCT m.thread_id, m.message_id::text
+          FROM unnest(?::uuid[]) WITH ORDINALITY AS p(id, i),
+               LATERAL (SELECT thread_id, message_id FROM messages
+                        WHERE p.i % 2 = 0 AND message_id >= p.id AND message_id <= ?::uuid
+                        ORDER BY message_id LIMIT 1) m
+          UNION
+          SELECT DISTINCT m.thread_id, m.message_id::text
+          FROM unnest(?::uuid[]) WITH ORDINALITY AS p(id, i),
+               LATERAL (SELECT thread_id, message_id FROM messages
+                        WHERE p.i % 2 = 1 AND message_id <= p.id AND message_id >= ?::uuid
+                        ORDER BY message_id DESC LIMIT 1) m""")) {
+        ps.setArray(1, c.createArrayOf("uuid", points));
+        ps.setObject(2, newest);
+        ps.setArray(3, c.createArrayOf("uuid", points));
+        ps.setObject(4, oldest);
+        List<MessageRef> out = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            out.add(new MessageRef(rs.getString(1), rs.getString(2)));
+          }
+        }
+        return out;
+      }
+    }
+  }
+
+  private static UUID edge(Connection c, String fromId, String toId, String order) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT message_id FROM messages WHERE message_id >= ?::uuid"
+        + " AND message_id < ?::uuid ORDER BY message_id " + order + " LIMIT 1")) {
+      ps.setString(1, fromId);
+      ps.setString(2, toId);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? (UUID) rs.getObject(1) : null;
+      }
     }
   }
 
