@@ -15,6 +15,10 @@
                               #          cache sends with 0 and 1,000 watchers of the thread, delivery
                               #          delay at 1,000 sends/s with 1, 100 and 1,000 watchers, heap
                               #          per idle watcher with 10,000 of them over 1,000 threads
+    scripts/bench.py consistency
+                              # issue 20: CheckConsistency messages checked per second for a thread
+                              #          scope and a window scope (20,000 messages), and cache sends
+                              #          while checks run back to back against sends alone
     scripts/bench.py quick    # the hot cases on one gateway (no-op, GetMessage, ListMessages,
                               #          cache send): a few minutes, for checking a change
     scripts/bench.py profile [noop|get|list|send|durable ...]
@@ -547,6 +551,95 @@ def runstate():
           f"{ratio('PutRunState CHECKPOINT_CRITICAL, 4 KiB', 'SendMessage DURABILITY_DURABLE'):.2f} (target >= 0.5)")
 
 
+CHECK = "messagestore.v1.MessageStoreAdmin/CheckConsistency"
+CONSISTENCY_MESSAGES = int(os.environ.get("BENCH_CONSISTENCY_MESSAGES", "20000"))
+
+
+def run_admin_tool(gw, call, data, limit):
+    """One load tester run as an admin; returns its report."""
+    out = tempfile.NamedTemporaryFile(suffix=".json", delete=False).name
+    admin = sh(f"MESSAGESTORE_JWT_SECRET={SECRET} bin/messagestore-server token --sub ops --role admin --ttl 2h").strip()
+    subprocess.run(["bin/messagestore-loadtest", "--insecure", "--call", call, "-d", data,
+                    "-m", json.dumps({"authorization": "Bearer " + admin}), "-c", "1", "--timeout", "600s",
+                    "--progress", "never", "-O", "json", "-o", out] + limit + [f"127.0.0.1:{gw.port}"],
+                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    return json.load(open(out))
+
+
+def consistency():
+    """Issue 20, one gateway: a thread of CONSISTENCY_MESSAGES 512-byte messages (its Redis copies
+    still there, so each check compares three tiers), checked by thread and by a window of its
+    creation times, one check after the other (messages checked per second = messages / mean
+    latency); then cache sends alone, with checks of that thread running back to back beside
+    them, and alone again."""
+    env = tier_env()
+    gw = Gateway("consistency", env, {"MESSAGESTORE_CONSISTENCY_SAMPLE_INTERVAL": "0"})
+    thread = f"bench-k-{RUN}-0"
+    batch = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
+    json.dump({"thread_id": thread, "messages": [{"role": "ROLE_USER", "content": "x" * 512} for _ in range(500)]},
+              batch)
+    batch.close()
+    try:
+        start = time.time()
+        subprocess.run(["bin/messagestore-loadtest", "--insecure", "--call",
+                        "messagestore.v1.MessageStore/SendMessageBatch", "-D", batch.name,
+                        "-m", json.dumps({"authorization": "Bearer " + token()}), "-c", "1",
+                        "-n", str(CONSISTENCY_MESSAGES // 500), "--progress", "never", f"127.0.0.1:{gw.port}"],
+                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        end = time.time()
+        t0 = time.time()
+        while gw.metric_sum("messagestore_stream_backlog") > 0 and time.time() - t0 < 120:
+            time.sleep(0.5)
+        stamp = lambda t: time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t % 1 * 1000):03d}Z"
+        by_thread = json.dumps({"thread_id": thread})
+        by_window = json.dumps({"window_start": stamp(start - 0.001), "window_end": stamp(end + 0.001)})
+        checks = {}
+        for name, data in (("thread scope", by_thread), ("window scope", by_window)):
+            run_admin_tool(gw, CHECK, data, ["-n", "1"])  # warm-up
+            report = run_admin_tool(gw, CHECK, data, ["-n", "5"])
+            if report.get("statusCodeDistribution", {}).get("OK", 0) != 5:
+                raise SystemExit(f"{name} checks failed: {report.get('errorDistribution')}")
+            checks[name] = report["average"] / 1e9
+        send = ("SendMessage DURABILITY_CACHE", SEND, SEND_DATA % "")
+        for _ in range(WARMUP_ROUNDS):
+            loadtest(gw, send[1], send[2], duration=WARMUP)
+        results = {"Health/Check (no-op baseline)": loadtest(gw, HEALTH, "{}"),
+                   "SendMessage DURABILITY_CACHE, alone": loadtest(gw, send[1], send[2])}
+        running = threading.Event()
+        running.set()
+        checked = [0]
+
+        def check_loop():
+            while running.is_set():
+                run_admin_tool(gw, CHECK, by_thread, ["-n", "1"])
+                checked[0] += 1
+
+        checker = threading.Thread(target=check_loop)
+        checker.start()
+        try:
+            results["SendMessage DURABILITY_CACHE, checks running"] = loadtest(gw, send[1], send[2])
+        finally:
+            running.clear()
+            checker.join()
+        results["SendMessage DURABILITY_CACHE, alone again"] = loadtest(gw, send[1], send[2])
+    finally:
+        gw.stop()
+    base = results["Health/Check (no-op baseline)"]
+    print(f"machine: {machine()}; {CONCURRENCY} concurrent callers, {DURATION} per case after {WARMUP} warm-up\n")
+    for name, seconds_per_check in checks.items():
+        print(f"CheckConsistency {name}, {CONSISTENCY_MESSAGES} messages: {seconds_per_check:.2f} s per check, "
+              f"{CONSISTENCY_MESSAGES / seconds_per_check:,.0f} messages checked/s")
+    print()
+    print(HEADER)
+    for name, r in results.items():
+        print(row(name, r, base) if r["p50"] is not None else f"| {name} | failed: {r['errors']} |")
+    alone = (results["SendMessage DURABILITY_CACHE, alone"]["rps"]
+             + results["SendMessage DURABILITY_CACHE, alone again"]["rps"]) / 2
+    print(f"\ncache sends with checks running / alone (mean of before and after): "
+          f"{results['SendMessage DURABILITY_CACHE, checks running']['rps'] / alone:.2f} (target >= 0.9); "
+          f"{checked[0]} thread checks ran beside the sends")
+
+
 ARCHIVE_REDIS_DB = 4
 
 
@@ -937,6 +1030,6 @@ def remove_run_data():
 if __name__ == "__main__":
     try:
         {"writes": writes, "reads": reads, "quick": quick, "ab": ab, "archive": archive, "runstate": runstate,
-         "watch": watch, "profile": profile}[sys.argv[1] if len(sys.argv) > 1 else "writes"]()
+         "watch": watch, "profile": profile, "consistency": consistency}[sys.argv[1] if len(sys.argv) > 1 else "writes"]()
     finally:
         remove_run_data()
