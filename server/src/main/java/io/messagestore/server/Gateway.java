@@ -192,7 +192,7 @@ public final class Gateway implements AutoCloseable {
         blockingExecutor, clock, meters);
 
     consistency = new ConsistencyChecker(redis, keys, deadLetters, postgres, messageRows, clickhouse,
-        config.consistency(), config.archive(), blockingExecutor, clock, meters);
+        config.consistency(), config.archive(), blockingExecutor, requestActivity::callsPerSecond, clock, meters);
     rebuilder = new CacheRebuilder(redis, keys, messageRows, new PostgresThreadStore(postgres), recentIndex);
     MalformedRequests malformed = new MalformedRequests(meters, clock);
     JwtVerifier verifier = config.authMode() == GatewayConfig.AuthMode.REQUIRED

@@ -45,6 +45,7 @@ final class ConsistencyCheck {
   private final int maxFindings;
   private final BooleanSupplier expired;
   private final Instant archiveRetentionCutoff;
+  private final CheckPacing pacing;
 
   private PendingCopies pending;
   private long checked;
@@ -57,7 +58,8 @@ final class ConsistencyCheck {
    * @param expired true once the caller's deadline has passed or it cancelled
    */
   ConsistencyCheck(Tiers tiers, Repairs repairs, Judgement.Cutoffs cutoffs, Instant archiveRetentionCutoff,
-      boolean repair, int maxFindings, BooleanSupplier expired) {
+      boolean repair, int maxFindings, BooleanSupplier expired, CheckPacing pacing) {
+    this.pacing = pacing;
     this.tiers = tiers;
     this.repairs = repairs;
     this.cutoffs = cutoffs;
@@ -238,10 +240,11 @@ final class ConsistencyCheck {
   }
 
   /** Adds the Redis copies and stream entries, judges, repairs, records. */
-  private void judge(List<Candidate> batch) {
+  private void judge(List<Candidate> batch) throws InterruptedException {
     if (batch.isEmpty()) {
       return;
     }
+    pacing.betweenPages(expired);
     Map<String, List<Candidate>> byThread = new LinkedHashMap<>();
     batch.forEach(cd -> byThread.computeIfAbsent(cd.threadId(), t -> new ArrayList<>()).add(cd));
     for (Map.Entry<String, List<Candidate>> e : byThread.entrySet()) {

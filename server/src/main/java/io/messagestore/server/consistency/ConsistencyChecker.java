@@ -31,6 +31,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.DoubleSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,6 +58,7 @@ public final class ConsistencyChecker implements AutoCloseable {
   private final Clock clock;
   private final ConsistencyMetrics metrics;
   private final Semaphore running;
+  private final DoubleSupplier requestRate;
   private final ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "consistency-sampler");
     t.setDaemon(true);
@@ -65,7 +67,8 @@ public final class ConsistencyChecker implements AutoCloseable {
 
   public ConsistencyChecker(RedisTier redis, RedisKeys keys, DeadLetters deadLetters, PostgresTier postgres,
       PostgresMessageStore messageRows, ClickHouseTier clickhouse, ConsistencySettings settings,
-      ArchiveSettings archive, Executor blocking, Clock clock, MeterRegistry meters) {
+      ArchiveSettings archive, Executor blocking, DoubleSupplier requestRate, Clock clock, MeterRegistry meters) {
+    this.requestRate = requestRate;
     this.tiers = new Tiers(new MessageCopies(redis, keys, redis.commandTimeout().multipliedBy(5)), deadLetters,
         new ConsistencyRows(postgres), messageRows, new ArchiveCopies(clickhouse), new ClickHouseArchive(clickhouse));
     this.repairs = new Repairs(tiers, clock);
@@ -100,7 +103,7 @@ public final class ConsistencyChecker implements AutoCloseable {
     try {
       return CompletableFuture.supplyAsync(() -> {
         try {
-          CheckResult result = run(scope, repair, expired);
+          CheckResult result = run(scope, repair, expired, new CheckPacing(requestRate));
           metrics.checked(result, false);
           logFindings("check of " + describe(scope), result);
           return result;
@@ -127,7 +130,7 @@ public final class ConsistencyChecker implements AutoCloseable {
       if (refs.isEmpty()) {
         return;
       }
-      CheckResult result = run(new Scope.Messages(refs), false, () -> false);
+      CheckResult result = run(new Scope.Messages(refs), false, () -> false, new CheckPacing(requestRate));
       metrics.checked(result, true);
       logFindings("sample of " + refs.size() + " recent messages", result);
     } catch (Exception e) {
@@ -137,13 +140,13 @@ public final class ConsistencyChecker implements AutoCloseable {
     }
   }
 
-  private CheckResult run(Scope scope, boolean repair, BooleanSupplier expired) {
+  private CheckResult run(Scope scope, boolean repair, BooleanSupplier expired, CheckPacing pacing) {
     Instant now = clock.instant();
     Judgement.Cutoffs cutoffs = new Judgement.Cutoffs(now.minus(settings.lagBudget()),
         archive.archiving() ? now.minus(archive.hotRetention()) : null, now.minus(settings.archiveGrace()));
     Instant retentionCutoff = archive.archiveExpires() ? now.minus(archive.archiveRetention()) : null;
     ConsistencyCheck check = new ConsistencyCheck(tiers, repairs, cutoffs, retentionCutoff, repair,
-        settings.maxFindings(), expired);
+        settings.maxFindings(), expired, pacing);
     try {
       return check.run(scope);
     } catch (StoreError e) {
