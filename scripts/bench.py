@@ -19,6 +19,9 @@
                               # issue 20: CheckConsistency messages checked per second for a thread
                               #          scope and a window scope (20,000 messages), and cache sends
                               #          while checks run back to back against sends alone
+    scripts/bench.py tail     # issue 22: tail latency at a steady 1,000 calls/s (open loop) of the
+                              #          no-op and of cache sends, and safepoint pauses, once per
+                              #          garbage collector (BENCH_COLLECTORS="G1 Z Shenandoah Parallel")
     scripts/bench.py quick    # the hot cases on one gateway (no-op, GetMessage, ListMessages,
                               #          cache send): a few minutes, for checking a change
     scripts/bench.py profile [noop|get|list|send|durable ...]
@@ -551,6 +554,60 @@ def runstate():
           f"{ratio('PutRunState CHECKPOINT_CRITICAL, 4 KiB', 'SendMessage DURABILITY_DURABLE'):.2f} (target >= 0.5)")
 
 
+TAIL_RPS = int(os.environ.get("BENCH_TAIL_RPS", "1000"))
+COLLECTORS = os.environ.get("BENCH_COLLECTORS", "G1 Z Shenandoah Parallel").split()
+
+
+def safepoint_pauses(log_path, offset):
+    """Pause times (ms) of the safepoints logged after byte offset of a -Xlog:safepoint file: every
+    stop of the application threads, whatever the collector (GC pauses and the rest)."""
+    with open(log_path) as f:
+        f.seek(offset)
+        text = f.read()
+    return [int(m) / 1e6 for m in re.findall(r"Total: (\d+) ns", text)]
+
+
+def tail():
+    """Issue 22: at a steady TAIL_RPS calls per second (open loop: calls start on schedule whether
+    or not earlier ones have finished, so a pause shows as the latency it causes), the no-op and
+    cache sends, each after a closed-loop warm-up, once per collector; the pauses are the
+    JVM's safepoints during the measured sends (-Xlog:safepoint)."""
+    env = tier_env()
+    out = []
+    for collector in COLLECTORS:
+        log_path = os.path.join(tempfile.gettempdir(), f"bench-safepoints-{collector}.log")
+        if os.path.exists(log_path):
+            os.remove(log_path)
+        opts = os.environ.get("BENCH_JVM_OPTS", "")
+        flag = collector if collector.endswith("GC") else collector + "GC"
+        os.environ["BENCH_JVM_OPTS"] = f"{opts} -XX:+Use{flag} -Xlog:safepoint:file={log_path}"
+        try:
+            gw = Gateway(f"tail-{collector}", env)
+        finally:
+            os.environ["BENCH_JVM_OPTS"] = opts
+        try:
+            for _ in range(WARMUP_ROUNDS):
+                for call, data in [(HEALTH, "{}"), (SEND, SEND_DATA % "")]:
+                    loadtest(gw, call, data, duration=WARMUP)
+            steady = f"--rps {TAIL_RPS}"
+            noop = loadtest(gw, HEALTH, "{}", extra=steady)
+            offset = os.path.getsize(log_path)
+            send = loadtest(gw, SEND, SEND_DATA % "", extra=steady)
+            pauses = safepoint_pauses(log_path, offset)
+        finally:
+            gw.stop()
+        out.append((collector, noop, send, pauses))
+    print(f"machine: {machine()}; open loop at {TAIL_RPS} calls/s for {DURATION} after {WARMUP} closed-loop "
+          f"warm-up rounds ({WARMUP_ROUNDS}); heap -Xms512m -Xmx512m\n")
+    print("| collector | no-op p50 ms | no-op p99 ms | send p50 ms | send p99 ms | send p99 / no-op p99 "
+          "| safepoints | longest pause ms | pauses > 5 ms | gateway CPU µs/send |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for collector, noop, send, pauses in out:
+        print(f"| {collector} | {noop['p50']:.2f} | {noop['p99']:.2f} | {send['p50']:.2f} | {send['p99']:.2f} | "
+              f"{send['p99'] / noop['p99']:.2f} | {len(pauses)} | {max(pauses, default=0):.2f} | "
+              f"{sum(1 for p in pauses if p > 5)} | {send['cpu_us']:.0f} |")
+
+
 CHECK = "messagestore.v1.MessageStoreAdmin/CheckConsistency"
 CONSISTENCY_MESSAGES = int(os.environ.get("BENCH_CONSISTENCY_MESSAGES", "20000"))
 # How long the check driver runs before (and after) the sends' window.
@@ -1026,6 +1083,7 @@ def remove_run_data():
 if __name__ == "__main__":
     try:
         {"writes": writes, "reads": reads, "quick": quick, "ab": ab, "archive": archive, "runstate": runstate,
-         "watch": watch, "profile": profile, "consistency": consistency}[sys.argv[1] if len(sys.argv) > 1 else "writes"]()
+         "watch": watch, "profile": profile, "consistency": consistency,
+         "tail": tail}[sys.argv[1] if len(sys.argv) > 1 else "writes"]()
     finally:
         remove_run_data()
