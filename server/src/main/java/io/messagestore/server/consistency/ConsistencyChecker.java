@@ -96,6 +96,7 @@ public final class ConsistencyChecker implements AutoCloseable {
    */
   public CompletableFuture<CheckResult> check(Scope scope, boolean repair, BooleanSupplier expired) {
     if (!running.tryAcquire()) {
+      metrics.ended("refused");
       return CompletableFuture.failedFuture(new StoreError.Exhausted(settings.maxConcurrentChecks()
           + " consistency checks are running on this instance (MESSAGESTORE_CONSISTENCY_MAX_CONCURRENT_CHECKS); "
           + "retry when one has finished"));
@@ -104,9 +105,17 @@ public final class ConsistencyChecker implements AutoCloseable {
       return CompletableFuture.supplyAsync(() -> {
         try {
           CheckResult result = run(scope, repair, expired, new CheckPacing(requestRate));
+          metrics.ended("completed");
           metrics.checked(result, false);
           logFindings("check of " + describe(scope), result);
           return result;
+        } catch (StoreError.Cancelled e) {
+          metrics.ended("cancelled");
+          log.info("consistency check of {} stopped: {}", describe(scope), e.getMessage());
+          throw e;
+        } catch (RuntimeException e) {
+          metrics.ended("failed");
+          throw e;
         } finally {
           running.release();
         }

@@ -13,8 +13,10 @@ final class ConsistencyMetrics {
   private final Counter checkedByCalls;
   private final Counter checkedBySampler;
   private final AtomicReference<Double> sampledScore = new AtomicReference<>(1.0);
+  private final MeterRegistry meters;
 
   ConsistencyMetrics(MeterRegistry meters) {
+    this.meters = meters;
     for (FindingKind kind : FindingKind.values()) {
       findings.put(kind, Counter.builder("messagestore.consistency.findings").tag("kind", kind.label())
           .description("Findings of consistency checks and samples, by kind").register(meters));
@@ -26,6 +28,12 @@ final class ConsistencyMetrics {
     Gauge.builder("messagestore.consistency.score", sampledScore, AtomicReference::get)
         .description("Fraction of the last sample's messages with no finding (1 before the first sample)")
         .register(meters);
+  }
+
+  /** How a {@code CheckConsistency} call ended: completed, cancelled (deadline), refused (limit), failed (a tier). */
+  void ended(String outcome) {
+    Counter.builder("messagestore.consistency.checks").tag("outcome", outcome)
+        .description("CheckConsistency calls by how they ended").register(meters).increment();
   }
 
   void checked(CheckResult result, boolean sampled) {

@@ -1,9 +1,12 @@
 package io.messagestore.server.consistency;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.groups.Tuple.tuple;
 
 import com.google.protobuf.Timestamp;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.messagestore.api.v1.CheckConsistencyRequest;
 import io.messagestore.api.v1.CheckConsistencyResponse;
 import io.messagestore.api.v1.Inconsistency;
@@ -171,11 +174,21 @@ class ConsistencyArchiveTest {
     String thread = "large-" + UUID.randomUUID();
     int n = 100_000;
     Instant first = Instant.now().minus(Duration.ofHours(2));
-    seed(thread, n, first);
     // 100,000 messages of 1 KiB: twice the heap if a check held them at once.
-    try (GatewayProcess gateway = GatewayProcess.startServing(with("MESSAGESTORE_HOT_RETENTION", "off"), "160m")) {
+    try (GatewayProcess gateway = GatewayProcess.startServing(with("MESSAGESTORE_HOT_RETENTION", "off",
+        "MESSAGESTORE_CONSISTENCY_MAX_CONCURRENT_CHECKS", "1"), "160m")) {
+      seed(thread, n, first); // once the gateway has created the schema
       var admin = MessageStoreAdminGrpc.newBlockingStub(gateway.channel())
           .withCallCredentials(Tokens.bearer(Tokens.admin("ops")));
+
+      // A caller that gives up stops its check: the check ends as cancelled, not completed.
+      assertThatThrownBy(() -> admin.withDeadlineAfter(300, TimeUnit.MILLISECONDS)
+          .checkConsistency(CheckConsistencyRequest.newBuilder().setThreadId(thread).build()))
+          .isInstanceOfSatisfying(StatusRuntimeException.class,
+              e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED));
+      Poll.until(Duration.ofSeconds(60), "the check past its deadline to stop", () ->
+          metric(gateway, "messagestore_consistency_checks_total{outcome=\"cancelled\"} 1.0"));
+      assertThat(metric(gateway, "messagestore_consistency_checks_total{outcome=\"completed\"")).isFalse();
 
       CheckConsistencyResponse byThread = admin.withDeadlineAfter(120, TimeUnit.SECONDS)
           .checkConsistency(CheckConsistencyRequest.newBuilder().setThreadId(thread).build());
@@ -188,6 +201,16 @@ class ConsistencyArchiveTest {
       assertThat(byWindow.getCheckedMessages()).isEqualTo(n);
       assertThat(byWindow.getScore()).isEqualTo(1.0);
       assertThat(gateway.process().isAlive()).as(gateway.output()).isTrue();
+    }
+  }
+
+  private static boolean metric(GatewayProcess gateway, String line) {
+    try {
+      String scrape = new String(java.net.URI.create("http://127.0.0.1:" + gateway.metricsPort() + "/metrics").toURL()
+          .openStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      return scrape.contains(line);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
     }
   }
 
