@@ -150,8 +150,10 @@ class Gateway:
         total = 0.0
         # Only the named family: a full scrape formats every histogram, twice a second while
         # HeapSampler polls, and that would land in the gateway's CPU per call.
-        # The filter takes family names: a counter's family has no "_total".
-        for line in self.metrics(name[:-len("_total")] if name.endswith("_total") else name).splitlines():
+        # The filter takes family names: a counter's family has no "_total", a summary's series
+        # end in "_count", "_sum" and "_max".
+        family = re.sub(r"_(total|count|sum|max)$", "", name)
+        for line in self.metrics(family).splitlines():
             if line.startswith(name) and labels in line and not line.startswith("#"):
                 total += float(line.rsplit(" ", 1)[1])
         return total

@@ -14,9 +14,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Failover writes (messages Redis could not take) of several callers, stored in one PostgreSQL
- * transaction: the threads are claimed (the first writer of a new thread owns it) and their
- * owners read, each write its owner may not make is left out, the rest go in as one statement
+ * Failover writes (messages Redis could not take) of several callers, stored together: the
+ * threads are claimed (the first writer of a new thread owns it) and their owners read, each
+ * write its owner may not make is left out, the rest go in as one statement and transaction
  * that also marks their threads for the Redis repair ({@code consistency.FailoverRepair}), and
  * the first messages of repeated idempotency keys are read back. Every method is blocking.
  */
@@ -65,22 +65,16 @@ public final class FailoverRows {
   }
 
   /**
-   * Stores the writes in one transaction; returns, per write and in order, what became of it.
-   * Throws when PostgreSQL refuses the transaction (nothing is stored then).
+   * Stores the writes; returns, per write and in order, what became of it. Three round trips at
+   * most: the claim (committed on its own, like {@link PostgresMessageStore#claimThread}, so an
+   * owner is recorded before the thread's first message), then the messages of every permitted
+   * write in one statement and implicit transaction (all of them or none), then, only for keyed
+   * messages that were not new, the messages holding their keys. Throws when PostgreSQL refuses
+   * the statement: none of the messages is stored then.
    */
   public List<Stored> store(List<Write> writes, Permission permission) throws SQLException {
     try (Connection c = tier.connection()) {
-      c.setAutoCommit(false);
-      try {
-        List<Stored> stored = store(c, writes, permission);
-        c.commit();
-        return stored;
-      } catch (SQLException | RuntimeException e) {
-        rollbackQuietly(c, e);
-        throw e;
-      } finally {
-        c.setAutoCommit(true);
-      }
+      return store(c, writes, permission);
     }
   }
 
@@ -199,13 +193,5 @@ public final class FailoverRows {
       }
     }
     return out;
-  }
-
-  private static void rollbackQuietly(Connection c, Exception cause) {
-    try {
-      c.rollback();
-    } catch (SQLException e) {
-      cause.addSuppressed(e);
-    }
   }
 }

@@ -31,7 +31,9 @@ public final class PostgresMessageStore {
    * and activity move by exactly the rows that were new. Each new row also queues its analytics
    * row (so none is ever missing), and messages of an erased thread's old incarnation are
    * skipped (so an erasure is never undone by a persister or a failover write that still held
-   * them; {@link ThreadErasures#LOCK_THREADS_FOR_INSERT} runs first).
+   * them; {@link ThreadErasures#LOCK_THREADS_FOR_INSERT} runs first). Thread rows are locked in
+   * thread order, so that concurrent inserts touching the same threads wait for each other
+   * instead of deadlocking.
    */
   private static final String INSERT_CTES = """
       WITH input AS (
@@ -48,7 +50,8 @@ public final class PostgresMessageStore {
         RETURNING message_id, thread_id, user_id, created_at, role, octet_length(content) AS content_bytes
       ), counted AS (
         INSERT INTO threads AS t (thread_id, user_id, created_at, last_activity_at, message_count)
-        SELECT thread_id, min(user_id), min(created_at), max(created_at), count(*) FROM ins GROUP BY thread_id
+        SELECT thread_id, min(user_id), min(created_at), max(created_at), count(*) FROM ins
+        GROUP BY thread_id ORDER BY thread_id
         ON CONFLICT (thread_id) DO UPDATE
           SET message_count = t.message_count + EXCLUDED.message_count,
               last_activity_at = greatest(t.last_activity_at, EXCLUDED.last_activity_at)
@@ -67,7 +70,7 @@ public final class PostgresMessageStore {
   static final String INSERT_BATCH_MARKING_REDIS_REPAIR = INSERT_CTES.stripTrailing() + """
       , marked AS (
         INSERT INTO redis_repairs AS r (thread_id, user_id)
-        SELECT thread_id, min(user_id) FROM ins GROUP BY thread_id
+        SELECT thread_id, min(user_id) FROM ins GROUP BY thread_id ORDER BY thread_id
         ON CONFLICT (thread_id) DO UPDATE SET generation = r.generation + 1, marked_at = now()
       )
       SELECT message_id::text FROM ins

@@ -5,7 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -13,12 +13,14 @@ import java.util.function.ToIntFunction;
 
 /**
  * Group commit for callers that wait: concurrent submissions are committed together, in one
- * statement and transaction per group ({@link GroupCommit}), by one thread of its own.
+ * statement and transaction per group ({@link GroupCommit}), by committer threads of its own.
  *
- * <p>A group is everything queued when the committer comes round, once its oldest item has
+ * <p>A group is everything queued when a committer comes round, once its oldest item has
  * waited {@code linger} (items queued while the previous group was committing have usually
  * waited longer than that already, and go at once), up to {@code maxWeight} (an item heavier
- * than that goes alone). Each item is a batch of its own for {@link GroupCommit}: when the
+ * than that goes alone). One committer forms a group at a time, so two never split what has
+ * arrived between them; with several committers, the next group forms and commits while the
+ * previous one is still committing (its round trips and its WAL flush overlap). Each item is a batch of its own for {@link GroupCommit}: when the
  * destination refuses the combined statement for its data, each item is committed on its own
  * and only the refused one fails. When the destination is unreachable, every item of the group
  * fails with that failure. An item's future completes on {@code completions}, after its group's
@@ -31,6 +33,7 @@ public final class CommitQueue<T> implements AutoCloseable {
 
   private record Queued<T>(T item, CompletableFuture<Void> done, long queuedAt) {}
 
+  /** Ends one committer when it is the first item of its next group. */
   private static final Queued<Object> STOP = new Queued<>(null, null, 0);
 
   private final GroupCommit<T> commits;
@@ -39,37 +42,41 @@ public final class CommitQueue<T> implements AutoCloseable {
   private final long lingerNanos;
   private final Executor completions;
   private final Consumer<Group> onGroup;
-  private final LinkedBlockingQueue<Queued<?>> queue = new LinkedBlockingQueue<>();
-  private final Thread committer;
+  private final LinkedBlockingDeque<Queued<?>> queue = new LinkedBlockingDeque<>();
+  private final Object forming = new Object();
+  private final List<Thread> committers = new ArrayList<>();
   private volatile boolean closed;
-  private Queued<?> carried;
 
   /**
+   * @param committers how many groups may be committing at once
    * @param commits how a group is written, and which failures mean the destination is unreachable
    * @param weight e.g. an item's row count
    * @param maxWeight the most weight one group takes
    * @param completions where the items' futures are completed
    * @param onGroup told of each group before its commit
    */
-  public CommitQueue(String threadName, GroupCommit<T> commits, ToIntFunction<T> weight, int maxWeight,
-      Duration linger, Executor completions, Consumer<Group> onGroup) {
+  public CommitQueue(String threadName, int committers, GroupCommit<T> commits, ToIntFunction<T> weight,
+      int maxWeight, Duration linger, Executor completions, Consumer<Group> onGroup) {
     this.commits = commits;
     this.weight = weight;
     this.maxWeight = maxWeight;
     this.lingerNanos = linger.toNanos();
     this.completions = completions;
     this.onGroup = onGroup;
-    this.committer = new Thread(this::run, threadName);
-    committer.setDaemon(true);
-    committer.start();
+    for (int i = 0; i < committers; i++) {
+      Thread t = new Thread(this::run, threadName + "-" + i);
+      t.setDaemon(true);
+      this.committers.add(t);
+      t.start();
+    }
   }
 
   /** Completes once {@code item} is committed; fails with what refused it, or made it unreachable. */
   public CompletableFuture<Void> submit(T item) {
-    CompletableFuture<Void> done = new CompletableFuture<>();
     if (closed) {
       return CompletableFuture.failedFuture(new IllegalStateException("the commit queue is closed"));
     }
+    CompletableFuture<Void> done = new CompletableFuture<>();
     queue.add(new Queued<>(item, done, System.nanoTime()));
     return done;
   }
@@ -78,18 +85,28 @@ public final class CommitQueue<T> implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
-    queue.add(STOP);
+    committers.forEach(t -> queue.add(STOP));
     try {
-      committer.join(TimeUnit.SECONDS.toMillis(30));
+      for (Thread t : committers) {
+        t.join(TimeUnit.SECONDS.toMillis(30));
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+    for (Queued<?> q; (q = queue.poll()) != null; ) {
+      if (q != STOP) {
+        q.done().completeExceptionally(new IllegalStateException("the commit queue is closed"));
+      }
     }
   }
 
   private void run() {
     try {
       while (true) {
-        List<Queued<T>> group = nextGroup();
+        List<Queued<T>> group;
+        synchronized (forming) {
+          group = nextGroup();
+        }
         if (group == null) {
           return;
         }
@@ -97,20 +114,13 @@ public final class CommitQueue<T> implements AutoCloseable {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    } finally {
-      for (Queued<?> q; (q = queue.poll()) != null; ) {
-        if (q != STOP) {
-          q.done().completeExceptionally(new IllegalStateException("the commit queue is closed"));
-        }
-      }
     }
   }
 
-  /** The next group, after its oldest item's linger; null once stopped and nothing is left. */
+  /** The next group, after its oldest item's linger; null for a committer to stop. */
   @SuppressWarnings("unchecked")
   private List<Queued<T>> nextGroup() throws InterruptedException {
-    Queued<?> first = carried != null ? carried : queue.take();
-    carried = null;
+    Queued<?> first = queue.take();
     if (first == STOP) {
       return null;
     }
@@ -118,30 +128,24 @@ public final class CommitQueue<T> implements AutoCloseable {
     group.add((Queued<T>) first);
     int total = weight.applyAsInt((T) first.item());
     long deadline = first.queuedAt() + lingerNanos;
-    boolean stopping = false;
     while (total < maxWeight) {
       long left = deadline - System.nanoTime();
-      Queued<?> next = stopping || left <= 0 ? queue.poll() : queue.poll(left, TimeUnit.NANOSECONDS);
+      Queued<?> next = left <= 0 ? queue.poll() : queue.poll(left, TimeUnit.NANOSECONDS);
       if (next == null) {
         break;
       }
       if (next == STOP) {
-        // Commit what is queued without lingering, then stop.
-        stopping = true;
-        carried = STOP;
-        continue;
+        // Closing: commit what is here without lingering; the marker stops a committer next.
+        queue.addFirst(next);
+        break;
       }
       int w = weight.applyAsInt((T) next.item());
       if (total + w > maxWeight) {
-        carried = next;
+        queue.addFirst(next);
         break;
       }
       group.add((Queued<T>) next);
       total += w;
-    }
-    if (stopping && carried != STOP) {
-      // A heavy item was carried over the STOP marker: stop after it.
-      queue.add(STOP);
     }
     onGroup.accept(new Group(group.size(), total));
     return group;

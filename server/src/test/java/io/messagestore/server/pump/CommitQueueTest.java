@@ -30,7 +30,11 @@ class CommitQueueTest {
   }
 
   CommitQueue<String> queue(Duration linger, int maxWeight, GroupCommit.BatchInsert<String> then) {
-    queue = new CommitQueue<>("test-commits", new GroupCommit<>(items -> {
+    return queue(1, linger, maxWeight, then);
+  }
+
+  CommitQueue<String> queue(int committers, Duration linger, int maxWeight, GroupCommit.BatchInsert<String> then) {
+    queue = new CommitQueue<>("test-commits", committers, new GroupCommit<>(items -> {
       statements.add(List.copyOf(items));
       then.insert(items);
     }, PostgresTier::isConnectivityFailure), item -> item.length(), maxWeight, linger, Runnable::run, groups::add);
@@ -72,6 +76,28 @@ class CommitQueueTest {
 
     assertThat(first).isCompleted();
     assertThat(statements).containsExactly(List.of("first"), List.of("x", "y", "z"));
+  }
+
+  @Test
+  void withTwoCommittersTheNextGroupCommitsWhileThePreviousOneIsStillCommitting() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch committing = new CountDownLatch(1);
+    CommitQueue<String> q = queue(2, Duration.ZERO, 1000, items -> {
+      if (items.contains("slow")) {
+        committing.countDown();
+        release.await(10, TimeUnit.SECONDS);
+      }
+    });
+
+    CompletableFuture<Void> slow = q.submit("slow");
+    assertThat(committing.await(10, TimeUnit.SECONDS)).isTrue();
+    CompletableFuture<Void> next = q.submit("next");
+    next.get(10, TimeUnit.SECONDS);
+
+    assertThat(slow).isNotDone();
+    release.countDown();
+    slow.get(10, TimeUnit.SECONDS);
+    assertThat(statements).containsExactly(List.of("slow"), List.of("next"));
   }
 
   @Test
