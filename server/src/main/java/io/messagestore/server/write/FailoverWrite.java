@@ -31,10 +31,10 @@ import java.util.concurrent.Executor;
 /**
  * The write path's way around Redis: messages Redis could not take go into PostgreSQL before the
  * answer, group-committed with the failover writes of other callers ({@link CommitQueue}): the
- * requests that arrive together share one transaction and one statement ({@link FailoverRows}),
- * which claims or checks their threads, stores each request whole or not at all, and marks their
- * threads for the Redis repair once ({@link FailoverRepair}). A request PostgreSQL refuses fails
- * alone: the group is then committed request by request.
+ * requests that arrive together share one claim of their threads, one insert statement and one
+ * commit ({@link FailoverRows}), which stores each permitted request whole or not at all and
+ * marks each thread for the Redis repair once ({@link FailoverRepair}). A request PostgreSQL
+ * refuses fails alone: the group is then committed request by request.
  */
 public final class FailoverWrite implements AutoCloseable {
   /** The most messages one group commit takes (a request of {@value WritePath#MAX_BATCH} always fits). */
