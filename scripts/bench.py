@@ -2,7 +2,10 @@
 """Benchmarks of the gateway, measured with the project's load tester (bin/messagestore-loadtest).
 
     scripts/bench.py writes   # issue 4: Health/Check baseline, SendMessage cache and durable,
-                              #          one-insert-per-message synchronous PostgreSQL baseline
+                              #          failover sends (Redis unreachable); issue 22: pgbench's
+                              #          one-row INSERT tps as the baseline of the ratios
+                              #          (BENCH_WRITES=failover: pgbench, no-op, cache and failover
+                              #          sends only)
     scripts/bench.py reads    # issue 5: Health/Check baseline, GetMessage hot/cold/Redis outage,
                               #          ListMessages(50) hot/cold and of short threads
     scripts/bench.py archive  # issue 17: archive throughput alone, cache sends with and without the
@@ -150,8 +153,10 @@ class Gateway:
         total = 0.0
         # Only the named family: a full scrape formats every histogram, twice a second while
         # HeapSampler polls, and that would land in the gateway's CPU per call.
-        # The filter takes family names: a counter's family has no "_total".
-        for line in self.metrics(name[:-len("_total")] if name.endswith("_total") else name).splitlines():
+        # The filter takes family names: a counter's family has no "_total", a summary's series
+        # end in "_count", "_sum" and "_max".
+        family = re.sub(r"_(total|count|sum|max)$", "", name)
+        for line in self.metrics(family).splitlines():
             if line.startswith(name) and labels in line and not line.startswith("#"):
                 total += float(line.rsplit(" ", 1)[1])
         return total
@@ -332,13 +337,75 @@ def machine():
     return f"{os.cpu_count()} cores ({cpu}), {round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB"
 
 
+def pgbench_binary():
+    """pgbench from PATH or the Debian PostgreSQL packages; installed with apt-get when missing."""
+    import glob
+    import shutil
+    found = shutil.which("pgbench") or next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/pgbench"))[::-1]), None)
+    if found:
+        return found
+    subprocess.run("apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client",
+                   shell=True, check=True, stdout=subprocess.DEVNULL)
+    return shutil.which("pgbench") or sorted(glob.glob("/usr/lib/postgresql/*/bin/pgbench"))[-1]
+
+
+PGBENCH_TABLE = f"bench_pgbench_{RUN}"
+# One 512-byte message per transaction into a table shaped like `messages`: a time-ordered
+# uuid key (48 bits of milliseconds, then random, like the gateway's UUIDv7), the thread, the
+# content, the creation time, and the (thread_id, message_id) index.
+PGBENCH_SCRIPT = (f"INSERT INTO {PGBENCH_TABLE} (message_id, thread_id, content) VALUES ("
+                  "(lpad(to_hex((extract(epoch FROM clock_timestamp()) * 1000)::bigint), 12, '0')"
+                  " || substr(md5(random()::text), 1, 20))::uuid,"
+                  " 'bench-p-' || (random() * 50)::int, repeat('y', 512));\n")
+
+
+def pgbench(env, duration=DURATION, warmup=WARMUP):
+    """tps of pgbench inserting one 512-byte row per transaction, CONCURRENCY clients and 2
+    threads, into a table of its own in the gateway's database (dropped after): what a service
+    writing each message straight to PostgreSQL could do at best on this machine."""
+    m = re.match(r"(?:jdbc:)?postgresql://([^:/]+)(?::(\d+))?/([^?]+)", env["MESSAGESTORE_POSTGRES_URL"])
+    host, port, db = m.group(1), m.group(2) or "5432", m.group(3)
+    user = env.get("MESSAGESTORE_POSTGRES_USER", "postgres")
+    psql = f"psql -h {host} -p {port} -U {user} -At -d {db} -c"
+    sh(f"{psql} 'CREATE TABLE {PGBENCH_TABLE} (message_id uuid PRIMARY KEY, thread_id text NOT NULL, "
+       f"content text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())'")
+    sh(f"{psql} 'CREATE INDEX ON {PGBENCH_TABLE} (thread_id, message_id)'")
+    script = tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False)
+    script.write(PGBENCH_SCRIPT)
+    script.close()
+    binary = pgbench_binary()
+
+    def run(d):
+        out = sh(f"{binary} -n -c {CONCURRENCY} -j 2 -T {max(1, round(seconds(d)))} -f {script.name} "
+                 f"-h {host} -p {port} -U {user} {db}")
+        return float(re.search(r"tps = ([0-9.]+) \((?:without initial connection time|excluding connections)", out)
+                     .group(1))
+    try:
+        run(warmup)
+        # Machine CPU only: PostgreSQL's per-process CPU cannot be read here, since pgbench's
+        # backends exit with their connections, taking their counters along.
+        busy0 = machine_busy_seconds()
+        tps = run(duration)
+        return {"tps": tps, "machine_us": (machine_busy_seconds() - busy0) / (tps * seconds(duration)) * 1e6}
+    finally:
+        sh(f"{psql} 'DROP TABLE IF EXISTS {PGBENCH_TABLE}'")
+
+
 def writes():
+    """All cases, or with BENCH_WRITES=failover only pgbench, the no-op, cache sends and the
+    failover sends (the issue 22 before/after runs)."""
+    only_failover = os.environ.get("BENCH_WRITES", "all") == "failover"
     env = tier_env()
+    load = os.getloadavg()
+    pg_insert = pgbench(env)
+    durable = keyed = lag_p99 = drain = None
     gw = Gateway("writes", env)
     try:
+        warm = [(HEALTH, "{}"), (SEND, SEND_DATA % "")]
+        if not only_failover:
+            warm.append((SEND, SEND_DATA % ',"durability":"DURABILITY_DURABLE"'))
         for _ in range(WARMUP_ROUNDS):
-            for call, data in [(HEALTH, "{}"), (SEND, SEND_DATA % ""),
-                               (SEND, SEND_DATA % ',"durability":"DURABILITY_DURABLE"')]:
+            for call, data in warm:
                 loadtest(gw, call, data, duration=WARMUP)
         base = loadtest(gw, HEALTH, "{}")
         lag_before = buckets(gw, "messagestore_persistence_lag_seconds")
@@ -348,33 +415,51 @@ def writes():
         while gw.metric_sum("messagestore_stream_backlog") > 0 and time.time() - t0 < 60:
             time.sleep(0.1)
         drain = time.time() - t0
-        durable = loadtest(gw, SEND, SEND_DATA % ',"durability":"DURABILITY_DURABLE"')
-        keyed = loadtest(gw, SEND, KEYED_SEND_DATA)
+        if not only_failover:
+            durable = loadtest(gw, SEND, SEND_DATA % ',"durability":"DURABILITY_DURABLE"')
+            keyed = loadtest(gw, SEND, KEYED_SEND_DATA)
         base2 = loadtest(gw, HEALTH, "{}")
     finally:
         gw.stop()
-    # One INSERT per message, synchronously: the same gateway with Redis unreachable writes
-    # every message straight to PostgreSQL (the failover path).
+    # Redis unreachable: the same gateway writes every message straight to PostgreSQL (the
+    # failover path; since issue 22 group-committed with concurrent failover sends).
     sync = Gateway("sync-postgres", env, {"MESSAGESTORE_REDIS_URI": f"redis://127.0.0.1:{free_port()}"})
     try:
         for _ in range(WARMUP_ROUNDS):
             loadtest(sync, SEND, SEND_DATA % "", duration=WARMUP)
+        groups0 = (sync.metric_sum("messagestore_write_failover_group_messages_count"),
+                   sync.metric_sum("messagestore_write_failover_group_messages_sum"))
         pg = loadtest(sync, SEND, SEND_DATA % "")
+        groups = (sync.metric_sum("messagestore_write_failover_group_messages_count") - groups0[0],
+                  sync.metric_sum("messagestore_write_failover_group_messages_sum") - groups0[1])
     finally:
         sync.stop()
-    print(f"machine: {machine()}; {CONCURRENCY} concurrent callers, {DURATION} per case after {WARMUP} warm-up\n")
+    print(f"machine: {machine()}; {CONCURRENCY} concurrent callers, {DURATION} per case after {WARMUP} warm-up; "
+          f"load average before the run {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}\n")
     print(HEADER)
     print(row("Health/Check (no-op baseline)", base, base))
     print(row("SendMessage DURABILITY_CACHE", cache, base))
-    print(row("SendMessage DURABILITY_DURABLE", durable, base))
-    print(row("SendMessage DURABILITY_CACHE with an idempotency key", keyed, base))
-    print(row("SendMessage, sync INSERT per message (Redis down)", pg, base))
+    if not only_failover:
+        print(row("SendMessage DURABILITY_DURABLE", durable, base))
+        print(row("SendMessage DURABILITY_CACHE with an idempotency key", keyed, base))
+    print(row("SendMessage, Redis down (failover to PostgreSQL)", pg, base))
     print(row("Health/Check again (drift check)", base2, base))
-    print(f"\npersistence lag p99 during the cache run: {lag_p99:.1f} ms (gateway histogram bucket bound); "
+    tps = pg_insert["tps"]
+    print(f"\npgbench, one 512-byte INSERT per transaction, {CONCURRENCY} clients: {tps:.0f} tps "
+          f"(machine CPU {pg_insert['machine_us']:.0f} µs/row, pgbench's own included)")
+    print(f"cache sends / pgbench: {cache['rps'] / tps:.2f} (target >= 2)"
+          + ("" if only_failover else f"; durable sends / pgbench: {durable['rps'] / tps:.2f} (target >= 1.2)"))
+    print(f"failover sends / pgbench: {pg['rps'] / tps:.2f} (target >= 1); "
+          f"failover gateway CPU {pg['cpu_us']:.0f} µs/send (target <= 150); "
+          f"failover p99 / cache p99: {pg['p99'] / cache['p99']:.2f} (target <= 3)")
+    if groups[0] > 0:
+        print(f"failover group commits: {groups[0]:.0f}, {groups[1] / groups[0]:.1f} messages per commit")
+    print(f"persistence lag p99 during the cache run: {lag_p99:.1f} ms (gateway histogram bucket bound); "
           f"backlog back to 0 {drain:.1f} s after the run")
-    print(f"durable / cache throughput: {durable['rps'] / cache['rps']:.2f}; "
-          f"keyed / cache throughput: {keyed['rps'] / cache['rps']:.2f}; "
-          f"cache / sync-INSERT throughput: {cache['rps'] / pg['rps']:.2f}")
+    if not only_failover:
+        print(f"durable / cache throughput: {durable['rps'] / cache['rps']:.2f}; "
+              f"keyed / cache throughput: {keyed['rps'] / cache['rps']:.2f}")
+    print(f"cache / failover throughput: {cache['rps'] / pg['rps']:.2f}")
 
 
 def populate(gw, prefix, threads, per_thread):

@@ -35,6 +35,7 @@ import io.messagestore.server.persistence.DurableAnswers;
 import io.messagestore.server.persistence.PersistenceWaiters;
 import io.messagestore.server.persistence.Persisters;
 import io.messagestore.server.persistence.StreamBacklog;
+import io.messagestore.server.postgres.FailoverRows;
 import io.messagestore.server.postgres.PostgresMessageStore;
 import io.messagestore.server.postgres.PostgresRunStates;
 import io.messagestore.server.postgres.PostgresThreadStore;
@@ -61,6 +62,7 @@ import io.messagestore.server.watch.Watches;
 import io.messagestore.server.write.MessageIdGenerator;
 import io.messagestore.server.write.SendRequestValidator;
 import io.messagestore.server.write.ThreadDeletion;
+import io.messagestore.server.write.FailoverWrite;
 import io.messagestore.server.write.WritePath;
 import io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -111,6 +113,7 @@ public final class Gateway implements AutoCloseable {
   private final Watches watches;
   private final RunStates runStates;
   private final ConsistencyChecker consistency;
+  private final FailoverWrite failover;
   private final Server server;
   private MetricsHttpServer metricsServer;
 
@@ -172,12 +175,14 @@ public final class Gateway implements AutoCloseable {
     RedisValues redisValues = new RedisValues(nearCache, breakers);
     MessageIdGenerator ids = new MessageIdGenerator(clock);
     ThreadAccess access = new ThreadAccess(redis, redisValues, keys, messageRows, breakers, blockingExecutor);
+    failover = new FailoverWrite(new FailoverRows(postgres, messageRows), breakers, repairs, access,
+        config.writes().failoverLinger(), blockingExecutor, meters);
     WritePath writes = new WritePath(
         new RedisMessageWriter(redis, nearCache, keys, config.messageTtl(), config.idempotencyTtl(),
             config.maxBacklog()),
         messageRows, breakers, waiters, ids,
         new SendRequestValidator(config.maxContentBytes()), blockingExecutor, config.durableTimeout(),
-        repairs, access, meters);
+        failover, repairs, access);
     PageTokens tokens = new PageTokens(cursorSecret(config));
     ReadPath reads = new ReadPath(redis, nearCache, redisValues, keys, messageRows, new PostgresThreadStore(postgres),
         new ClickHouseMessageStore(clickhouse), breakers, tokens, blockingExecutor, config.messageTtl(), recentIndex,
@@ -316,6 +321,7 @@ public final class Gateway implements AutoCloseable {
       Thread.currentThread().interrupt();
       server.shutdownNow();
     }
+    failover.close();
     persisters.drain(config.shutdownGrace());
     persisters.close();
     consistency.close();
