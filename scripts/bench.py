@@ -2,7 +2,10 @@
 """Benchmarks of the gateway, measured with the project's load tester (bin/messagestore-loadtest).
 
     scripts/bench.py writes   # issue 4: Health/Check baseline, SendMessage cache and durable,
-                              #          one-insert-per-message synchronous PostgreSQL baseline
+                              #          failover sends (Redis unreachable); issue 22: pgbench's
+                              #          one-row INSERT tps as the baseline of the ratios
+                              #          (BENCH_WRITES=failover: pgbench, no-op, cache and failover
+                              #          sends only)
     scripts/bench.py reads    # issue 5: Health/Check baseline, GetMessage hot/cold/Redis outage,
                               #          ListMessages(50) hot/cold and of short threads
     scripts/bench.py archive  # issue 17: archive throughput alone, cache sends with and without the
@@ -19,6 +22,13 @@
                               #          (examples' SdkLoadDriver) against the load tester, same
                               #          calls, same gateway, interleaved in one run: sends/s and
                               #          the gateway's own p99 of SendMessage
+    scripts/bench.py consistency
+                              # issue 20: CheckConsistency messages checked per second for a thread
+                              #          scope and a window scope (20,000 messages), and cache sends
+                              #          while checks run back to back against sends alone
+    scripts/bench.py tail     # issue 22: tail latency at a steady 1,000 calls/s (open loop) of the
+                              #          no-op and of cache sends, and safepoint pauses, once per
+                              #          garbage collector (BENCH_COLLECTORS="G1 Z Shenandoah Parallel")
     scripts/bench.py quick    # the hot cases on one gateway (no-op, GetMessage, ListMessages,
                               #          cache send): a few minutes, for checking a change
     scripts/bench.py profile [noop|get|list|send|durable ...]
@@ -147,8 +157,10 @@ class Gateway:
         total = 0.0
         # Only the named family: a full scrape formats every histogram, twice a second while
         # HeapSampler polls, and that would land in the gateway's CPU per call.
-        # The filter takes family names: a counter's family has no "_total".
-        for line in self.metrics(name[:-len("_total")] if name.endswith("_total") else name).splitlines():
+        # The filter takes family names: a counter's family has no "_total", a summary's series
+        # end in "_count", "_sum" and "_max".
+        family = re.sub(r"_(total|count|sum|max)$", "", name)
+        for line in self.metrics(family).splitlines():
             if line.startswith(name) and labels in line and not line.startswith("#"):
                 total += float(line.rsplit(" ", 1)[1])
         return total
@@ -329,13 +341,75 @@ def machine():
     return f"{os.cpu_count()} cores ({cpu}), {round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB"
 
 
+def pgbench_binary():
+    """pgbench from PATH or the Debian PostgreSQL packages; installed with apt-get when missing."""
+    import glob
+    import shutil
+    found = shutil.which("pgbench") or next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/pgbench"))[::-1]), None)
+    if found:
+        return found
+    subprocess.run("apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client",
+                   shell=True, check=True, stdout=subprocess.DEVNULL)
+    return shutil.which("pgbench") or sorted(glob.glob("/usr/lib/postgresql/*/bin/pgbench"))[-1]
+
+
+PGBENCH_TABLE = f"bench_pgbench_{RUN}"
+# One 512-byte message per transaction into a table shaped like `messages`: a time-ordered
+# uuid key (48 bits of milliseconds, then random, like the gateway's UUIDv7), the thread, the
+# content, the creation time, and the (thread_id, message_id) index.
+PGBENCH_SCRIPT = (f"INSERT INTO {PGBENCH_TABLE} (message_id, thread_id, content) VALUES ("
+                  "(lpad(to_hex((extract(epoch FROM clock_timestamp()) * 1000)::bigint), 12, '0')"
+                  " || substr(md5(random()::text), 1, 20))::uuid,"
+                  " 'bench-p-' || (random() * 50)::int, repeat('y', 512));\n")
+
+
+def pgbench(env, duration=DURATION, warmup=WARMUP):
+    """tps of pgbench inserting one 512-byte row per transaction, CONCURRENCY clients and 2
+    threads, into a table of its own in the gateway's database (dropped after): what a service
+    writing each message straight to PostgreSQL could do at best on this machine."""
+    m = re.match(r"(?:jdbc:)?postgresql://([^:/]+)(?::(\d+))?/([^?]+)", env["MESSAGESTORE_POSTGRES_URL"])
+    host, port, db = m.group(1), m.group(2) or "5432", m.group(3)
+    user = env.get("MESSAGESTORE_POSTGRES_USER", "postgres")
+    psql = f"psql -h {host} -p {port} -U {user} -At -d {db} -c"
+    sh(f"{psql} 'CREATE TABLE {PGBENCH_TABLE} (message_id uuid PRIMARY KEY, thread_id text NOT NULL, "
+       f"content text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())'")
+    sh(f"{psql} 'CREATE INDEX ON {PGBENCH_TABLE} (thread_id, message_id)'")
+    script = tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False)
+    script.write(PGBENCH_SCRIPT)
+    script.close()
+    binary = pgbench_binary()
+
+    def run(d):
+        out = sh(f"{binary} -n -c {CONCURRENCY} -j 2 -T {max(1, round(seconds(d)))} -f {script.name} "
+                 f"-h {host} -p {port} -U {user} {db}")
+        return float(re.search(r"tps = ([0-9.]+) \((?:without initial connection time|excluding connections)", out)
+                     .group(1))
+    try:
+        run(warmup)
+        # Machine CPU only: PostgreSQL's per-process CPU cannot be read here, since pgbench's
+        # backends exit with their connections, taking their counters along.
+        busy0 = machine_busy_seconds()
+        tps = run(duration)
+        return {"tps": tps, "machine_us": (machine_busy_seconds() - busy0) / (tps * seconds(duration)) * 1e6}
+    finally:
+        sh(f"{psql} 'DROP TABLE IF EXISTS {PGBENCH_TABLE}'")
+
+
 def writes():
+    """All cases, or with BENCH_WRITES=failover only pgbench, the no-op, cache sends and the
+    failover sends (the issue 22 before/after runs)."""
+    only_failover = os.environ.get("BENCH_WRITES", "all") == "failover"
     env = tier_env()
+    load = os.getloadavg()
+    pg_insert = pgbench(env)
+    durable = keyed = lag_p99 = drain = None
     gw = Gateway("writes", env)
     try:
+        warm = [(HEALTH, "{}"), (SEND, SEND_DATA % "")]
+        if not only_failover:
+            warm.append((SEND, SEND_DATA % ',"durability":"DURABILITY_DURABLE"'))
         for _ in range(WARMUP_ROUNDS):
-            for call, data in [(HEALTH, "{}"), (SEND, SEND_DATA % ""),
-                               (SEND, SEND_DATA % ',"durability":"DURABILITY_DURABLE"')]:
+            for call, data in warm:
                 loadtest(gw, call, data, duration=WARMUP)
         base = loadtest(gw, HEALTH, "{}")
         lag_before = buckets(gw, "messagestore_persistence_lag_seconds")
@@ -345,33 +419,51 @@ def writes():
         while gw.metric_sum("messagestore_stream_backlog") > 0 and time.time() - t0 < 60:
             time.sleep(0.1)
         drain = time.time() - t0
-        durable = loadtest(gw, SEND, SEND_DATA % ',"durability":"DURABILITY_DURABLE"')
-        keyed = loadtest(gw, SEND, KEYED_SEND_DATA)
+        if not only_failover:
+            durable = loadtest(gw, SEND, SEND_DATA % ',"durability":"DURABILITY_DURABLE"')
+            keyed = loadtest(gw, SEND, KEYED_SEND_DATA)
         base2 = loadtest(gw, HEALTH, "{}")
     finally:
         gw.stop()
-    # One INSERT per message, synchronously: the same gateway with Redis unreachable writes
-    # every message straight to PostgreSQL (the failover path).
+    # Redis unreachable: the same gateway writes every message straight to PostgreSQL (the
+    # failover path; since issue 22 group-committed with concurrent failover sends).
     sync = Gateway("sync-postgres", env, {"MESSAGESTORE_REDIS_URI": f"redis://127.0.0.1:{free_port()}"})
     try:
         for _ in range(WARMUP_ROUNDS):
             loadtest(sync, SEND, SEND_DATA % "", duration=WARMUP)
+        groups0 = (sync.metric_sum("messagestore_write_failover_group_messages_count"),
+                   sync.metric_sum("messagestore_write_failover_group_messages_sum"))
         pg = loadtest(sync, SEND, SEND_DATA % "")
+        groups = (sync.metric_sum("messagestore_write_failover_group_messages_count") - groups0[0],
+                  sync.metric_sum("messagestore_write_failover_group_messages_sum") - groups0[1])
     finally:
         sync.stop()
-    print(f"machine: {machine()}; {CONCURRENCY} concurrent callers, {DURATION} per case after {WARMUP} warm-up\n")
+    print(f"machine: {machine()}; {CONCURRENCY} concurrent callers, {DURATION} per case after {WARMUP} warm-up; "
+          f"load average before the run {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}\n")
     print(HEADER)
     print(row("Health/Check (no-op baseline)", base, base))
     print(row("SendMessage DURABILITY_CACHE", cache, base))
-    print(row("SendMessage DURABILITY_DURABLE", durable, base))
-    print(row("SendMessage DURABILITY_CACHE with an idempotency key", keyed, base))
-    print(row("SendMessage, sync INSERT per message (Redis down)", pg, base))
+    if not only_failover:
+        print(row("SendMessage DURABILITY_DURABLE", durable, base))
+        print(row("SendMessage DURABILITY_CACHE with an idempotency key", keyed, base))
+    print(row("SendMessage, Redis down (failover to PostgreSQL)", pg, base))
     print(row("Health/Check again (drift check)", base2, base))
-    print(f"\npersistence lag p99 during the cache run: {lag_p99:.1f} ms (gateway histogram bucket bound); "
+    tps = pg_insert["tps"]
+    print(f"\npgbench, one 512-byte INSERT per transaction, {CONCURRENCY} clients: {tps:.0f} tps "
+          f"(machine CPU {pg_insert['machine_us']:.0f} µs/row, pgbench's own included)")
+    print(f"cache sends / pgbench: {cache['rps'] / tps:.2f} (target >= 2)"
+          + ("" if only_failover else f"; durable sends / pgbench: {durable['rps'] / tps:.2f} (target >= 1.2)"))
+    print(f"failover sends / pgbench: {pg['rps'] / tps:.2f} (target >= 1); "
+          f"failover gateway CPU {pg['cpu_us']:.0f} µs/send (target <= 150); "
+          f"failover p99 / cache p99: {pg['p99'] / cache['p99']:.2f} (target <= 3)")
+    if groups[0] > 0:
+        print(f"failover group commits: {groups[0]:.0f}, {groups[1] / groups[0]:.1f} messages per commit")
+    print(f"persistence lag p99 during the cache run: {lag_p99:.1f} ms (gateway histogram bucket bound); "
           f"backlog back to 0 {drain:.1f} s after the run")
-    print(f"durable / cache throughput: {durable['rps'] / cache['rps']:.2f}; "
-          f"keyed / cache throughput: {keyed['rps'] / cache['rps']:.2f}; "
-          f"cache / sync-INSERT throughput: {cache['rps'] / pg['rps']:.2f}")
+    if not only_failover:
+        print(f"durable / cache throughput: {durable['rps'] / cache['rps']:.2f}; "
+              f"keyed / cache throughput: {keyed['rps'] / cache['rps']:.2f}")
+    print(f"cache / failover throughput: {cache['rps'] / pg['rps']:.2f}")
 
 
 def populate(gw, prefix, threads, per_thread):
@@ -549,6 +641,145 @@ def runstate():
           f"like the messages' (target >= 0.8); "
           f"PutRunState CRITICAL / SendMessage durable: "
           f"{ratio('PutRunState CHECKPOINT_CRITICAL, 4 KiB', 'SendMessage DURABILITY_DURABLE'):.2f} (target >= 0.5)")
+
+
+TAIL_RPS = int(os.environ.get("BENCH_TAIL_RPS", "1000"))
+COLLECTORS = os.environ.get("BENCH_COLLECTORS", "G1 Z Shenandoah Parallel").split()
+
+
+def safepoint_pauses(log_path, offset):
+    """Pause times (ms) of the safepoints logged after byte offset of a -Xlog:safepoint file: every
+    stop of the application threads, whatever the collector (GC pauses and the rest)."""
+    with open(log_path) as f:
+        f.seek(offset)
+        text = f.read()
+    return [int(m) / 1e6 for m in re.findall(r"Total: (\d+) ns", text)]
+
+
+def tail():
+    """Issue 22: at a steady TAIL_RPS calls per second (open loop: calls start on schedule whether
+    or not earlier ones have finished, so a pause shows as the latency it causes), the no-op and
+    cache sends, each after a closed-loop warm-up, once per collector; the pauses are the
+    JVM's safepoints during the measured sends (-Xlog:safepoint)."""
+    env = tier_env()
+    out = []
+    for collector in COLLECTORS:
+        log_path = os.path.join(tempfile.gettempdir(), f"bench-safepoints-{collector}.log")
+        if os.path.exists(log_path):
+            os.remove(log_path)
+        opts = os.environ.get("BENCH_JVM_OPTS", "")
+        flag = collector if collector.endswith("GC") else collector + "GC"
+        os.environ["BENCH_JVM_OPTS"] = f"{opts} -XX:+Use{flag} -Xlog:safepoint:file={log_path}"
+        try:
+            gw = Gateway(f"tail-{collector}", env)
+        finally:
+            os.environ["BENCH_JVM_OPTS"] = opts
+        try:
+            for _ in range(WARMUP_ROUNDS):
+                for call, data in [(HEALTH, "{}"), (SEND, SEND_DATA % "")]:
+                    loadtest(gw, call, data, duration=WARMUP)
+            steady = f"--rps {TAIL_RPS}"
+            noop = loadtest(gw, HEALTH, "{}", extra=steady)
+            offset = os.path.getsize(log_path)
+            send = loadtest(gw, SEND, SEND_DATA % "", extra=steady)
+            pauses = safepoint_pauses(log_path, offset)
+        finally:
+            gw.stop()
+        out.append((collector, noop, send, pauses))
+    print(f"machine: {machine()}; open loop at {TAIL_RPS} calls/s for {DURATION} after {WARMUP} closed-loop "
+          f"warm-up rounds ({WARMUP_ROUNDS}); heap -Xms512m -Xmx512m\n")
+    print("| collector | no-op p50 ms | no-op p99 ms | send p50 ms | send p99 ms | send p99 / no-op p99 "
+          "| safepoints | longest pause ms | pauses > 5 ms | gateway CPU µs/send |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for collector, noop, send, pauses in out:
+        print(f"| {collector} | {noop['p50']:.2f} | {noop['p99']:.2f} | {send['p50']:.2f} | {send['p99']:.2f} | "
+              f"{send['p99'] / noop['p99']:.2f} | {len(pauses)} | {max(pauses, default=0):.2f} | "
+              f"{sum(1 for p in pauses if p > 5)} | {send['cpu_us']:.0f} |")
+
+
+CHECK = "messagestore.v1.MessageStoreAdmin/CheckConsistency"
+CONSISTENCY_MESSAGES = int(os.environ.get("BENCH_CONSISTENCY_MESSAGES", "20000"))
+# How long the check driver runs before (and after) the sends' window.
+CHECK_LEAD_SECONDS = 10
+
+
+def run_admin_tool(gw, call, data, limit):
+    """One load tester run as an admin; returns its report."""
+    out = tempfile.NamedTemporaryFile(suffix=".json", delete=False).name
+    admin = sh(f"MESSAGESTORE_JWT_SECRET={SECRET} bin/messagestore-server token --sub ops --role admin --ttl 2h").strip()
+    subprocess.run(["bin/messagestore-loadtest", "--insecure", "--call", call, "-d", data,
+                    "-m", json.dumps({"authorization": "Bearer " + admin}), "-c", "1", "--timeout", "600s",
+                    "--progress", "never", "-O", "json", "-o", out] + limit + [f"127.0.0.1:{gw.port}"],
+                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    return json.load(open(out))
+
+
+def consistency():
+    """Issue 20, one gateway: a thread of CONSISTENCY_MESSAGES 512-byte messages (its Redis copies
+    still there, so each check compares three tiers), checked by thread and by a window of its
+    creation times, one check after the other (messages checked per second = messages / mean
+    latency); then cache sends alone, with checks of that thread running back to back beside
+    them, and alone again."""
+    env = tier_env()
+    gw = Gateway("consistency", env, {"MESSAGESTORE_CONSISTENCY_SAMPLE_INTERVAL": "0"})
+    thread = f"bench-k-{RUN}-0"
+    batch = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
+    json.dump({"thread_id": thread, "messages": [{"role": "ROLE_USER", "content": "x" * 512} for _ in range(500)]},
+              batch)
+    batch.close()
+    try:
+        start = time.time()
+        subprocess.run(["bin/messagestore-loadtest", "--insecure", "--call",
+                        "messagestore.v1.MessageStore/SendMessageBatch", "-D", batch.name,
+                        "-m", json.dumps({"authorization": "Bearer " + token()}), "-c", "1",
+                        "-n", str(CONSISTENCY_MESSAGES // 500), "--progress", "never", f"127.0.0.1:{gw.port}"],
+                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        end = time.time()
+        t0 = time.time()
+        while gw.metric_sum("messagestore_stream_backlog") > 0 and time.time() - t0 < 120:
+            time.sleep(0.5)
+        stamp = lambda t: time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t % 1 * 1000):03d}Z"
+        by_thread = json.dumps({"thread_id": thread})
+        by_window = json.dumps({"window_start": stamp(start - 0.001), "window_end": stamp(end + 0.001)})
+        checks = {}
+        for name, data in (("thread scope", by_thread), ("window scope", by_window)):
+            run_admin_tool(gw, CHECK, data, ["-n", "1"])  # warm-up
+            report = run_admin_tool(gw, CHECK, data, ["-n", "5"])
+            if report.get("statusCodeDistribution", {}).get("OK", 0) != 5:
+                raise SystemExit(f"{name} checks failed: {report.get('errorDistribution')}")
+            checks[name] = report["average"] / 1e9
+        send = ("SendMessage DURABILITY_CACHE", SEND, SEND_DATA % "")
+        for _ in range(WARMUP_ROUNDS):
+            loadtest(gw, send[1], send[2], duration=WARMUP)
+        results = {"Health/Check (no-op baseline)": loadtest(gw, HEALTH, "{}"),
+                   "SendMessage DURABILITY_CACHE, alone": loadtest(gw, send[1], send[2])}
+        # One load tester runs the checks back to back, started well before the sends' window so
+        # that its JVM start-up (seconds of CPU on 2 cores) is not charged to the sends.
+        check_report = {}
+        checker = threading.Thread(target=lambda: check_report.update(
+            run_admin_tool(gw, CHECK, by_thread, ["-z", f"{seconds(DURATION) + CHECK_LEAD_SECONDS * 2:.0f}s"])))
+        checker.start()
+        time.sleep(CHECK_LEAD_SECONDS)
+        results["SendMessage DURABILITY_CACHE, checks running"] = loadtest(gw, send[1], send[2])
+        checker.join()
+        checked = check_report.get("count", 0)
+        results["SendMessage DURABILITY_CACHE, alone again"] = loadtest(gw, send[1], send[2])
+    finally:
+        gw.stop()
+    base = results["Health/Check (no-op baseline)"]
+    print(f"machine: {machine()}; {CONCURRENCY} concurrent callers, {DURATION} per case after {WARMUP} warm-up\n")
+    for name, seconds_per_check in checks.items():
+        print(f"CheckConsistency {name}, {CONSISTENCY_MESSAGES} messages: {seconds_per_check:.2f} s per check, "
+              f"{CONSISTENCY_MESSAGES / seconds_per_check:,.0f} messages checked/s")
+    print()
+    print(HEADER)
+    for name, r in results.items():
+        print(row(name, r, base) if r["p50"] is not None else f"| {name} | failed: {r['errors']} |")
+    alone = (results["SendMessage DURABILITY_CACHE, alone"]["rps"]
+             + results["SendMessage DURABILITY_CACHE, alone again"]["rps"]) / 2
+    print(f"\ncache sends with checks running / alone (mean of before and after): "
+          f"{results['SendMessage DURABILITY_CACHE, checks running']['rps'] / alone:.2f} (target >= 0.9); "
+          f"{checked} thread checks ran back to back beside the sends")
 
 
 ARCHIVE_REDIS_DB = 4
@@ -1033,6 +1264,7 @@ def remove_run_data():
 if __name__ == "__main__":
     try:
         {"writes": writes, "reads": reads, "quick": quick, "ab": ab, "archive": archive, "runstate": runstate,
-         "watch": watch, "profile": profile, "sdk": sdk}[sys.argv[1] if len(sys.argv) > 1 else "writes"]()
+         "watch": watch, "profile": profile, "consistency": consistency,
+         "tail": tail, "sdk": sdk}[sys.argv[1] if len(sys.argv) > 1 else "writes"]()
     finally:
         remove_run_data()

@@ -8,6 +8,7 @@ import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionService;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.messagestore.server.api.grpc.AdminService;
+import io.messagestore.server.consistency.ConsistencyChecker;
 import io.messagestore.server.api.grpc.MalformedRequests;
 import io.messagestore.server.api.grpc.MessageStoreService;
 import io.messagestore.server.auth.AdminOnlyInterceptor;
@@ -34,6 +35,7 @@ import io.messagestore.server.persistence.DurableAnswers;
 import io.messagestore.server.persistence.PersistenceWaiters;
 import io.messagestore.server.persistence.Persisters;
 import io.messagestore.server.persistence.StreamBacklog;
+import io.messagestore.server.postgres.FailoverRows;
 import io.messagestore.server.postgres.PostgresMessageStore;
 import io.messagestore.server.postgres.PostgresRunStates;
 import io.messagestore.server.postgres.PostgresThreadStore;
@@ -60,6 +62,7 @@ import io.messagestore.server.watch.Watches;
 import io.messagestore.server.write.MessageIdGenerator;
 import io.messagestore.server.write.SendRequestValidator;
 import io.messagestore.server.write.ThreadDeletion;
+import io.messagestore.server.write.FailoverWrite;
 import io.messagestore.server.write.WritePath;
 import io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -109,6 +112,8 @@ public final class Gateway implements AutoCloseable {
   private final RedisRepairNotifications repairMarks;
   private final Watches watches;
   private final RunStates runStates;
+  private final ConsistencyChecker consistency;
+  private final FailoverWrite failover;
   private final Server server;
   private MetricsHttpServer metricsServer;
 
@@ -170,12 +175,14 @@ public final class Gateway implements AutoCloseable {
     RedisValues redisValues = new RedisValues(nearCache, breakers);
     MessageIdGenerator ids = new MessageIdGenerator(clock);
     ThreadAccess access = new ThreadAccess(redis, redisValues, keys, messageRows, breakers, blockingExecutor);
+    failover = new FailoverWrite(new FailoverRows(postgres, messageRows), breakers, repairs, access,
+        config.writes().failoverLinger(), blockingExecutor, meters);
     WritePath writes = new WritePath(
         new RedisMessageWriter(redis, nearCache, keys, config.messageTtl(), config.idempotencyTtl(),
             config.maxBacklog()),
         messageRows, breakers, waiters, ids,
         new SendRequestValidator(config.maxContentBytes()), blockingExecutor, config.durableTimeout(),
-        repairs, access, meters);
+        failover, repairs, access);
     PageTokens tokens = new PageTokens(cursorSecret(config));
     ReadPath reads = new ReadPath(redis, nearCache, redisValues, keys, messageRows, new PostgresThreadStore(postgres),
         new ClickHouseMessageStore(clickhouse), breakers, tokens, blockingExecutor, config.messageTtl(), recentIndex,
@@ -189,6 +196,8 @@ public final class Gateway implements AutoCloseable {
         new ClickHouseRunStates(clickhouse), breakers, config.runStates(), config.redisRepairInterval(),
         blockingExecutor, clock, meters);
 
+    consistency = new ConsistencyChecker(redis, keys, deadLetters, postgres, messageRows, clickhouse,
+        config.consistency(), config.archive(), blockingExecutor, requestActivity::callsPerSecond, clock, meters);
     rebuilder = new CacheRebuilder(redis, keys, messageRows, new PostgresThreadStore(postgres), recentIndex);
     MalformedRequests malformed = new MalformedRequests(meters, clock);
     JwtVerifier verifier = config.authMode() == GatewayConfig.AuthMode.REQUIRED
@@ -215,7 +224,7 @@ public final class Gateway implements AutoCloseable {
             watches, runStates).bindService()))
         .addService(malformed.guard(ServerInterceptors.intercept(
             new AdminService(monitor, breakers, backlog, deadLetters, tokens, blockingExecutor, rebuilder, repairs,
-                archiver),
+                archiver, consistency),
             new AdminOnlyInterceptor())))
         .addService(malformed.guard(health.getHealthService().bindService()))
         .addService(malformed.guard(ProtoReflectionServiceV1.newInstance().bindService()))
@@ -261,6 +270,7 @@ public final class Gateway implements AutoCloseable {
     nearCache.start();
     persisters.start();
     archiver.start();
+    consistency.start();
     otherInstances.start();
     watches.start();
     repairs.start();
@@ -311,8 +321,10 @@ public final class Gateway implements AutoCloseable {
       Thread.currentThread().interrupt();
       server.shutdownNow();
     }
+    failover.close();
     persisters.drain(config.shutdownGrace());
     persisters.close();
+    consistency.close();
     archiver.close();
     otherInstances.close();
     monitor.close();

@@ -43,7 +43,8 @@ public record ArchiveSettings(Duration hotRetention, Duration interval, int batc
     return !archiveRetention.isZero();
   }
 
-  private static Duration durationOrOff(String text) {
+  /** A duration, or {@code 0} / {@code off} for none (zero). */
+  static Duration durationOrOff(String text) {
     String t = text.trim().toLowerCase(Locale.ROOT);
     return t.equals("off") || t.equals("0") ? Duration.ZERO : Setting.parseDuration(text);
   }

@@ -30,7 +30,8 @@ public record GatewayConfig(
     ArchiveSettings archive,
     BreakerSettings breakers,
     WatchSettings watches,
-    RunStateSettings runStates) {
+    RunStateSettings runStates,
+    ConsistencySettings consistency) {
 
   /** Whether callers must present a JWT. */
   public enum AuthMode { REQUIRED, DISABLED }
@@ -55,6 +56,7 @@ public record GatewayConfig(
     Objects.requireNonNull(breakers, "breakers");
     Objects.requireNonNull(watches, "watches");
     Objects.requireNonNull(runStates, "runStates");
+    Objects.requireNonNull(consistency, "consistency");
     if (auth.mode() == AuthMode.DISABLED) {
       AuthSettings.AUTH.require(server.listensOnLoopbackOnly(), "disabled",
           "is only allowed when MESSAGESTORE_GRPC_HOST is a loopback address, not " + server.grpcHost());
@@ -72,7 +74,7 @@ public record GatewayConfig(
     return new GatewayConfig(ServerSettings.from(v), AuthSettings.from(v), RedisSettings.from(v),
         RedisDataSettings.from(v), PostgresSettings.from(v), ClickHouseSettings.from(v), WriteSettings.from(v),
         PersistenceSettings.from(v), ArchiveSettings.from(v), BreakerSettings.from(v), WatchSettings.from(v),
-        RunStateSettings.from(v));
+        RunStateSettings.from(v), ConsistencySettings.from(v));
   }
 
   /** The name of every setting, for refusing a misspelt one. */
@@ -155,6 +157,7 @@ public record GatewayConfig(
     private BreakerSettings breakers;
     private WatchSettings watches;
     private RunStateSettings runStates;
+    private ConsistencySettings consistency;
 
     private Builder(GatewayConfig c) {
       server = c.server;
@@ -169,6 +172,7 @@ public record GatewayConfig(
       breakers = c.breakers;
       watches = c.watches;
       runStates = c.runStates;
+      consistency = c.consistency;
     }
 
     public Builder server(ServerSettings v) { server = v; return this; }
@@ -183,10 +187,11 @@ public record GatewayConfig(
     public Builder breakers(BreakerSettings v) { breakers = v; return this; }
     public Builder watches(WatchSettings v) { watches = v; return this; }
     public Builder runStates(RunStateSettings v) { runStates = v; return this; }
+    public Builder consistency(ConsistencySettings v) { consistency = v; return this; }
 
     public GatewayConfig build() {
       return new GatewayConfig(server, auth, redis, redisData, postgres, clickhouse, writes, persistence, archive,
-          breakers, watches, runStates);
+          breakers, watches, runStates, consistency);
     }
   }
 }

@@ -2,6 +2,7 @@ package io.messagestore.server.persistence;
 
 import io.messagestore.server.postgres.PostgresMessageStore;
 import io.messagestore.server.postgres.PostgresTier;
+import io.messagestore.server.pump.GroupCommit;
 import io.messagestore.server.pump.PumpDestination;
 import java.util.Collections;
 import java.util.List;
@@ -21,7 +22,7 @@ final class PostgresDestination implements PumpDestination<StreamEntry> {
     this.tier = tier;
     this.messages = messages;
     this.groupCommit = new GroupCommit<>(entries -> messages.insert(entries.stream().map(StreamEntry::message).toList(),
-        entries.stream().map(StreamEntry::idempotencyKey).toList()));
+        entries.stream().map(StreamEntry::idempotencyKey).toList()), PostgresTier::isConnectivityFailure);
   }
 
   /** The health monitor creates the schema once PostgreSQL answers. */

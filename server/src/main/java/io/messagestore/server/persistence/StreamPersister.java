@@ -17,10 +17,11 @@ import java.util.function.Supplier;
  *
  * <p>Rounds run back to back on one thread. A round reads what has arrived on every shard (one
  * non-blocking {@code XREADGROUP} per shard, all sent at once, so the shards cost one round
- * trip), commits all of it in one statement and transaction ({@link GroupCommit}), tells the
- * {@link Persisters} (which announce it), and sends the acknowledgements (XACK + XDEL, so a
- * stream's length is its backlog) without waiting for them: on each shard's connection they go
- * ahead of the next round's read, and their replies are looked at then. Under load a round
+ * trip), commits all of it in one statement and transaction
+ * ({@link io.messagestore.server.pump.GroupCommit}), tells the {@link Persisters} (which
+ * announce it), and sends the acknowledgements (XACK + XDEL, so a stream's length is its
+ * backlog) without waiting for them: on each shard's connection they go ahead of the next
+ * round's read, and their replies are looked at then. Under load a round
  * therefore holds everything that arrived while the round before was committed, which is the
  * group commit durable sends wait for, and it costs one read, one commit and one acknowledgement
  * round trip whatever the number of shards. (One persister per shard, handing batches to a

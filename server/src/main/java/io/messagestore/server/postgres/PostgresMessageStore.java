@@ -31,7 +31,9 @@ public final class PostgresMessageStore {
    * and activity move by exactly the rows that were new. Each new row also queues its analytics
    * row (so none is ever missing), and messages of an erased thread's old incarnation are
    * skipped (so an erasure is never undone by a persister or a failover write that still held
-   * them; {@link ThreadErasures#LOCK_THREADS_FOR_INSERT} runs first).
+   * them; {@link ThreadErasures#LOCK_THREADS_FOR_INSERT} runs first). Thread rows are locked in
+   * thread order, so that concurrent inserts touching the same threads wait for each other
+   * instead of deadlocking.
    */
   private static final String INSERT_CTES = """
       WITH input AS (
@@ -48,7 +50,8 @@ public final class PostgresMessageStore {
         RETURNING message_id, thread_id, user_id, created_at, role, octet_length(content) AS content_bytes
       ), counted AS (
         INSERT INTO threads AS t (thread_id, user_id, created_at, last_activity_at, message_count)
-        SELECT thread_id, min(user_id), min(created_at), max(created_at), count(*) FROM ins GROUP BY thread_id
+        SELECT thread_id, min(user_id), min(created_at), max(created_at), count(*) FROM ins
+        GROUP BY thread_id ORDER BY thread_id
         ON CONFLICT (thread_id) DO UPDATE
           SET message_count = t.message_count + EXCLUDED.message_count,
               last_activity_at = greatest(t.last_activity_at, EXCLUDED.last_activity_at)
@@ -59,13 +62,15 @@ public final class PostgresMessageStore {
       """;
   private static final String INSERT_BATCH = INSERT_CTES + "SELECT message_id::text FROM ins";
   /**
-   * The same for messages that Redis could not take (failover), marking their threads for the
-   * Redis repair in the same statement, so no such message is ever committed without its mark.
+   * The same for messages that Redis could not take (failover, {@link FailoverRows}), marking
+   * their threads for the Redis repair in the same statement, so no such message is ever
+   * committed without its mark; a thread's mark is written once per statement, however many of
+   * its messages the statement holds.
    */
-  private static final String INSERT_BATCH_MARKING_REDIS_REPAIR = INSERT_CTES.stripTrailing() + """
+  static final String INSERT_BATCH_MARKING_REDIS_REPAIR = INSERT_CTES.stripTrailing() + """
       , marked AS (
         INSERT INTO redis_repairs AS r (thread_id, user_id)
-        SELECT DISTINCT thread_id, user_id FROM ins
+        SELECT thread_id, min(user_id) FROM ins GROUP BY thread_id ORDER BY thread_id
         ON CONFLICT (thread_id) DO UPDATE SET generation = r.generation + 1, marked_at = now()
       )
       SELECT message_id::text FROM ins
@@ -137,17 +142,6 @@ public final class PostgresMessageStore {
     return inserted;
   }
 
-  /**
-   * Inserts messages that Redis could not take, skipping ones already stored (same id, or same
-   * thread and idempotency key: a duplicate), and marks their threads in {@code redis_repairs}
-   * in the same statement (see {@code consistency.FailoverRepair}). Returns the ids that were new.
-   */
-  public Set<String> insertMissingFromRedis(Collection<Message> messages, Collection<String> idempotencyKeys)
-      throws SQLException {
-    releaseExpiredKeys(messages, idempotencyKeys);
-    return insert(INSERT_BATCH_MARKING_REDIS_REPAIR, messages, idempotencyKeys);
-  }
-
   /** See {@link #RELEASE_EXPIRED_KEYS}; returns how many messages lost their key. */
   private int releaseExpiredKeys(Collection<Message> messages, Collection<String> idempotencyKeys)
       throws SQLException {
@@ -169,7 +163,15 @@ public final class PostgresMessageStore {
     if (keys.isEmpty()) {
       return 0;
     }
-    try (Connection c = tier.connection(); PreparedStatement ps = c.prepareStatement(RELEASE_EXPIRED_KEYS)) {
+    try (Connection c = tier.connection()) {
+      return releaseExpiredKeys(c, threads, keys, usedAt);
+    }
+  }
+
+  /** {@link #RELEASE_EXPIRED_KEYS} on {@code c}, in its transaction if it has one. */
+  int releaseExpiredKeys(Connection c, List<String> threads, List<String> keys, List<Long> usedAt)
+      throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(RELEASE_EXPIRED_KEYS)) {
       ps.setArray(1, c.createArrayOf("text", threads.toArray()));
       ps.setArray(2, c.createArrayOf("text", keys.toArray()));
       ps.setArray(3, c.createArrayOf("int8", usedAt.toArray()));
@@ -179,6 +181,18 @@ public final class PostgresMessageStore {
   }
 
   private Set<String> insert(String sql, Collection<Message> messages, Collection<String> idempotencyKeys)
+      throws SQLException {
+    // One round trip and one implicit transaction: the lock, then the INSERT with a fresh snapshot.
+    try (Connection c = tier.connection()) {
+      return insert(c, sql, messages, idempotencyKeys);
+    }
+  }
+
+  /**
+   * Runs the erasure lock and then {@code sql} (one of the inserts above, whose last result is
+   * the new ids) on {@code c}, in one round trip; returns the ids that were new.
+   */
+  static Set<String> insert(Connection c, String sql, Collection<Message> messages, Collection<String> idempotencyKeys)
       throws SQLException {
     int n = messages.size();
     UUID[] ids = new UUID[n];
@@ -203,9 +217,7 @@ public final class PostgresMessageStore {
       created[i] = MessageRows.createdMillis(m);
       i++;
     }
-    // One round trip and one implicit transaction: the lock, then the INSERT with a fresh snapshot.
-    try (Connection c = tier.connection();
-        PreparedStatement ps = c.prepareStatement(ThreadErasures.LOCK_THREADS_FOR_INSERT + ";\n" + sql)) {
+    try (PreparedStatement ps = c.prepareStatement(ThreadErasures.LOCK_THREADS_FOR_INSERT + ";\n" + sql)) {
       ps.setArray(1, c.createArrayOf("text", threads));
       ps.setArray(2, c.createArrayOf("uuid", ids));
       ps.setArray(3, c.createArrayOf("text", threads));
@@ -227,12 +239,6 @@ public final class PostgresMessageStore {
       }
       return inserted;
     }
-  }
-
-  /** The message a thread already holds under an idempotency key, if any. */
-  public Optional<Message> findByIdempotencyKey(String threadId, String idempotencyKey) throws SQLException {
-    return queryOne("SELECT " + MessageRows.COLUMNS
-        + " FROM messages WHERE thread_id = ? AND idempotency_key = ?", threadId, idempotencyKey);
   }
 
   /** An idempotency key recorded in PostgreSQL, with the message it stands for. */

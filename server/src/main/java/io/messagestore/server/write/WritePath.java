@@ -20,7 +20,6 @@ import io.messagestore.server.redis.StoreResult;
 import io.messagestore.server.redis.ThreadErasure;
 import io.messagestore.server.resilience.GuardedCall;
 import io.messagestore.server.resilience.TierBreakers;
-import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -41,8 +40,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The fast path is one Lua script call and nothing else on the caller's path. A durable send
  * additionally waits for the persister's commit of its message (group commit). When Redis fails
- * or its breaker is open, the messages go synchronously into PostgreSQL in one statement
- * ({@link FailoverWrite}), so a batch is stored whole or not at all there too. Redis keeps a
+ * or its breaker is open, the messages go into PostgreSQL before the answer, group-committed
+ * with concurrent failover writes ({@link FailoverWrite}), and a batch is stored whole or not at
+ * all there too. Redis keeps a
  * thread's ids in acceptance order: ids it refuses as behind the thread's newest are minted
  * again above it.
  */
@@ -68,7 +68,7 @@ public final class WritePath {
 
   public WritePath(RedisMessageWriter redis, PostgresMessageStore postgres, TierBreakers breakers,
       PersistenceWaiters waiters, MessageIdGenerator ids, SendRequestValidator validator, Executor blocking,
-      Duration durableTimeout, FailoverRepair repairs, ThreadAccess access, MeterRegistry meters) {
+      Duration durableTimeout, FailoverWrite failover, FailoverRepair repairs, ThreadAccess access) {
     this.redis = redis;
     this.access = access;
     this.postgres = postgres;
@@ -79,7 +79,7 @@ public final class WritePath {
     this.blocking = blocking;
     this.durableTimeout = durableTimeout;
     this.repairs = repairs;
-    this.failover = new FailoverWrite(postgres, breakers, repairs, access, meters);
+    this.failover = failover;
   }
 
   /** One message. */
@@ -169,8 +169,7 @@ public final class WritePath {
           if (cause instanceof StoreError) {
             return CompletableFuture.failedFuture(cause);
           }
-          return CompletableFuture.supplyAsync(() -> failover.store(caller, threadId, messages, requests, cause),
-              blocking);
+          return failover.store(caller, threadId, messages, requests, cause);
         });
     if (durable) {
       result.whenComplete((r, e) -> messages.forEach(m -> waiters.forget(m.getMessageId())));

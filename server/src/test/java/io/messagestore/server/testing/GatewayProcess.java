@@ -20,11 +20,13 @@ public final class GatewayProcess implements AutoCloseable {
   private final Process process;
   private final Path log;
   private final int port;
+  private final int metricsPort;
 
-  private GatewayProcess(Process process, Path log, int port) {
+  private GatewayProcess(Process process, Path log, int port, int metricsPort) {
     this.process = process;
     this.log = log;
     this.port = port;
+    this.metricsPort = metricsPort;
   }
 
   public static GatewayProcess start(Map<String, String> settings) throws IOException {
@@ -43,8 +45,9 @@ public final class GatewayProcess implements AutoCloseable {
     pb.environment().keySet().removeIf(k -> k.startsWith("MESSAGESTORE_"));
     pb.environment().putAll(settings);
     pb.environment().put("MESSAGESTORE_GRPC_PORT", Integer.toString(port));
-    pb.environment().put("MESSAGESTORE_METRICS_PORT", Integer.toString(FreePorts.next()));
-    return new GatewayProcess(pb.start(), log, port);
+    int metricsPort = FreePorts.next();
+    pb.environment().put("MESSAGESTORE_METRICS_PORT", Integer.toString(metricsPort));
+    return new GatewayProcess(pb.start(), log, port, metricsPort);
   }
 
   /** Starts and waits until health answers SERVING. */
@@ -72,6 +75,11 @@ public final class GatewayProcess implements AutoCloseable {
 
   public int port() {
     return port;
+  }
+
+  /** Where its Prometheus metrics are served (on 127.0.0.1). */
+  public int metricsPort() {
+    return metricsPort;
   }
 
   public ManagedChannel channel() {

@@ -1,10 +1,13 @@
 package io.messagestore.server.api.grpc;
 
+import com.google.protobuf.Timestamp;
+import io.grpc.Context;
 import io.grpc.stub.StreamObserver;
 import io.messagestore.api.v1.CheckConsistencyRequest;
 import io.messagestore.api.v1.CheckConsistencyResponse;
 import io.messagestore.api.v1.DeadLetter;
 import io.messagestore.api.v1.GetTierStatusRequest;
+import io.messagestore.api.v1.Inconsistency;
 import io.messagestore.api.v1.GetTierStatusResponse;
 import io.messagestore.api.v1.ListDeadLettersRequest;
 import io.messagestore.api.v1.ListDeadLettersResponse;
@@ -16,7 +19,10 @@ import io.messagestore.api.v1.ReplayDeadLettersResponse;
 import io.messagestore.api.v1.Tier;
 import io.messagestore.api.v1.TierStatus;
 import io.messagestore.server.archive.Archiver;
+import io.messagestore.server.consistency.ConsistencyChecker;
 import io.messagestore.server.consistency.FailoverRepair;
+import io.messagestore.server.consistency.Finding;
+import io.messagestore.server.consistency.Scope;
 import io.messagestore.server.error.StoreError;
 import io.messagestore.server.error.StoreError.TierUnavailable.Stored;
 import io.messagestore.server.health.TierHealthMonitor;
@@ -29,10 +35,13 @@ import io.messagestore.server.resilience.TierBreaker;
 import io.messagestore.server.resilience.TierBreakers;
 import io.messagestore.server.write.SendRequestValidator;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.function.BooleanSupplier;
 
 /** Operator RPCs; the admin-role check sits in front of this service (AdminOnlyInterceptor). */
 public final class AdminService extends MessageStoreAdminGrpc.MessageStoreAdminImplBase {
@@ -47,10 +56,12 @@ public final class AdminService extends MessageStoreAdminGrpc.MessageStoreAdminI
   private final CacheRebuilder rebuilder;
   private final FailoverRepair repairs;
   private final Archiver archiver;
+  private final ConsistencyChecker checker;
 
   public AdminService(TierHealthMonitor health, TierBreakers breakers, StreamBacklog backlog, DeadLetters deadLetters,
       PageTokens tokens, Executor blocking, CacheRebuilder rebuilder, FailoverRepair repairs,
-      Archiver archiver) {
+      Archiver archiver, ConsistencyChecker checker) {
+    this.checker = checker;
     this.archiver = archiver;
     this.rebuilder = rebuilder;
     this.repairs = repairs;
@@ -141,7 +152,79 @@ public final class AdminService extends MessageStoreAdminGrpc.MessageStoreAdminI
 
   @Override
   public void checkConsistency(CheckConsistencyRequest request, StreamObserver<CheckConsistencyResponse> observer) {
-    observer.onError(Replies.unimplemented("CheckConsistency", "the consistency checker comes with the consistency release"));
+    Scope scope;
+    try {
+      scope = scopeOf(request);
+    } catch (RuntimeException e) {
+      observer.onError(Replies.toStatus(e));
+      return;
+    }
+    Context caller = Context.current();
+    BooleanSupplier expired = () -> caller.isCancelled()
+        || (caller.getDeadline() != null && caller.getDeadline().isExpired());
+    Replies.reply(observer, () -> checker.check(scope, request.getRepair(), expired).thenApply(result -> {
+      CheckConsistencyResponse.Builder b = CheckConsistencyResponse.newBuilder()
+          .setCheckedMessages(result.checked())
+          .setScore(result.score());
+      for (Finding f : result.findings()) {
+        b.addInconsistencies(Inconsistency.newBuilder().setThreadId(f.threadId()).setMessageId(f.messageId())
+            .setKind(f.kind().label()).setDetail(f.detail()).setRepaired(f.repaired()));
+      }
+      return b.build();
+    }));
+  }
+
+  /** Exactly one scope: a message (thread + id), a thread, or a window of creation times. */
+  static Scope scopeOf(CheckConsistencyRequest r) {
+    boolean window = r.hasWindowStart() || r.hasWindowEnd();
+    boolean thread = !r.getThreadId().isEmpty();
+    if (!r.getMessageId().isEmpty() && !thread) {
+      throw new StoreError.Invalid("message_id needs its thread_id: give both to check one message");
+    }
+    if (window && thread) {
+      throw new StoreError.Invalid("give one scope: a message (thread_id + message_id), a thread (thread_id), "
+          + "or a window (window_start + window_end), not a thread and a window");
+    }
+    if (!window && !thread) {
+      throw new StoreError.Invalid("no scope: give a message (thread_id + message_id), a thread (thread_id), "
+          + "or a window (window_start + window_end)");
+    }
+    if (window) {
+      if (!r.hasWindowStart() || !r.hasWindowEnd()) {
+        throw new StoreError.Invalid("a window needs both window_start and window_end");
+      }
+      Instant start = instant(r.getWindowStart(), "window_start");
+      Instant end = instant(r.getWindowEnd(), "window_end");
+      if (end.isBefore(start)) {
+        throw new StoreError.Invalid("window_end (" + end + ") is before window_start (" + start + ")");
+      }
+      return new Scope.Window(start, end);
+    }
+    SendRequestValidator.checkThreadId(r.getThreadId(), "thread_id");
+    if (r.getMessageId().isEmpty()) {
+      return new Scope.OneThread(r.getThreadId());
+    }
+    return new Scope.OneMessage(r.getThreadId(), canonicalId(r.getMessageId()));
+  }
+
+  private static Instant instant(Timestamp t, String field) {
+    if (t.getSeconds() < 0 || t.getSeconds() > 253_402_300_799L || t.getNanos() < 0 || t.getNanos() > 999_999_999) {
+      throw new StoreError.Invalid(field + " is not a valid timestamp (seconds " + t.getSeconds() + ", nanos "
+          + t.getNanos() + ")");
+    }
+    return Instant.ofEpochSecond(t.getSeconds(), t.getNanos());
+  }
+
+  private static String canonicalId(String id) {
+    try {
+      String canonical = UUID.fromString(id).toString();
+      if (canonical.equalsIgnoreCase(id)) {
+        return canonical;
+      }
+    } catch (IllegalArgumentException e) {
+      // reported below
+    }
+    throw new StoreError.Invalid("message_id '" + id + "' is not a message id (a UUID)");
   }
 
   @Override

@@ -1,9 +1,10 @@
-package io.messagestore.server.persistence;
+package io.messagestore.server.pump;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.messagestore.api.v1.Message;
+import io.messagestore.server.postgres.PostgresTier;
 import java.net.ConnectException;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -12,7 +13,10 @@ import java.util.List;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
-/** How one round's shard batches become statements; the insert is a recording stand-in. */
+/**
+ * How batches that are ready together (a persister round's shard batches) become statements; the
+ * insert is a recording stand-in.
+ */
 class GroupCommitTest {
   final List<List<String>> statements = Collections.synchronizedList(new ArrayList<>());
 
@@ -90,7 +94,7 @@ class GroupCommitTest {
     return new GroupCommit<>(messages -> {
       statements.add(ids(messages));
       then.insert(messages);
-    });
+    }, PostgresTier::isConnectivityFailure);
   }
 
   private static List<Message> messages(String... ids) {
