@@ -71,11 +71,4 @@ class AuthenticationTest {
             .getTierStatus(GetTierStatusRequest.getDefaultInstance()),
         Status.Code.PERMISSION_DENIED, "needs the admin role");
   }
-
-  @Test
-  void unimplementedRpcSaysWhy() {
-    assertStatus(() -> gw.admin().checkConsistency(io.messagestore.api.v1.CheckConsistencyRequest.newBuilder()
-            .setThreadId("t").build()),
-        Status.Code.UNIMPLEMENTED, "consistency release");
-  }
 }

@@ -101,11 +101,6 @@ final class Replies {
     throw new IllegalStateException("a StoreError without a status: " + e.getClass());
   }
 
-  static StatusRuntimeException unimplemented(String rpc, String why) {
-    return Status.UNIMPLEMENTED.withDescription(rpc + " is not implemented in this gateway version: " + why)
-        .asRuntimeException();
-  }
-
   /**
    * The caller's end of a WatchThread stream. gRPC takes the ready and cancel handlers only
    * while the service method runs, so they are set here, at once, and call the watch's hooks
