@@ -1,70 +1,32 @@
 package io.messagestore.client;
 
-import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
-import io.grpc.health.v1.HealthCheckRequest;
-import io.grpc.health.v1.HealthCheckResponse;
-import io.grpc.health.v1.HealthGrpc;
-import io.messagestore.server.testing.FreePorts;
-import io.messagestore.server.testing.Poll;
+import io.messagestore.server.testing.GatewayProcess;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
- * A gateway in a JVM of its own on a port the test chooses, so that a restarted gateway comes
- * back where its clients look for it (the server's GatewayProcess always takes a new port), and
- * with its metrics port known, so a test can count the calls each instance served.
+ * A gateway in a JVM of its own ({@link GatewayProcess}) on a port the test chooses, so that a
+ * restarted gateway comes back where its clients look for it, with a count of the calls it served.
  */
 final class GatewayInstance implements AutoCloseable {
-  private final Process process;
-  private final Path log;
+  private final GatewayProcess process;
   final int port;
   final int metricsPort;
 
-  private GatewayInstance(Process process, Path log, int port, int metricsPort) {
+  private GatewayInstance(GatewayProcess process) {
     this.process = process;
-    this.log = log;
-    this.port = port;
-    this.metricsPort = metricsPort;
+    this.port = process.port();
+    this.metricsPort = process.metricsPort();
   }
 
   /** Starts a gateway on {@code port} with {@code settings} and waits until it serves. */
   static GatewayInstance startServing(Map<String, String> settings, int port) throws IOException {
-    int metricsPort = FreePorts.next();
-    Path log = Files.createTempFile("sdk-gateway-", ".log");
-    ProcessBuilder pb = new ProcessBuilder(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx256m", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
-        "io.messagestore.server.GatewayMain")
-        .redirectErrorStream(true)
-        .redirectOutput(log.toFile());
-    pb.environment().keySet().removeIf(k -> k.startsWith("MESSAGESTORE_"));
-    pb.environment().putAll(settings);
-    pb.environment().put("MESSAGESTORE_GRPC_PORT", Integer.toString(port));
-    pb.environment().put("MESSAGESTORE_METRICS_PORT", Integer.toString(metricsPort));
-    GatewayInstance gateway = new GatewayInstance(pb.start(), log, port, metricsPort);
-    ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
-    try {
-      Poll.until(Duration.ofSeconds(90), "gateway on port " + port + " to serve (log " + log + ")", () -> {
-        if (!gateway.process.isAlive()) {
-          throw new AssertionError("gateway exited early:\n" + gateway.output());
-        }
-        return HealthGrpc.newBlockingStub(channel).withDeadlineAfter(1, TimeUnit.SECONDS)
-            .check(HealthCheckRequest.getDefaultInstance()).getStatus()
-            == HealthCheckResponse.ServingStatus.SERVING;
-      });
-    } finally {
-      channel.shutdownNow();
-    }
-    return gateway;
+    return new GatewayInstance(GatewayProcess.startServing(settings, "256m", port, Duration.ofSeconds(90)));
   }
 
   String target() {
@@ -94,31 +56,24 @@ final class GatewayInstance implements AutoCloseable {
 
   /** SIGKILL: no shutdown hook, no drain. */
   void kill9() throws InterruptedException {
-    process.destroyForcibly();
-    process.waitFor(30, TimeUnit.SECONDS);
+    process.kill9();
   }
 
   /** SIGTERM: health says NOT_SERVING, in-flight calls drain, the process exits. */
   void terminate() {
-    process.destroy();
+    process.terminate();
   }
 
   boolean isAlive() {
-    return process.isAlive();
+    return process.process().isAlive();
   }
 
   String output() {
-    try {
-      return Files.readString(log);
-    } catch (IOException e) {
-      return "(no log: " + e + ")";
-    }
+    return process.output();
   }
 
   @Override
   public void close() throws InterruptedException {
-    if (process.isAlive()) {
-      kill9();
-    }
+    process.close();
   }
 }

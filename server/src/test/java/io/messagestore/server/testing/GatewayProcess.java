@@ -35,7 +35,11 @@ public final class GatewayProcess implements AutoCloseable {
 
   /** @param maxHeap the JVM's -Xmx, e.g. {@code 512m} */
   public static GatewayProcess start(Map<String, String> settings, String maxHeap) throws IOException {
-    int port = FreePorts.next();
+    return start(settings, maxHeap, FreePorts.next());
+  }
+
+  /** On a port the caller chose: a restarted gateway comes back where its clients look for it. */
+  public static GatewayProcess start(Map<String, String> settings, String maxHeap, int port) throws IOException {
     Path log = Files.createTempFile("gateway-", ".log");
     ProcessBuilder pb = new ProcessBuilder(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -57,10 +61,16 @@ public final class GatewayProcess implements AutoCloseable {
 
   /** Starts with this -Xmx and waits until health answers SERVING. */
   public static GatewayProcess startServing(Map<String, String> settings, String maxHeap) throws IOException {
-    GatewayProcess p = start(settings, maxHeap);
+    return startServing(settings, maxHeap, FreePorts.next(), Duration.ofSeconds(60));
+  }
+
+  /** Starts on {@code port} and waits up to {@code wait} until health answers SERVING. */
+  public static GatewayProcess startServing(Map<String, String> settings, String maxHeap, int port, Duration wait)
+      throws IOException {
+    GatewayProcess p = start(settings, maxHeap, port);
     ManagedChannel ch = p.channel();
     try {
-      Poll.until(Duration.ofSeconds(60), "gateway process to serve (log " + p.log + ")", () -> {
+      Poll.until(wait, "gateway process to serve (log " + p.log + ")", () -> {
         if (!p.process.isAlive()) {
           throw new AssertionError("gateway exited early:\n" + p.output());
         }
