@@ -19,8 +19,7 @@ public final class ArchiveCopies {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String MAX_QUERY_SIZE = "16777216";
   private static final String COLUMNS = "toString(message_id) AS id, thread_id, user_id, "
-      + "hex(MD5(concat(thread_id, '\\n', user_id, '\\n', toString(role), '\\n', content, '\\n', metadata))) AS fp, "
-      + "toUnixTimestamp(archived_at) AS archived";
+      + ClickHouseArchive.FINGERPRINT + " AS fp, toUnixTimestamp(archived_at) AS archived";
 
   /** One archive row of a message. */
   public record ArchivedRow(String messageId, String threadId, String userId, String fingerprint,

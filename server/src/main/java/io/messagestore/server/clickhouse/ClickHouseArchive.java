@@ -39,6 +39,10 @@ public final class ClickHouseArchive {
   /** Verification queries list every id of a batch; the server's default limit is 256 KiB. */
   private static final String MAX_QUERY_SIZE = "16777216";
 
+  /** {@link #fingerprint} as ClickHouse computes it from a stored row. */
+  static final String FINGERPRINT =
+      "hex(MD5(concat(thread_id, '\\n', user_id, '\\n', toString(role), '\\n', content, '\\n', metadata)))";
+
   private final ClickHouseTier tier;
 
   public ClickHouseArchive(ClickHouseTier tier) {
@@ -82,8 +86,8 @@ public final class ClickHouseArchive {
     for (Message m : messages) {
       ids.append(ids.length() == 0 ? "" : ",").append("'").append(UUID.fromString(m.getMessageId())).append("'");
     }
-    String sql = "SELECT toString(message_id) AS id, hex(MD5(concat(thread_id, '\\n', user_id, '\\n', toString(role), "
-        + "'\\n', content, '\\n', metadata))) AS fingerprint FROM " + tier.database() + ".messages_archive "
+    String sql = "SELECT toString(message_id) AS id, " + FINGERPRINT + " AS fingerprint FROM " + tier.database()
+        + ".messages_archive "
         + "WHERE thread_id IN (" + threads + ") AND toString(message_id) IN (" + ids + ") FORMAT JSONEachRow";
     Map<String, String> stored = new LinkedHashMap<>();
     for (String line : tier.execute(sql, Map.of("max_query_size", MAX_QUERY_SIZE)).split("\n")) {
