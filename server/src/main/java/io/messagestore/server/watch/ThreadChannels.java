@@ -131,6 +131,7 @@ final class ThreadChannels implements AutoCloseable {
         @Override
         public void subscribed(String channel, long count) {
           Set<Listener> listeners = byChannel.get(channel);
+          log.debug("subscribed to {}: {} watchers here catch up", channel, listeners == null ? 0 : listeners.size());
           if (listeners != null) {
             listeners.forEach(Listener::resync);
           }

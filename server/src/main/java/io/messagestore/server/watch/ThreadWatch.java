@@ -21,6 +21,8 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One WatchThread stream. Its position is the id of the last message it has queued for the
@@ -42,6 +44,7 @@ import java.util.function.BooleanSupplier;
  * All state is guarded by the instance's lock; events go out under it, in order.
  */
 final class ThreadWatch implements ThreadChannels.Listener {
+  private static final Logger log = LoggerFactory.getLogger(ThreadWatch.class);
   static final int PAGE = 100;
   static final int MAX_QUEUED = 256;
   /** Messages sent but not yet known persisted; past it the oldest go unreported. */
@@ -76,6 +79,9 @@ final class ThreadWatch implements ThreadChannels.Listener {
   private String backfillFrom;
   /** Where the read under way started. */
   private String readAfter;
+  /** Counts writes around Redis heard of: one heard during a read asks for another look back. */
+  private long writesAroundRedis;
+  private long writesAroundRedisAtRead;
   private boolean behind;
   private boolean reading;
   private long noReadBefore;
@@ -170,6 +176,7 @@ final class ThreadWatch implements ThreadChannels.Listener {
     if (backfillFrom == null || from.compareTo(backfillFrom) < 0) {
       backfillFrom = position.isEmpty() ? "" : from;
     }
+    writesAroundRedis++;
     behind = true;
     pump();
   }
@@ -199,6 +206,7 @@ final class ThreadWatch implements ThreadChannels.Listener {
       reading = true;
       behind = false;
       readAfter = backfillFrom != null ? backfillFrom : position;
+      writesAroundRedisAtRead = writesAroundRedis;
       pages.after(threadId, readAfter, PAGE).whenCompleteAsync(this::pageRead, executor);
     }
   }
@@ -216,6 +224,8 @@ final class ThreadWatch implements ThreadChannels.Listener {
         // Deleted while the announcement was missed (and maybe claimed again by someone else).
         deleted();
       } else {
+        log.debug("watch of {} could not read after {}, again in a second: {}", threadId, readAfter,
+            StoreError.describe(cause));
         behind = true;
         noReadBefore = clock.millis() + 1000;
       }
@@ -230,9 +240,12 @@ final class ThreadWatch implements ThreadChannels.Listener {
         queueConfirmed(ThreadChannel.confirmedEvent(m), false);
       }
     }
-    behind = page.more();
-    if (backfillFrom != null && !backfillFrom.equals(readAfter)) {
-      // Moved back while the page was read (another write around Redis): start over from there.
+    // Whatever made the watch behind while the page was read (a resubscription, announcements
+    // past what can be held, a write around Redis) happened after the read began: the page may
+    // predate it, so it asks for another read.
+    behind |= page.more();
+    if (backfillFrom != null && (!backfillFrom.equals(readAfter) || writesAroundRedis != writesAroundRedisAtRead)) {
+      // Another write around Redis while the page was read: look back again from where it says.
       behind = true;
     } else if (backfillFrom != null) {
       List<Message> read = page.messages();

@@ -172,6 +172,38 @@ class ThreadWatchTest {
   }
 
   @Test
+  void aResubscriptionWhileAPageIsReadAsksForAnotherRead() {
+    caughtUp();
+    watch.changed(announced(2));
+    Read gap = reads.remove();
+    // Announcements of 3 and 4 are lost while the connection is down; the page predates them.
+    watch.resync();
+    gap.page().complete(page(false, 1, 2));
+
+    Read again = reads.remove();
+    assertThat(again.after()).isEqualTo(id(2));
+    again.page().complete(page(false, 3, 4));
+    assertThat(stream.confirmed()).containsExactly(id(1), id(2), id(3), id(4));
+  }
+
+  @Test
+  void aWriteAroundRedisWhileALookBackIsReadLooksBackAgain() {
+    caughtUp();
+    watch.changed(announced(1));
+    watch.writtenAroundRedis();
+    Read lookBack = reads.remove();
+    // 2 and 3 are committed around Redis after the page was read, but before it arrives.
+    watch.writtenAroundRedis();
+    lookBack.page().complete(page(false, 1));
+
+    Read again = reads.remove();
+    assertThat(again.after()).isEqualTo(lookBack.after());
+    again.page().complete(page(false, 1, 2, 3));
+    assertThat(stream.confirmed()).containsExactly(id(1), id(2), id(3));
+    assertThat(reads).isEmpty();
+  }
+
+  @Test
   void persistedFollowsConfirmedOnceAndDeletionEndsTheStream() {
     caughtUp();
     watch.changed(announced(1));
