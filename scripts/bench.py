@@ -29,6 +29,11 @@
     scripts/bench.py tail     # issue 22: tail latency at a steady 1,000 calls/s (open loop) of the
                               #          no-op and of cache sends, and safepoint pauses, once per
                               #          garbage collector (BENCH_COLLECTORS="G1 Z Shenandoah Parallel")
+    scripts/bench.py drivers  # issue 22: the PostgreSQL driver A/B (benchmarks/DriverAb): the
+                              #          persisters' batch commit, one-message commits and cold reads by
+                              #          id, the gateway's own statements through pgjdbc on a blocking
+                              #          pool and through r2dbc-postgresql with r2dbc-pool, two rounds
+                              #          in opposite orders
     scripts/bench.py quick    # the hot cases on one gateway (no-op, GetMessage, ListMessages,
                               #          cache send): a few minutes, for checking a change
     scripts/bench.py profile [noop|get|list|send|durable ...]
@@ -836,6 +841,24 @@ def tool_run(gw, data):
             "p99_ms": r["p99"], "gw_p99": quantile_ms(before, send_buckets(gw), 0.99)}
 
 
+DRIVERS_JAR = os.path.join(ROOT, "benchmarks/target/messagestore-benchmarks-0.1.0-SNAPSHOT.jar")
+
+
+def drivers():
+    """Issue 22: pgjdbc against r2dbc-postgresql on the gateway's statements, no gateway running
+    (the harness is the only client), against the local PostgreSQL. The harness measures and
+    prints its own table; BENCH_DRIVERS_ARGS passes options (--seconds, --cases, --pool ...)."""
+    if not os.path.exists(DRIVERS_JAR):
+        sh("mvn -B -q -o package -DskipTests -pl benchmarks -am")
+    env = tier_env()
+    print(machine())
+    print("load average before: %s" % open("/proc/loadavg").read().split()[0])
+    args = os.environ.get("BENCH_DRIVERS_ARGS", "--seconds %d --warmup %d" % (int(seconds(DURATION)),
+                                                                              int(seconds(WARMUP))))
+    subprocess.run("java -Xms512m -Xmx512m -jar %s %s" % (DRIVERS_JAR, args), shell=True, check=True, cwd=ROOT,
+                   env={**os.environ, **env})
+
+
 def sdk():
     """Issue 21: what the SDK's async API costs on the hottest write, against the load tester on
     the same calls (SendMessage DURABILITY_CACHE, 512 random characters, 50 threads, 50 closed-loop
@@ -1265,6 +1288,6 @@ if __name__ == "__main__":
     try:
         {"writes": writes, "reads": reads, "quick": quick, "ab": ab, "archive": archive, "runstate": runstate,
          "watch": watch, "profile": profile, "consistency": consistency,
-         "tail": tail, "sdk": sdk}[sys.argv[1] if len(sys.argv) > 1 else "writes"]()
+         "tail": tail, "sdk": sdk, "drivers": drivers}[sys.argv[1] if len(sys.argv) > 1 else "writes"]()
     finally:
         remove_run_data()

@@ -262,9 +262,22 @@ public final class PostgresMessageStore {
     }
   }
 
+  /** A message by its ids (a cold GetMessage): message id, then thread id. */
+  public static final String FIND = "SELECT " + MessageRows.COLUMNS
+      + " FROM messages WHERE message_id = ?::uuid AND thread_id = ?";
+
   public Optional<Message> find(String threadId, String messageId) throws SQLException {
-    return queryOne("SELECT " + MessageRows.COLUMNS
-        + " FROM messages WHERE message_id = ?::uuid AND thread_id = ?", messageId, threadId);
+    return queryOne(FIND, messageId, threadId);
+  }
+
+  /**
+   * The persisters' commit as the two statements it sends in one round trip (the erasure lock
+   * of the batch's threads, then the insert with its thread counters and analytics rows), with
+   * their parameters as {@link #insert(Collection, Collection)} binds them: for the PostgreSQL
+   * driver A/B ({@code benchmarks/}), which must send exactly what the gateway sends.
+   */
+  public static List<String> persisterCommitStatements() {
+    return List.of(ThreadErasures.LOCK_THREADS_FOR_INSERT, INSERT_BATCH);
   }
 
   /** Which of the ids are stored. */
