@@ -5,7 +5,8 @@
                               #          failover sends (Redis unreachable); issue 22: pgbench's
                               #          one-row INSERT tps as the baseline of the ratios
                               #          (BENCH_WRITES=failover: pgbench, no-op, cache and failover
-                              #          sends only)
+                              #          sends only; BENCH_FAILOVER_COMMITTERS="2 4": a failover
+                              #          gateway per MESSAGESTORE_FAILOVER_COMMITTERS value)
     scripts/bench.py reads    # issue 5: Health/Check baseline, GetMessage hot/cold/Redis outage,
                               #          ListMessages(50) hot/cold and of short threads
     scripts/bench.py archive  # issue 17: archive throughput alone, cache sends with and without the
@@ -431,18 +432,26 @@ def writes():
     finally:
         gw.stop()
     # Redis unreachable: the same gateway writes every message straight to PostgreSQL (the
-    # failover path; since issue 22 group-committed with concurrent failover sends).
-    sync = Gateway("sync-postgres", env, {"MESSAGESTORE_REDIS_URI": f"redis://127.0.0.1:{free_port()}"})
-    try:
-        for _ in range(WARMUP_ROUNDS):
-            loadtest(sync, SEND, SEND_DATA % "", duration=WARMUP)
-        groups0 = (sync.metric_sum("messagestore_write_failover_group_messages_count"),
-                   sync.metric_sum("messagestore_write_failover_group_messages_sum"))
-        pg = loadtest(sync, SEND, SEND_DATA % "")
-        groups = (sync.metric_sum("messagestore_write_failover_group_messages_count") - groups0[0],
-                  sync.metric_sum("messagestore_write_failover_group_messages_sum") - groups0[1])
-    finally:
-        sync.stop()
+    # failover path; since issue 22 group-committed with concurrent failover sends). With
+    # BENCH_FAILOVER_COMMITTERS="2 4", one such gateway per MESSAGESTORE_FAILOVER_COMMITTERS value,
+    # one after the other in this run (the same pgbench and no-op baselines).
+    failovers = []
+    for committers in os.environ.get("BENCH_FAILOVER_COMMITTERS", "").split() or [None]:
+        extra = {"MESSAGESTORE_REDIS_URI": f"redis://127.0.0.1:{free_port()}"}
+        if committers:
+            extra["MESSAGESTORE_FAILOVER_COMMITTERS"] = committers
+        sync = Gateway("sync-postgres", env, extra)
+        try:
+            for _ in range(WARMUP_ROUNDS):
+                loadtest(sync, SEND, SEND_DATA % "", duration=WARMUP)
+            groups0 = (sync.metric_sum("messagestore_write_failover_group_messages_count"),
+                       sync.metric_sum("messagestore_write_failover_group_messages_sum"))
+            pg = loadtest(sync, SEND, SEND_DATA % "")
+            groups = (sync.metric_sum("messagestore_write_failover_group_messages_count") - groups0[0],
+                      sync.metric_sum("messagestore_write_failover_group_messages_sum") - groups0[1])
+        finally:
+            sync.stop()
+        failovers.append((committers, pg, groups))
     print(f"machine: {machine()}; {CONCURRENCY} concurrent callers, {DURATION} per case after {WARMUP} warm-up; "
           f"load average before the run {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}\n")
     print(HEADER)
@@ -451,24 +460,28 @@ def writes():
     if not only_failover:
         print(row("SendMessage DURABILITY_DURABLE", durable, base))
         print(row("SendMessage DURABILITY_CACHE with an idempotency key", keyed, base))
-    print(row("SendMessage, Redis down (failover to PostgreSQL)", pg, base))
+    for committers, pg, _ in failovers:
+        label = "" if committers is None else f", {committers} committers"
+        print(row(f"SendMessage, Redis down (failover to PostgreSQL){label}", pg, base))
     print(row("Health/Check again (drift check)", base2, base))
     tps = pg_insert["tps"]
     print(f"\npgbench, one 512-byte INSERT per transaction, {CONCURRENCY} clients: {tps:.0f} tps "
           f"(machine CPU {pg_insert['machine_us']:.0f} µs/row, pgbench's own included)")
     print(f"cache sends / pgbench: {cache['rps'] / tps:.2f} (target >= 2)"
           + ("" if only_failover else f"; durable sends / pgbench: {durable['rps'] / tps:.2f} (target >= 1.2)"))
-    print(f"failover sends / pgbench: {pg['rps'] / tps:.2f} (target >= 1); "
-          f"failover gateway CPU {pg['cpu_us']:.0f} µs/send (target <= 150); "
-          f"failover p99 / cache p99: {pg['p99'] / cache['p99']:.2f} (target <= 3)")
-    if groups[0] > 0:
-        print(f"failover group commits: {groups[0]:.0f}, {groups[1] / groups[0]:.1f} messages per commit")
+    for committers, pg, groups in failovers:
+        label = "" if committers is None else f" ({committers} committers)"
+        print(f"failover{label} sends / pgbench: {pg['rps'] / tps:.2f} (target >= 1); "
+              f"failover gateway CPU {pg['cpu_us']:.0f} µs/send (target <= 150); "
+              f"failover p99 / cache p99: {pg['p99'] / cache['p99']:.2f} (target <= 3)")
+        if groups[0] > 0:
+            print(f"failover{label} group commits: {groups[0]:.0f}, {groups[1] / groups[0]:.1f} messages per commit")
     print(f"persistence lag p99 during the cache run: {lag_p99:.1f} ms (gateway histogram bucket bound); "
           f"backlog back to 0 {drain:.1f} s after the run")
     if not only_failover:
         print(f"durable / cache throughput: {durable['rps'] / cache['rps']:.2f}; "
               f"keyed / cache throughput: {keyed['rps'] / cache['rps']:.2f}")
-    print(f"cache / failover throughput: {cache['rps'] / pg['rps']:.2f}")
+    print(f"cache / failover throughput: {cache['rps'] / failovers[0][1]['rps']:.2f}")
 
 
 def populate(gw, prefix, threads, per_thread):

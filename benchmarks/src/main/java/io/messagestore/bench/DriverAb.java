@@ -126,11 +126,18 @@ public final class DriverAb implements Callable<Integer> {
       }
       blocking.shutdownNow();
       try (Connection c = tier.connection()) {
+        // Millions of rows after the persist case: more than the pool's statement timeout allows.
+        try (PreparedStatement ps = c.prepareStatement("SET statement_timeout = 0")) {
+          ps.execute();
+        }
         for (String table : List.of("analytics_outbox", "messages", "threads")) {
           try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + table + " WHERE thread_id LIKE ?")) {
             ps.setString(1, run + "%");
             ps.executeUpdate();
           }
+        }
+        try (PreparedStatement ps = c.prepareStatement("RESET statement_timeout")) {
+          ps.execute();
         }
       }
       tier.close();

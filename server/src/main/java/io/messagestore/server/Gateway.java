@@ -176,7 +176,7 @@ public final class Gateway implements AutoCloseable {
     MessageIdGenerator ids = new MessageIdGenerator(clock);
     ThreadAccess access = new ThreadAccess(redis, redisValues, keys, messageRows, breakers, blockingExecutor);
     failover = new FailoverWrite(new FailoverRows(postgres, messageRows), breakers, repairs, access,
-        config.writes().failoverLinger(), blockingExecutor, meters);
+        config.writes().failoverLinger(), config.writes().failoverCommitters(), blockingExecutor, meters);
     WritePath writes = new WritePath(
         new RedisMessageWriter(redis, nearCache, keys, config.messageTtl(), config.idempotencyTtl(),
             config.maxBacklog()),

@@ -4,9 +4,11 @@ import java.time.Duration;
 
 /**
  * What one message may carry, how long a durable send waits for its PostgreSQL commit, and how
- * long a failover write waits for company before its group commit.
+ * failover writes are group-committed (how long one waits for company, how many groups commit
+ * at once).
  */
-public record WriteSettings(int maxContentBytes, Duration durableTimeout, Duration failoverLinger) {
+public record WriteSettings(int maxContentBytes, Duration durableTimeout, Duration failoverLinger,
+    int failoverCommitters) {
 
   /** Must also stay below {@link ServerSettings#MAX_INBOUND_MESSAGE_BYTES}: checked by {@link GatewayConfig}. */
   public static final Setting<Integer> MAX_CONTENT_BYTES =
@@ -23,13 +25,22 @@ public record WriteSettings(int maxContentBytes, Duration durableTimeout, Durati
           .rule(d -> !d.isNegative(), "must not be negative")
           .rule(d -> d.compareTo(Duration.ofSeconds(1)) <= 0, "must be at most 1s");
 
+  /**
+   * Failover groups committing at once: while one waits for its commit's WAL flush the next
+   * forms and goes to PostgreSQL. Each holds a PostgreSQL connection while it commits.
+   */
+  public static final Setting<Integer> FAILOVER_COMMITTERS =
+      Setting.integer("MESSAGESTORE_FAILOVER_COMMITTERS", 2).rule(n -> n >= 1 && n <= 16, "must be 1 to 16");
+
   public WriteSettings {
     MAX_CONTENT_BYTES.check(maxContentBytes);
     DURABLE_TIMEOUT.check(durableTimeout);
     FAILOVER_LINGER.check(failoverLinger);
+    FAILOVER_COMMITTERS.check(failoverCommitters);
   }
 
   static WriteSettings from(SettingValues v) {
-    return new WriteSettings(v.get(MAX_CONTENT_BYTES), v.get(DURABLE_TIMEOUT), v.get(FAILOVER_LINGER));
+    return new WriteSettings(v.get(MAX_CONTENT_BYTES), v.get(DURABLE_TIMEOUT), v.get(FAILOVER_LINGER),
+        v.get(FAILOVER_COMMITTERS));
   }
 }

@@ -39,13 +39,6 @@ import java.util.concurrent.Executor;
 public final class FailoverWrite implements AutoCloseable {
   /** The most messages one group commit takes (a request of {@value WritePath#MAX_BATCH} always fits). */
   static final int MAX_GROUP_MESSAGES = 1000;
-  /**
-   * Groups committing at once: the next group forms and goes to PostgreSQL while the previous
-   * one waits for its commit (thread rows are locked in thread order, so two groups writing the
-   * same threads wait for each other rather than deadlock).
-   */
-  static final int COMMITTERS = 2;
-
   private final FailoverRows rows;
   private final TierBreakers breakers;
   private final FailoverRepair repairs;
@@ -68,10 +61,13 @@ public final class FailoverWrite implements AutoCloseable {
 
   /**
    * @param linger how long the first request of a group waits for others
+   * @param committers groups committing at once: the next group forms and goes to PostgreSQL
+   *     while the previous one waits for its commit (thread rows are locked in thread order, so
+   *     two groups writing the same threads wait for each other rather than deadlock)
    * @param completions where the callers' answers are completed (off the committing thread)
    */
   public FailoverWrite(FailoverRows rows, TierBreakers breakers, FailoverRepair repairs, ThreadAccess access,
-      Duration linger, Executor completions, MeterRegistry meters) {
+      Duration linger, int committers, Executor completions, MeterRegistry meters) {
     this.rows = rows;
     this.breakers = breakers;
     this.repairs = repairs;
@@ -82,7 +78,7 @@ public final class FailoverWrite implements AutoCloseable {
         .description("requests (SendMessage or SendMessageBatch calls) per failover group commit").register(meters);
     DistributionSummary groupMessages = DistributionSummary.builder("messagestore.write.failover.group.messages")
         .description("messages per failover group commit").register(meters);
-    this.queue = new CommitQueue<>("failover-commits", COMMITTERS,
+    this.queue = new CommitQueue<>("failover-commits", committers,
         new GroupCommit<>(this::commit, PostgresTier::isConnectivityFailure),
         r -> r.write.messages().size(), MAX_GROUP_MESSAGES, linger, completions, g -> {
           groupRequests.record(g.items());

@@ -84,7 +84,7 @@ class SettingDeclarationsTest {
     assertThatThrownBy(() -> new RedisSettings(URI.create("http://127.0.0.1:6379"), Duration.ofMillis(100)))
         .isInstanceOf(ConfigException.class)
         .hasMessage("MESSAGESTORE_REDIS_URI=http://127.0.0.1:6379: must start with redis:// or rediss://");
-    assertThatThrownBy(() -> new WriteSettings(1024, Duration.ZERO, Duration.ofMillis(2)))
+    assertThatThrownBy(() -> new WriteSettings(1024, Duration.ZERO, Duration.ofMillis(2), 2))
         .isInstanceOf(ConfigException.class)
         .hasMessage("MESSAGESTORE_DURABLE_TIMEOUT=PT0S: must be a positive duration");
   }
