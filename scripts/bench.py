@@ -41,6 +41,8 @@
                               # where the gateway's CPU goes per hot call type: async-profiler
                               #          (from Maven Central) attached after the warm-up,
                               #          collapsed stacks and the heaviest frames
+                              #          (BENCH_PROFILE_RPS=1000: at that steady rate, stacks
+                              #          by thread)
     scripts/bench.py ab A.jar B.jar [ROUNDS]
                               # before/after: gateways from two builds side by side, each on a
                               #          Redis database of its own (so each one's persisters see
@@ -1254,10 +1256,13 @@ def profile():
         for _ in range(WARMUP_ROUNDS):
             for name in names:
                 loadtest(gw, *cases[name], duration=WARMUP)
+        # BENCH_PROFILE_RPS=1000: at a steady rate (open loop) instead of flat out, with the
+        # thread of each stack as its first frame: what the gateway does besides the calls.
+        rps = os.environ.get("BENCH_PROFILE_RPS")
         for name in names:
             out = os.path.join(tempfile.gettempdir(), f"profile-{name}.collapsed")
-            sh(f"java {attach} {gw.proc.pid} {lib} start,event=itimer,interval=1ms")
-            r = loadtest(gw, *cases[name])
+            sh(f"java {attach} {gw.proc.pid} {lib} start,event=itimer,interval=1ms" + (",threads" if rps else ""))
+            r = loadtest(gw, *cases[name], extra=f"--rps {rps}" if rps else "")
             sh(f"java {attach} {gw.proc.pid} {lib} stop,collapsed,file={out}")
             print(f"\n{name}: {r['rps']:.0f} calls/s, gateway {r['cpu_us']:.0f} µs/call; stacks in {out}")
             print_heaviest(out)
