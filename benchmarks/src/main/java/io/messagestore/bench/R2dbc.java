@@ -1,8 +1,8 @@
 package io.messagestore.bench;
 
 import io.messagestore.api.v1.Message;
+import io.messagestore.server.postgres.InsertColumns;
 import io.messagestore.server.postgres.PostgresMessageStore;
-import io.messagestore.server.write.MessageIdGenerator;
 import io.r2dbc.pool.ConnectionPool;
 import io.r2dbc.pool.ConnectionPoolConfiguration;
 import io.r2dbc.postgresql.PostgresqlConnectionConfiguration;
@@ -12,7 +12,6 @@ import io.r2dbc.spi.Statement;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -51,7 +50,7 @@ final class R2dbc implements DriverAb.DriverUnderTest {
     return new R2dbc(pool);
   }
 
-  /** JDBC's ? placeholders as PostgreSQL's $1, $2, ... (the statements hold no ? of their own). */
+  /** JDBC's ? parameter markers as PostgreSQL's $1, $2, ... (the statements hold no ? of their own). */
   static String numbered(String sql) {
     StringBuilder out = new StringBuilder(sql.length() + 16);
     int n = 0;
@@ -72,29 +71,11 @@ final class R2dbc implements DriverAb.DriverUnderTest {
 
   @Override
   public CompletableFuture<?> persist(List<Message> messages) {
-    int n = messages.size();
-    UUID[] ids = new UUID[n];
-    String[] threads = new String[n];
-    String[] users = new String[n];
-    Short[] roles = new Short[n];
-    String[] contents = new String[n];
-    String[] metadata = new String[n];
-    String[] keys = new String[n];
-    Long[] created = new Long[n];
-    for (int i = 0; i < n; i++) {
-      Message m = messages.get(i);
-      ids[i] = UUID.fromString(m.getMessageId());
-      threads[i] = m.getThreadId();
-      users[i] = m.getUserId();
-      roles[i] = (short) m.getRoleValue();
-      contents[i] = m.getContent();
-      metadata[i] = "{}";
-      created[i] = MessageIdGenerator.millisOf(ids[i]);
-    }
+    InsertColumns cols = InsertColumns.of(messages, null);
     return Mono.usingWhen(pool.create(), c -> Mono.from(c.beginTransaction())
-        .then(drain(c.createStatement(lock).bind("$1", threads)))
-        .then(Flux.from(bindAll(c.createStatement(insert), ids, threads, users, roles, contents, metadata,
-                keys, created).execute())
+        .then(drain(c.createStatement(lock).bind("$1", cols.threads())))
+        .then(Flux.from(bindAll(c.createStatement(insert), cols.ids(), cols.threads(), cols.users(), cols.roles(),
+                cols.contents(), cols.metadata(), cols.idempotencyKeys(), cols.createdMillis()).execute())
             .flatMap(r -> r.map((row, md) -> row.get(0, String.class))).collectList())
         .flatMap(inserted -> Mono.from(c.commitTransaction()).thenReturn(inserted)),
         Connection::close, (c, e) -> Mono.from(c.rollbackTransaction()).then(Mono.from(c.close())), Connection::close)

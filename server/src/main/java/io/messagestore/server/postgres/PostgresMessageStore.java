@@ -194,39 +194,17 @@ public final class PostgresMessageStore {
    */
   static Set<String> insert(Connection c, String sql, Collection<Message> messages, Collection<String> idempotencyKeys)
       throws SQLException {
-    int n = messages.size();
-    UUID[] ids = new UUID[n];
-    String[] threads = new String[n];
-    String[] users = new String[n];
-    Short[] roles = new Short[n];
-    String[] contents = new String[n];
-    String[] metadata = new String[n];
-    String[] idem = idempotencyKeys == null ? new String[n] : idempotencyKeys.toArray(new String[0]);
-    Long[] created = new Long[n];
-    int i = 0;
-    for (Message m : messages) {
-      ids[i] = UUID.fromString(m.getMessageId());
-      threads[i] = m.getThreadId();
-      users[i] = m.getUserId();
-      roles[i] = (short) m.getRoleValue();
-      contents[i] = m.getContent();
-      metadata[i] = MessageRows.metadataJson(m);
-      if (idem[i] != null && idem[i].isEmpty()) {
-        idem[i] = null;
-      }
-      created[i] = MessageRows.createdMillis(m);
-      i++;
-    }
+    InsertColumns columns = InsertColumns.of(messages, idempotencyKeys);
     try (PreparedStatement ps = c.prepareStatement(ThreadErasures.LOCK_THREADS_FOR_INSERT + ";\n" + sql)) {
-      ps.setArray(1, c.createArrayOf("text", threads));
-      ps.setArray(2, c.createArrayOf("uuid", ids));
-      ps.setArray(3, c.createArrayOf("text", threads));
-      ps.setArray(4, c.createArrayOf("text", users));
-      ps.setArray(5, c.createArrayOf("int2", roles));
-      ps.setArray(6, c.createArrayOf("text", contents));
-      ps.setArray(7, c.createArrayOf("text", metadata));
-      ps.setArray(8, c.createArrayOf("text", idem));
-      ps.setArray(9, c.createArrayOf("int8", created));
+      ps.setArray(1, c.createArrayOf("text", columns.threads()));
+      ps.setArray(2, c.createArrayOf("uuid", columns.ids()));
+      ps.setArray(3, c.createArrayOf("text", columns.threads()));
+      ps.setArray(4, c.createArrayOf("text", columns.users()));
+      ps.setArray(5, c.createArrayOf("int2", columns.roles()));
+      ps.setArray(6, c.createArrayOf("text", columns.contents()));
+      ps.setArray(7, c.createArrayOf("text", columns.metadata()));
+      ps.setArray(8, c.createArrayOf("text", columns.idempotencyKeys()));
+      ps.setArray(9, c.createArrayOf("int8", columns.createdMillis()));
       ps.execute();
       if (!ps.getMoreResults()) {
         throw new SQLException("the insert after the erasure lock returned no result");
@@ -273,7 +251,7 @@ public final class PostgresMessageStore {
   /**
    * The persisters' commit as the two statements it sends in one round trip (the erasure lock
    * of the batch's threads, then the insert with its thread counters and analytics rows), with
-   * their parameters as {@link #insert(Collection, Collection)} binds them: for the PostgreSQL
+   * their parameters as {@link InsertColumns} (the lock takes its threads): for the PostgreSQL
    * driver A/B ({@code benchmarks/}), which must send exactly what the gateway sends.
    */
   public static List<String> persisterCommitStatements() {
