@@ -266,6 +266,10 @@ public final class Gateway implements AutoCloseable {
     }
     postgres.ensureSchema();
     clickhouse.ensureSchema();
+    if (!redis.openRequestPath()) {
+      log.warn("redis at {}: not every event loop's connection is open; calls on those go around Redis until "
+          + "it answers", redis.address());
+    }
     monitor.start();
     nearCache.start();
     persisters.start();

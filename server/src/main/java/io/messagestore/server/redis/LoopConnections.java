@@ -79,11 +79,16 @@ final class LoopConnections {
     }
   }
 
-  /** Starts a connect for every loop that has no connection, without waiting for any. */
-  void connectAll() {
+  /**
+   * Starts a connect for every loop that has no connection; the result completes when each
+   * loop's connect has ended, whether it succeeded or not.
+   */
+  CompletableFuture<Void> connectAll() {
+    CompletableFuture<?>[] connects = new CompletableFuture<?>[slots.length()];
     for (int i = 0; i < slots.length(); i++) {
-      connecting(i);
+      connects[i] = connecting(i).handle((c, e) -> null);
     }
+    return CompletableFuture.allOf(connects);
   }
 
   /** Loop {@code i}'s connect: the one in progress or done, or a new one if it failed or closed. */

@@ -29,6 +29,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -135,6 +137,27 @@ public final class RedisTier implements AutoCloseable {
    */
   public RedisAsyncCommands<String, byte[]> async() {
     return requestPath.current().async();
+  }
+
+  /**
+   * Opens the request-path connection of every event loop and waits up to the connect and
+   * command timeouts for them. Until its loop's connection is open, a call goes around Redis at
+   * once (an event loop never waits for a connect), so a gateway that served before then would
+   * send its first calls to PostgreSQL: a crashed instance's retries among them, whose first
+   * attempts may still wait in Redis to be persisted. Redis down at start is no error: the
+   * connects go on when calls need them.
+   *
+   * @return whether every loop's connection is open
+   */
+  public boolean openRequestPath() {
+    try {
+      requestPath.connectAll().get(connectTimeout().plus(commandTimeout).toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      log.debug("request-path connections not all open yet: {}", e.toString());
+    }
+    return requestPath.open().size() == loops.size();
   }
 
   /**

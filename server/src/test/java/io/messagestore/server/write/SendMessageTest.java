@@ -4,10 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.common.util.concurrent.ListenableFuture;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.messagestore.api.v1.Durability;
 import io.messagestore.api.v1.GetMessageRequest;
+import io.messagestore.api.v1.MessageStoreGrpc;
 import io.messagestore.api.v1.Role;
 import io.messagestore.api.v1.SendMessageBatchRequest;
 import io.messagestore.api.v1.SendMessageRequest;
@@ -16,6 +19,7 @@ import io.messagestore.api.v1.Tier;
 import io.messagestore.server.testing.Databases;
 import io.messagestore.server.testing.Poll;
 import io.messagestore.server.testing.TestGateway;
+import io.messagestore.server.testing.Tokens;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -254,5 +258,35 @@ class SendMessageTest {
         .isInstanceOfSatisfying(StatusRuntimeException.class,
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
     assertThat(gw.as("alice").sendMessage(msg(t, "still mine")).getAcknowledgedBy()).isEqualTo(Tier.TIER_REDIS);
+  }
+
+  /**
+   * A call whose event loop has no Redis connection yet goes around Redis at once. A gateway
+   * that served before every loop's connection was open sent its first sends to PostgreSQL,
+   * where a crashed instance's retries could not see their first attempts still waiting in
+   * Redis. Each new client connection lands on the next event loop, so eight of them cover
+   * all four loops twice.
+   */
+  @Test
+  void aFreshGatewaysFirstSendsGoThroughRedisOnEveryEventLoop() throws Exception {
+    try (TestGateway fresh = TestGateway.start(Map.of("MESSAGESTORE_IO_THREADS", "4"))) {
+      List<ManagedChannel> channels = new ArrayList<>();
+      try {
+        List<SendMessageResponse> first = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+          ManagedChannel ch = ManagedChannelBuilder.forAddress("127.0.0.1", fresh.gateway().port()).usePlaintext().build();
+          channels.add(ch);
+          first.add(MessageStoreGrpc.newBlockingStub(ch).withCallCredentials(Tokens.bearer(Tokens.user("alice")))
+              .withDeadlineAfter(30, TimeUnit.SECONDS).sendMessage(msg(thread(), "first on connection " + i)));
+        }
+
+        assertThat(first).allSatisfy(r -> {
+          assertThat(r.getAcknowledgedBy()).isEqualTo(Tier.TIER_REDIS);
+          assertThat(r.getFailoverReason()).isEmpty();
+        });
+      } finally {
+        channels.forEach(ManagedChannel::shutdownNow);
+      }
+    }
   }
 }
