@@ -829,12 +829,14 @@ def quantile_ms(before, after, q):
     return None
 
 
-def sdk_run(gw, seconds_, warmup_s, keyed=False):
-    """One run of the SDK load driver; the gateway's histogram is read when its warm-up ends."""
+def sdk_run(gw, seconds_, warmup_s, keyed=False, direct=False):
+    """One run of the SDK load driver; the gateway's histogram is read when its warm-up ends.
+    direct: the client's callbacks run on gRPC's network threads (builder.executor(Runnable::run))."""
     args = ["java", "-XX:+UseSerialGC", "-XX:+PerfDisableSharedMem",
             "-Dio.grpc.netty.shaded.io.netty.leakDetection.level=disabled",
             "-cp", SDK_JAR, "io.messagestore.examples.SdkLoadDriver", f"127.0.0.1:{gw.port}", token(),
-            f"bench-w-{RUN}-", str(CONCURRENCY), str(warmup_s), str(seconds_)] + (["keyed"] if keyed else [])
+            f"bench-w-{RUN}-", str(CONCURRENCY), str(warmup_s), str(seconds_)] + (["keyed"] if keyed else []) \
+        + (["direct"] if direct else [])
     proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     before = None
     result = None
@@ -888,16 +890,22 @@ def sdk():
     gw = Gateway("sdk", env)
     secs = int(seconds(DURATION))
     plain, keyed = SEND_DATA % "", KEYED_SEND_DATA
-    rows = {"load tester, plain": [], "SDK async, plain": [], "load tester, keyed": [], "SDK async, keyed": []}
+    rows = {"load tester, plain": [], "SDK async, plain": [], "SDK async, plain, direct executor": [],
+            "load tester, keyed": [], "SDK async, keyed": [], "SDK async, keyed, direct executor": []}
+    runs = {"load tester, plain": lambda: tool_run(gw, plain),
+            "SDK async, plain": lambda: sdk_run(gw, secs, 5),
+            "SDK async, plain, direct executor": lambda: sdk_run(gw, secs, 5, direct=True),
+            "load tester, keyed": lambda: tool_run(gw, keyed),
+            "SDK async, keyed": lambda: sdk_run(gw, secs, 5, keyed=True),
+            "SDK async, keyed, direct executor": lambda: sdk_run(gw, secs, 5, keyed=True, direct=True)}
     try:
         for _ in range(WARMUP_ROUNDS):
             loadtest(gw, SEND, plain, duration=WARMUP)
             sdk_run(gw, int(seconds(WARMUP)), 5)
-        for _ in range(SDK_ROUNDS):
-            rows["load tester, plain"].append(tool_run(gw, plain))
-            rows["SDK async, plain"].append(sdk_run(gw, secs, 5))
-            rows["load tester, keyed"].append(tool_run(gw, keyed))
-            rows["SDK async, keyed"].append(sdk_run(gw, secs, 5, keyed=True))
+        for r in range(SDK_ROUNDS):
+            # Every other round in reverse order: no case always runs on the warmest gateway.
+            for name in (list(runs) if r % 2 == 0 else list(reversed(runs))):
+                rows[name].append(runs[name]())
     finally:
         gw.stop()
     mean = lambda xs, k: sum(x[k] for x in xs) / len(xs)
@@ -910,9 +918,10 @@ def sdk():
               f"{mean(rs, 'gw_p99'):.2f} | {sum(r['errors'] for r in rs):.0f} | "
               f"{', '.join(str(round(r['rps'])) for r in rs)} |")
     for kind in ("plain", "keyed"):
-        t, s_ = rows[f"load tester, {kind}"], rows[f"SDK async, {kind}"]
-        print(f"\n{kind}: SDK / load tester sends/s = {mean(s_, 'rps') / mean(t, 'rps'):.2f} (target >= 0.9); "
-              f"gateway p99 SDK / load tester = {mean(s_, 'gw_p99') / mean(t, 'gw_p99'):.2f}")
+        for executor in ("", ", direct executor"):
+            t, s_ = rows[f"load tester, {kind}"], rows[f"SDK async, {kind}{executor}"]
+            print(f"\n{kind}{executor}: SDK / load tester sends/s = {mean(s_, 'rps') / mean(t, 'rps'):.2f} "
+                  f"(target >= 0.9); gateway p99 SDK / load tester = {mean(s_, 'gw_p99') / mean(t, 'gw_p99'):.2f}")
 
 
 def seconds(duration):

@@ -364,6 +364,11 @@ public final class MessageStoreClient implements AutoCloseable {
    * <p>Limits: the first write of a run is unconditional (the API has no "create if absent"),
    * so create a run before several writers update it. A write whose answer is lost
    * ({@code UNAVAILABLE}) fails the update, as it may have been applied: read the run to know.
+   * With {@link CallType#OTHER_WRITE} retries turned on, such a write is retried; when the retry
+   * is refused ({@code ABORTED}) the run is read, and if it holds exactly this write's state at
+   * the version it asked for, the update is done (applied once). Should another writer have
+   * moved the run on in between, that cannot be told apart from a lost round and
+   * {@code update} is applied again.
    *
    * <pre>{@code
    * RunState after = client.updateRunState("run-7", state -> increment(state));

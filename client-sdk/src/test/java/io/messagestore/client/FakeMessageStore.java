@@ -94,6 +94,8 @@ final class FakeMessageStore extends MessageStoreGrpc.MessageStoreImplBase {
   /** When set, every RPC is left unanswered until the client gives up. */
   volatile boolean neverAnswer;
 
+  /** The next this-many PutRunState calls are applied, but answered UNAVAILABLE (a lost answer). */
+  final java.util.concurrent.atomic.AtomicInteger losePutRunStateAnswers = new java.util.concurrent.atomic.AtomicInteger();
   /** Records the authorization header of every call, even of calls that then fail. */
   ServerInterceptor headerRecorder() {
     return new ServerInterceptor() {
@@ -208,6 +210,9 @@ final class FakeMessageStore extends MessageStoreGrpc.MessageStoreImplBase {
           .setCompleted(request.getCompleted())
           .build();
       runStates.put(request.getRunId(), next);
+      if (losePutRunStateAnswers.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+        throw Status.UNAVAILABLE.withDescription("connection lost after the write").asRuntimeException();
+      }
       return PutRunStateResponse.newBuilder().setRunState(next).build();
     });
   }

@@ -110,6 +110,45 @@ class RunStateUpdateTest {
     assertThat(gateway.store.putRunStateRequests).hasSize(3);
   }
 
+  /** The server's conflict text quotes the run id: whether a run is completed is read, not searched for. */
+  @Test
+  void aConflictOnARunWhoseIdSaysCompletedIsRetriedLikeAnyOther() {
+    gateway.store.runStates.put("completed-jobs", RunState.newBuilder().setRunId("completed-jobs").setVersion(1)
+        .setState(ByteString.copyFromUtf8("1")).build());
+    boolean[] movedOnce = {false};
+
+    RunState end = gateway.client("jwt").updateRunState("completed-jobs", state -> {
+      if (!movedOnce[0]) {
+        movedOnce[0] = true;
+        RunState current = gateway.store.runStates.get("completed-jobs");
+        gateway.store.runStates.put("completed-jobs", current.toBuilder().setVersion(current.getVersion() + 1)
+            .setState(ByteString.copyFromUtf8("2")).build());
+      }
+      return increment(state);
+    });
+
+    assertThat(end.getState().toStringUtf8()).isEqualTo("3");
+    assertThat(gateway.store.putRunStateRequests).hasSize(2);
+  }
+
+  /** With write retries on, a retried write that finds its own first attempt is the update, applied once. */
+  @Test
+  void aRetriedWriteWhoseFirstAttemptLandedIsNotAppliedAgain() {
+    gateway.store.runStates.put("r", RunState.newBuilder().setRunId("r").setVersion(1)
+        .setState(ByteString.copyFromUtf8("1")).build());
+    gateway.store.losePutRunStateAnswers.set(1);
+    MessageStoreClient client = MessageStoreClient.create(gateway.channel, () -> "jwt",
+        MessageStoreClientOptions.builder().retryPolicy(CallType.OTHER_WRITE, RetryPolicy.builder()
+            .initialBackoff(java.time.Duration.ofMillis(1)).maxBackoff(java.time.Duration.ofMillis(5)).build())
+            .build());
+
+    RunState end = client.updateRunState("r", RunStateUpdateTest::increment);
+
+    assertThat(end.getVersion()).isEqualTo(2);
+    assertThat(end.getState().toStringUtf8()).isEqualTo("2");
+    assertThat(gateway.store.runStates.get("r").getState().toStringUtf8()).isEqualTo("2");
+  }
+
   @Test
   void aCompletedRunIsNotWrittenAndTheUpdateFunctionsExceptionReachesTheCaller() {
     gateway.store.runStates.put("done", RunState.newBuilder().setRunId("done").setVersion(4).setCompleted(true).build());

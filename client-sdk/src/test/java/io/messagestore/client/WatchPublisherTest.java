@@ -124,6 +124,20 @@ class WatchPublisherTest {
   }
 
   @Test
+  void notFoundEndsTheWatchWithAnErrorAndNoResume() {
+    gateway.store.watchScripts.add(WatchScript.thenFail(Status.NOT_FOUND.withDescription("no such thread")));
+    Recorder recorder = new Recorder();
+
+    client.async().watch(THREAD, "01-z").subscribe(recorder);
+    recorder.subscription.request(1);
+
+    assertThat(recorder.end).failsWithin(WAIT).withThrowableOfType(java.util.concurrent.ExecutionException.class)
+        .havingCause().isInstanceOfSatisfying(MessageStoreException.class,
+            e -> assertThat(e.getCode()).isEqualTo(Status.Code.NOT_FOUND));
+    assertThat(gateway.store.watchRequests).hasSize(1);
+  }
+
+  @Test
   void aStreamTheServerCompletesCompletesTheSubscription() {
     gateway.store.watchScripts.add(WatchScript.thenComplete(confirmed("01-a")));
     Recorder recorder = new Recorder();

@@ -4,6 +4,7 @@ import io.messagestore.api.v1.Role;
 import io.messagestore.api.v1.SendMessageRequest;
 import io.messagestore.client.MessageStoreAsyncClient;
 import io.messagestore.client.MessageStoreClient;
+import io.messagestore.client.MessageStoreClientBuilder;
 import io.messagestore.client.MessageStoreClientOptions;
 import java.time.Duration;
 import java.util.Locale;
@@ -22,9 +23,10 @@ import org.HdrHistogram.Recorder;
  * prints {@code measure-end} and one JSON line:
  * {@code {"count":..,"rps":..,"errors":..,"p50_ms":..,"p99_ms":..}} (client-side latency).
  *
- * <p>Usage: {@code SdkLoadDriver TARGET TOKEN THREAD_PREFIX CONCURRENCY WARMUP SECONDS [keyed]};
- * with {@code keyed} every send gets an SDK-made idempotency key (the SDK's default), else none
- * (the load tester's plain sends).
+ * <p>Usage: {@code SdkLoadDriver TARGET TOKEN THREAD_PREFIX CONCURRENCY WARMUP SECONDS [keyed]
+ * [direct]}; with {@code keyed} every send gets an SDK-made idempotency key (the SDK's default),
+ * else none (the load tester's plain sends); with {@code direct} the client runs its callbacks
+ * on gRPC's network threads ({@code executor(Runnable::run)}), as the load tester does.
  */
 public final class SdkLoadDriver {
   private static final char[] ALPHABET =
@@ -50,13 +52,19 @@ public final class SdkLoadDriver {
     int concurrency = Integer.parseInt(args[3]);
     Duration warmup = Duration.ofSeconds(Long.parseLong(args[4]));
     Duration measured = Duration.ofSeconds(Long.parseLong(args[5]));
-    boolean keyed = args.length > 6 && args[6].equals("keyed");
+    java.util.List<String> flags = java.util.Arrays.asList(args).subList(Math.min(6, args.length), args.length);
+    boolean keyed = flags.contains("keyed");
     MessageStoreClientOptions options = MessageStoreClientOptions.builder()
         .autoIdempotencyKeys(keyed)
         .deadline(Duration.ofSeconds(20))
         .build();
-    try (MessageStoreClient client = MessageStoreClient.builder()
-        .target(target).plaintext().tokenSupplier(() -> token).options(options).build()) {
+    MessageStoreClientBuilder builder = MessageStoreClient.builder()
+        .target(target).plaintext().tokenSupplier(() -> token).options(options);
+    if (flags.contains("direct")) {
+      // Nothing here blocks: the next send starts from the previous one's callback.
+      builder.executor(Runnable::run);
+    }
+    try (MessageStoreClient client = builder.build()) {
       SdkLoadDriver driver = new SdkLoadDriver(client.async(), args[2]);
       driver.run(concurrency, warmup);
       driver.latency.reset();

@@ -8,6 +8,7 @@ import io.grpc.NameResolverRegistry;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -46,9 +47,10 @@ public final class GatewayChannels {
    *
    * @param healthChecking whether to ask each address's {@code grpc.health.v1} service; a
    *     server without one counts as healthy
+   * @param executor the channel's application executor; null for gRPC's default
    */
   public static ManagedChannel open(String target, ChannelCredentials credentials,
-      Duration keepAliveTime, boolean healthChecking) {
+      Duration keepAliveTime, boolean healthChecking, Executor executor) {
     StaticAddressResolverProvider.registerOnce();
     Map<String, Object> serviceConfig = healthChecking
         ? Map.of("loadBalancingConfig", List.of(Map.of("round_robin", Map.of())),
@@ -60,6 +62,9 @@ public final class GatewayChannels {
         .disableServiceConfigLookUp()
         .keepAliveTime(keepAliveTime.toMillis(), TimeUnit.MILLISECONDS)
         .keepAliveTimeout(20, TimeUnit.SECONDS);
+    if (executor != null) {
+      builder.executor(executor);
+    }
     return builder.build();
   }
 

@@ -11,6 +11,8 @@ import io.messagestore.client.MessageStoreException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
 
@@ -50,6 +52,10 @@ public final class RunStateUpdater {
 
   private void round(String runId, UnaryOperator<byte[]> update, Checkpoint checkpoint,
       int round, CompletableFuture<RunState> result) {
+    // Decided from the state read, not from the server's text (which quotes the run id): a write
+    // refused because the run was completed meanwhile leads to one more round, whose read ends it.
+    AtomicBoolean completed = new AtomicBoolean();
+    AtomicReference<PutRunStateRequest> sent = new AtomicReference<>();
     read.apply(runId)
         .handle((current, failure) -> {
           if (failure != null) {
@@ -59,9 +65,14 @@ public final class RunStateUpdater {
             }
             return null; // no such run yet: the first write creates it
           }
+          completed.set(current.getRunState().getCompleted());
           return current.getRunState();
         })
-        .thenCompose(current -> write.apply(next(runId, current, update, checkpoint)))
+        .thenCompose(current -> {
+          PutRunStateRequest request = next(runId, current, update, checkpoint);
+          sent.set(request);
+          return write.apply(request);
+        })
         .whenComplete((written, failure) -> {
           if (failure == null) {
             result.complete(written.getRunState());
@@ -69,7 +80,13 @@ public final class RunStateUpdater {
           }
           MessageStoreException e = failure instanceof MessageStoreException m ? m
               : CallRunner.unwrap("PutRunState", failure);
-          if (e.getCode() != Status.Code.ABORTED || isCompleted(e) || round >= maxRounds) {
+          if (e.getCode() == Status.Code.ABORTED && e.wasRetried() && sent.get() != null) {
+            // A write retried after a lost answer (OTHER_WRITE retries turned on) conflicts with
+            // itself when its first attempt landed: that is a win, not a round to run again.
+            ownWriteOrNextRound(runId, update, checkpoint, round, result, sent.get(), e);
+            return;
+          }
+          if (e.getCode() != Status.Code.ABORTED || completed.get() || round >= maxRounds) {
             result.completeExceptionally(round >= maxRounds && e.getCode() == Status.Code.ABORTED
                 ? new MessageStoreException("PutRunState", Status.ABORTED.withDescription(
                     "run '" + runId + "' changed under every one of " + round
@@ -77,11 +94,39 @@ public final class RunStateUpdater {
                 : unwrapped(failure, e));
             return;
           }
-          // Jitter keeps the losers of one round from colliding again in the next.
-          long pause = ThreadLocalRandom.current().nextLong(Math.min(MAX_PAUSE_MICROS, 500L * round) + 1);
-          Backoff.timer().schedule(() -> round(runId, update, checkpoint, round + 1, result),
-              pause, TimeUnit.MICROSECONDS);
+          nextRound(runId, update, checkpoint, round, result);
         });
+  }
+
+  private void nextRound(String runId, UnaryOperator<byte[]> update, Checkpoint checkpoint, int round,
+      CompletableFuture<RunState> result) {
+    // Jitter keeps the losers of one round from colliding again in the next.
+    long pause = ThreadLocalRandom.current().nextLong(Math.min(MAX_PAUSE_MICROS, 500L * round) + 1);
+    Backoff.timer().schedule(() -> round(runId, update, checkpoint, round + 1, result),
+        pause, TimeUnit.MICROSECONDS);
+  }
+
+  /**
+   * Reads the run after a retried write was refused: the version it asked for, holding exactly
+   * its state, is that write's own first attempt, and the update is done; anything else is a
+   * lost round like any other.
+   */
+  private void ownWriteOrNextRound(String runId, UnaryOperator<byte[]> update, Checkpoint checkpoint, int round,
+      CompletableFuture<RunState> result, PutRunStateRequest sent, MessageStoreException refusal) {
+    read.apply(runId).whenComplete((current, failure) -> {
+      if (failure != null) {
+        result.completeExceptionally(refusal);
+        return;
+      }
+      RunState now = current.getRunState();
+      if (now.getVersion() == sent.getExpectedVersion() + 1 && now.getState().equals(sent.getState())) {
+        result.complete(now);
+      } else if (now.getCompleted() || round >= maxRounds) {
+        result.completeExceptionally(refusal);
+      } else {
+        nextRound(runId, update, checkpoint, round, result);
+      }
+    });
   }
 
   private static Throwable unwrapped(Throwable failure, MessageStoreException e) {
@@ -91,10 +136,6 @@ public final class RunStateUpdater {
     }
     // The caller's own exception from the update function goes back to the caller as it was.
     return cause instanceof MessageStoreException ? e : cause;
-  }
-
-  private static boolean isCompleted(MessageStoreException e) {
-    return e.getDescription() != null && e.getDescription().contains("completed");
   }
 
   private static PutRunStateRequest next(String runId, RunState current,
