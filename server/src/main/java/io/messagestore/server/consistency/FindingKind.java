@@ -2,7 +2,7 @@ package io.messagestore.server.consistency;
 
 /**
  * The kinds of finding {@code CheckConsistency} reports. The strings are part of the API
- * (documented in docs/API.md, counted in {@code messagestore_consistency_findings_total{kind}}):
+ * (documented in messagestore.proto and docs/OPERATIONS.md, counted in {@code messagestore_consistency_findings_total{kind}}):
  * never rename one.
  */
 public enum FindingKind {
@@ -24,7 +24,10 @@ public enum FindingKind {
   DUPLICATE("duplicate"),
   /** Acknowledged, past the lag budget, and no durable tier, stream or good copy has it. */
   LOST("lost"),
-  /** Redis and PostgreSQL name different owners for a thread, or a message's user is not its thread's owner. */
+  /**
+   * Redis and PostgreSQL name different owners for a thread (checked with a thread scope). A
+   * message's user is compared across its copies as part of its content ({@link #CONTENT_MISMATCH}).
+   */
   OWNER_MISMATCH("owner_mismatch"),
   /** A thread's message count is not its rows in PostgreSQL plus its archived messages. */
   COUNTER_MISMATCH("counter_mismatch");

@@ -121,6 +121,25 @@ class ConsistencyCheckTest {
   }
 
   @Test
+  void aThreadWhoseOwnerRedisAndPostgresDisagreeOnIsReported() throws Exception {
+    String thread = "owners-" + UUID.randomUUID();
+    sendPersisted(thread, 3);
+    RedisKeys keys = new RedisKeys(gateway.config().persistence().streamShards());
+    try (RedisClient client = RedisClient.create(settings.get("MESSAGESTORE_REDIS_URI"));
+        StatefulRedisConnection<String, String> redis = client.connect()) {
+      redis.sync().set(keys.owner(thread), "mallory");
+    }
+
+    CheckConsistencyResponse found = check(thread, false);
+
+    assertThat(found.getInconsistenciesList()).singleElement().satisfies(i -> {
+      assertThat(i.getKind()).isEqualTo("owner_mismatch");
+      assertThat(i.getThreadId()).isEqualTo(thread);
+      assertThat(i.getDetail()).contains("'mallory'").contains("'alice'");
+    });
+  }
+
+  @Test
   void tamperedTiersAreReportedByIdAndKindAndRepairedToTheAcknowledgedContent() throws Exception {
     String thread = "tampered-" + UUID.randomUUID();
     List<String> ids = sendPersisted(thread, 10);
