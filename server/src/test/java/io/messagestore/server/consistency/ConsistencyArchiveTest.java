@@ -190,8 +190,46 @@ class ConsistencyArchiveTest {
           metric(gateway, "messagestore_consistency_checks_total{outcome=\"cancelled\"} 1.0"));
       assertThat(metric(gateway, "messagestore_consistency_checks_total{outcome=\"completed\"")).isFalse();
 
-      CheckConsistencyResponse byThread = admin.withDeadlineAfter(120, TimeUnit.SECONDS)
-          .checkConsistency(CheckConsistencyRequest.newBuilder().setThreadId(thread).build());
+      var futureAdmin = MessageStoreAdminGrpc.newFutureStub(gateway.channel())
+          .withCallCredentials(Tokens.bearer(Tokens.admin("ops")));
+      java.util.function.Supplier<com.google.common.util.concurrent.ListenableFuture<CheckConsistencyResponse>>
+          startByThread = () -> futureAdmin.withDeadlineAfter(120, TimeUnit.SECONDS)
+              .checkConsistency(CheckConsistencyRequest.newBuilder().setThreadId(thread).build());
+      var running = new java.util.concurrent.atomic.AtomicReference<>(startByThread.get());
+      // One check at a time here: another one meanwhile is refused at once, not queued behind it.
+      String[] refusal = new String[1];
+      Poll.until(Duration.ofSeconds(30), "a second check to be refused while the first runs", () -> {
+        if (running.get().isDone()) {
+          try {
+            throw new AssertionError("the first check ended before a second one was refused: " + running.get().get());
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+          } catch (java.util.concurrent.ExecutionException e) {
+            if (Status.fromThrowable(e).getCode() != Status.Code.RESOURCE_EXHAUSTED) {
+              throw new AssertionError("the first check failed", e);
+            }
+            // The calls' order on the wire is not the order they were made in: a probe
+            // overtook it and held the slot. Start it again.
+            running.set(startByThread.get());
+            return false;
+          }
+        }
+        try {
+          admin.withDeadlineAfter(30, TimeUnit.SECONDS).checkConsistency(CheckConsistencyRequest.newBuilder()
+              .setThreadId(thread).setMessageId(UUID.randomUUID().toString()).build());
+          return false; // admitted before the first check took its slot
+        } catch (StatusRuntimeException e) {
+          if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
+            return false; // admitted likewise: no such message
+          }
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+          refusal[0] = e.getStatus().getDescription();
+          return true;
+        }
+      });
+      assertThat(refusal[0]).contains("MESSAGESTORE_CONSISTENCY_MAX_CONCURRENT_CHECKS");
+      CheckConsistencyResponse byThread = running.get().get(120, TimeUnit.SECONDS);
       assertThat(byThread.getCheckedMessages()).isEqualTo(n);
       assertThat(byThread.getScore()).isEqualTo(1.0);
 
