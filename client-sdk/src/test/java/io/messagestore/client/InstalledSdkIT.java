@@ -55,6 +55,22 @@ class InstalledSdkIT {
     }
   }
 
+  /** {@code mvn install} installs what the package phase attached: the sources and the Javadoc of the API. */
+  @Test
+  void theSourcesAndTheJavadocOfThePublicApiAreAttached() throws Exception {
+    Path target = LocalTiers.repoRoot().resolve("client-sdk/target");
+    try (java.util.zip.ZipFile sources = new java.util.zip.ZipFile(
+            target.resolve("messagestore-client-sdk-" + VERSION + "-sources.jar").toFile());
+        java.util.zip.ZipFile javadoc = new java.util.zip.ZipFile(
+            target.resolve("messagestore-client-sdk-" + VERSION + "-javadoc.jar").toFile())) {
+      assertThat(sources.getEntry("io/messagestore/client/MessageStoreClient.java")).isNotNull();
+      assertThat(javadoc.getEntry("io/messagestore/client/MessageStoreClient.html")).isNotNull();
+      assertThat(javadoc.getEntry("io/messagestore/client/MessageStoreAsyncClient.html")).isNotNull();
+      assertThat(javadoc.stream().map(java.util.zip.ZipEntry::getName))
+          .as("internal is not API").noneMatch(name -> name.startsWith("io/messagestore/client/internal/"));
+    }
+  }
+
   private static Path settings(Path dir) throws IOException {
     Path userRepository = Path.of(System.getProperty("messagestore.user.repository"));
     Path settings = dir.resolve("settings.xml");
