@@ -142,8 +142,9 @@ public final class MessageStoreClientBuilder {
    * blocks, at the price of two thread hand-offs per call. A direct executor ({@code
    * Runnable::run}) runs them on gRPC's network threads instead, without those hand-offs (on 2
    * cores it took the async view's sends per second from 0.76 x to 0.98 x the load tester's,
-   * docs/BENCHMARKS.md "Client SDK overhead"); then the token supplier and every stage chained on a future without its own
-   * executor must never block, or every call on the connection waits.
+   * docs/BENCHMARKS.md "Client SDK overhead"); then the token supplier and every stage chained
+   * on a future without an executor of its own must never block, or every call on the
+   * connection waits.
    */
   public MessageStoreClientBuilder executor(Executor executor) {
     this.executor = Objects.requireNonNull(executor, "executor");

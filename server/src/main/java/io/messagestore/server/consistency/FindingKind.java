@@ -2,8 +2,8 @@ package io.messagestore.server.consistency;
 
 /**
  * The kinds of finding {@code CheckConsistency} reports. The strings are part of the API
- * (documented in messagestore.proto and docs/OPERATIONS.md, counted in {@code messagestore_consistency_findings_total{kind}}):
- * never rename one.
+ * (documented in messagestore.proto and docs/OPERATIONS.md, counted in
+ * {@code messagestore_consistency_findings_total{kind}}): never rename one.
  */
 public enum FindingKind {
   /** Acknowledged, past the lag budget, and PostgreSQL (its home until archived) has no row of it. */
