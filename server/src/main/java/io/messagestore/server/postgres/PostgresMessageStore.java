@@ -297,8 +297,21 @@ public final class PostgresMessageStore {
       ps.setString(2, userId);
       ps.setString(3, threadId);
       try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return new ThreadClaim(rs.getString(1), rs.getBoolean(2));
+        if (rs.next()) {
+          return new ThreadClaim(rs.getString(1), rs.getBoolean(2));
+        }
+      }
+      // A racing claim committed while this one waited for it: the insert did nothing, and this
+      // statement's snapshot, taken before that commit, cannot see the winner's row. A new
+      // statement (a new snapshot) can.
+      try (PreparedStatement winner = c.prepareStatement("SELECT user_id FROM threads WHERE thread_id = ?")) {
+        winner.setString(1, threadId);
+        try (ResultSet rs = winner.executeQuery()) {
+          if (!rs.next()) {
+            throw new SQLException("thread '" + threadId + "' was claimed by a racing writer and is gone again");
+          }
+          return new ThreadClaim(rs.getString(1), false);
+        }
       }
     }
   }

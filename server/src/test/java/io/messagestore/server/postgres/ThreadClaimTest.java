@@ -1,0 +1,83 @@
+package io.messagestore.server.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.messagestore.server.postgres.PostgresMessageStore.ThreadClaim;
+import io.messagestore.server.testing.Poll;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Who owns a new thread when two users claim it at once: PostgreSQL decides, and both learn whom it chose. */
+class ThreadClaimTest {
+  private PrivateDatabase db;
+  private PostgresMessageStore store;
+
+  @BeforeEach
+  void database() throws SQLException {
+    db = new PrivateDatabase();
+    store = new PostgresMessageStore(db.tier, Duration.ofHours(24));
+  }
+
+  @AfterEach
+  void drop() throws SQLException {
+    db.close();
+  }
+
+  @Test
+  void aFreshThreadIsClaimedByItsFirstWriter() throws SQLException {
+    String thread = "fresh-" + UUID.randomUUID();
+
+    assertThat(store.claimThread(thread, "alice")).isEqualTo(new ThreadClaim("alice", true));
+    assertThat(store.claimThread(thread, "bob")).isEqualTo(new ThreadClaim("alice", false));
+  }
+
+  /**
+   * Bob's claim waits for Alice's uncommitted one and then inserts nothing; the statement's
+   * snapshot predates Alice's commit, so it cannot read her row either. The claim must read it
+   * afterwards instead of answering with nothing.
+   */
+  @Test
+  void aClaimThatWaitedForARacingClaimNamesItsWinner() throws Exception {
+    String thread = "raced-" + UUID.randomUUID();
+    try (Connection alice = db.connection()) {
+      alice.setAutoCommit(false);
+      try (PreparedStatement ps = alice.prepareStatement("INSERT INTO threads (thread_id, user_id) VALUES (?, 'alice')")) {
+        ps.setString(1, thread);
+        ps.executeUpdate();
+      }
+      CompletableFuture<ThreadClaim> bob = CompletableFuture.supplyAsync(() -> {
+        try {
+          return store.claimThread(thread, "bob");
+        } catch (SQLException e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      Poll.until(Duration.ofSeconds(10), "bob's claim to wait for alice's (or, unordered, to finish)",
+          () -> bob.isDone() || waitingForARowLock(alice));
+      alice.commit();
+
+      assertThat(bob.get(10, TimeUnit.SECONDS)).isEqualTo(new ThreadClaim("alice", false));
+    }
+  }
+
+  /** Asked on Alice's own connection: the pool has two, and Bob's claim holds the other. */
+  private static boolean waitingForARowLock(Connection c) {
+    try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM pg_stat_activity"
+        + " WHERE datname = current_database() AND wait_event_type = 'Lock'");
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      return rs.getLong(1) > 0;
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
