@@ -130,7 +130,12 @@ public final class DriverAb implements Callable<Integer> {
         try (PreparedStatement ps = c.prepareStatement("SET statement_timeout = 0")) {
           ps.execute();
         }
-        for (String table : List.of("analytics_outbox", "messages", "threads")) {
+        try (PreparedStatement ps = c.prepareStatement(
+            "DELETE FROM analytics_outbox_batches WHERE thread_ids[1] LIKE ?")) {
+          ps.setString(1, run + "%");
+          ps.executeUpdate();
+        }
+        for (String table : List.of("messages", "threads")) {
           try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + table + " WHERE thread_id LIKE ?")) {
             ps.setString(1, run + "%");
             ps.executeUpdate();

@@ -36,7 +36,7 @@ final class OutboxSource extends TableSource<AnalyticsOutbox.Row> {
 
   @Override
   String idOf(AnalyticsOutbox.Row row) {
-    return Long.toString(row.seq());
+    return row.id();
   }
 
   @Override

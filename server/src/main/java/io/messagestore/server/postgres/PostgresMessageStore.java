@@ -28,10 +28,11 @@ public final class PostgresMessageStore {
   /**
    * One statement per batch: the messages go in through {@code unnest} of arrays (so a batch of
    * 500 is one round trip and one plan), duplicates are skipped, and the owning threads' counts
-   * and activity move by exactly the rows that were new. Each new row also queues its analytics
-   * row (so none is ever missing), and messages of an erased thread's old incarnation are
-   * skipped (so an erasure is never undone by a persister or a failover write that still held
-   * them; {@link ThreadErasures#LOCK_THREADS_FOR_INSERT} runs first). Thread rows are locked in
+   * and activity move by exactly the rows that were new. The new rows also queue their analytics
+   * facts, in one outbox row for the statement (so none is ever missing), and messages of an
+   * erased thread's old incarnation are skipped (so an erasure is never undone by a persister
+   * or a failover write that still held them; {@link ThreadErasures#LOCK_THREADS_FOR_INSERT}
+   * runs first). Thread rows are locked in
    * thread order, so that concurrent inserts touching the same threads wait for each other
    * instead of deadlocking.
    */
@@ -56,8 +57,10 @@ public final class PostgresMessageStore {
           SET message_count = t.message_count + EXCLUDED.message_count,
               last_activity_at = greatest(t.last_activity_at, EXCLUDED.last_activity_at)
       ), facts AS (
-        INSERT INTO analytics_outbox (message_id, thread_id, user_id, role, content_bytes, created_at)
-        SELECT message_id, thread_id, user_id, role, content_bytes, created_at FROM ins
+        INSERT INTO analytics_outbox_batches (message_ids, thread_ids, user_ids, roles, content_bytes, created_at)
+        SELECT array_agg(message_id), array_agg(thread_id), array_agg(user_id), array_agg(role),
+               array_agg(content_bytes), array_agg(created_at)
+        FROM ins HAVING count(*) > 0
       )
       """;
   private static final String INSERT_BATCH = INSERT_CTES + "SELECT message_id::text FROM ins";

@@ -83,12 +83,8 @@ public final class ThreadErasures {
             }
           }
         }
-        try (PreparedStatement ps = c.prepareStatement(
-            "DELETE FROM analytics_outbox WHERE thread_id = ? AND message_id <= ?::uuid")) {
-          ps.setString(1, threadId);
-          ps.setString(2, erasedThrough);
-          ps.executeUpdate();
-        }
+        // Its analytics facts still in the outbox are left out when the feed reads them
+        // (AnalyticsOutbox.take checks thread_erasures), and leave with their batches.
         try (PreparedStatement ps = c.prepareStatement("DELETE FROM redis_repairs WHERE thread_id = ?")) {
           ps.setString(1, threadId);
           ps.executeUpdate();

@@ -75,7 +75,8 @@ class ThreadErasuresTest {
       assertThat(insert.get(10, TimeUnit.SECONDS)).isEmpty();
     }
     assertThat(store.existing(List.of(late.getMessageId()))).isEmpty();
-    assertThat(count("SELECT count(*) FROM analytics_outbox WHERE thread_id = ?", thread)).isZero();
+    assertThat(count("SELECT count(*) FROM analytics_outbox_batches b, unnest(b.thread_ids) t WHERE t = ?", thread))
+        .isZero();
     assertThat(count("SELECT count(*) FROM threads WHERE thread_id = ?", thread)).isZero();
   }
 
