@@ -45,37 +45,48 @@ public final class AnalyticsOutbox {
    * {@code limit} facts (at least one batch), each left out when its thread was erased past it.
    */
   public Taken take(Connection c, int limit) throws SQLException {
+    List<Row> rows = new ArrayList<>();
+    List<Long> onlyErased = new ArrayList<>();
+    Instant readAt = Instant.EPOCH;
     try (PreparedStatement ps = c.prepareStatement("""
         WITH oldest AS (
           SELECT seq, message_ids, thread_ids, user_ids, roles, content_bytes, created_at,
                  sum(cardinality(message_ids)) OVER (ORDER BY seq) - cardinality(message_ids) AS before
           FROM (SELECT * FROM analytics_outbox_batches ORDER BY seq LIMIT ?) b
-        ), facts AS (
-          SELECT o.seq, f.ordinal, f.message_id, f.thread_id, f.user_id, f.role, f.content_bytes, f.created_at
-          FROM oldest o,
-               unnest(o.message_ids, o.thread_ids, o.user_ids, o.roles, o.content_bytes, o.created_at)
-                 WITH ORDINALITY AS f(message_id, thread_id, user_id, role, content_bytes, created_at, ordinal)
-          WHERE o.before < ?
-            AND NOT EXISTS (SELECT 1 FROM thread_erasures e
-                            WHERE e.thread_id = f.thread_id AND f.message_id <= e.erased_through)
         )
-        SELECT seq, ordinal::int, count(*) OVER (PARTITION BY seq)::int, message_id::text, thread_id, user_id, role,
-               content_bytes, (extract(epoch FROM created_at) * 1000)::bigint, now()
-        FROM facts ORDER BY seq, ordinal""")) {
+        SELECT o.seq, f.ordinal::int, (count(f.message_id) OVER (PARTITION BY o.seq))::int, f.message_id::text,
+               f.thread_id, f.user_id, f.role, f.content_bytes, (extract(epoch FROM f.created_at) * 1000)::bigint, now()
+        FROM oldest o LEFT JOIN LATERAL (
+          SELECT u.* FROM unnest(o.message_ids, o.thread_ids, o.user_ids, o.roles, o.content_bytes, o.created_at)
+                 WITH ORDINALITY AS u(message_id, thread_id, user_id, role, content_bytes, created_at, ordinal)
+          WHERE NOT EXISTS (SELECT 1 FROM thread_erasures e
+                            WHERE e.thread_id = u.thread_id AND u.message_id <= e.erased_through)
+        ) f ON true
+        WHERE o.before < ?
+        ORDER BY o.seq, f.ordinal""")) {
       // A batch holds at least one fact: this many batches always reach the limit.
       ps.setInt(1, Math.max(1, limit));
       ps.setInt(2, Math.max(1, limit));
-      List<Row> rows = new ArrayList<>();
-      Instant readAt = Instant.EPOCH;
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
+          readAt = rs.getTimestamp(10).toInstant();
+          if (rs.getString(4) == null) {
+            onlyErased.add(rs.getLong(1));
+            continue;
+          }
           rows.add(new Row(rs.getLong(1), rs.getInt(2), rs.getInt(3), rs.getString(4), rs.getString(5),
               rs.getString(6), rs.getShort(7), rs.getLong(8), rs.getLong(9)));
-          readAt = rs.getTimestamp(10).toInstant();
         }
       }
-      return new Taken(rows, readAt);
     }
+    if (!onlyErased.isEmpty()) {
+      // Nothing in them is to be copied: left, they would fill every later read's window.
+      try (PreparedStatement ps = c.prepareStatement("DELETE FROM analytics_outbox_batches WHERE seq = ANY(?)")) {
+        ps.setArray(1, c.createArrayOf("bigint", onlyErased.toArray()));
+        ps.executeUpdate();
+      }
+    }
+    return new Taken(rows, readAt);
   }
 
   /**

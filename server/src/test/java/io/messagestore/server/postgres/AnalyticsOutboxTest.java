@@ -97,6 +97,31 @@ class AnalyticsOutboxTest {
     }
   }
 
+  /** A batch of erased facts only is dropped as it is read: left, such batches would fill every read's window. */
+  @Test
+  void aBatchOfErasedFactsOnlyIsDroppedWhenRead() throws SQLException {
+    String erased = "all-erased-" + UUID.randomUUID();
+    Instant now = Instant.now();
+    List<Message> gone = messages(erased, 3, now);
+    store.insert(gone, null);
+    Message later = ArchiveRowsTest.message("live-" + UUID.randomUUID(), now.plusSeconds(1));
+    store.insert(List.of(later), null);
+    try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(
+        "INSERT INTO thread_erasures (thread_id, erased_through) VALUES (?, ?::uuid)")) {
+      ps.setString(1, erased);
+      ps.setString(2, gone.get(2).getMessageId());
+      ps.executeUpdate();
+    }
+
+    try (Connection c = db.connection()) {
+      // A limit the erased batch alone would reach: the live one behind it is read all the same.
+      assertThat(outbox.take(c, 1).rows()).isEmpty();
+      assertThat(outbox.backlog(c)).isEqualTo(1);
+      assertThat(outbox.take(c, 1).rows()).extracting(AnalyticsOutbox.Row::messageId)
+          .containsExactly(later.getMessageId());
+    }
+  }
+
   /** During a rolling upgrade: the previous release's per-message rows reach the new feed. */
   @Test
   void rowsThePreviousReleaseInsertsJoinTheBatches() throws SQLException {
