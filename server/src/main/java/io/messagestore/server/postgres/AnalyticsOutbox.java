@@ -31,9 +31,12 @@ public final class AnalyticsOutbox {
   public record Row(long seq, int ordinal, int taken, String messageId, String threadId, String userId, int role,
       long contentBytes, long createdMs) {
 
-    /** Unique while the row waits: batch and place. */
+    /**
+     * Unique while the row waits: batch and message (not its place, which moves when the batch
+     * is rewritten without the facts copied around a refused one).
+     */
     public String id() {
-      return seq + ":" + ordinal;
+      return seq + ":" + messageId;
     }
   }
 
