@@ -4,6 +4,8 @@ import io.messagestore.server.config.PostgresSettings;
 import io.messagestore.server.testing.Databases;
 import io.messagestore.server.testing.LocalTiers;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -34,6 +36,24 @@ final class PrivateDatabase implements AutoCloseable {
 
   Connection connection() throws SQLException {
     return tier.connection();
+  }
+
+  /**
+   * Whether a session of this database waits for a lock of the kind {@code waitEvent} (as
+   * {@code pg_stat_activity} names it: "advisory", "transactionid", ...). Ask on a connection
+   * the test holds anyway: the pool has two, and the waiting statement holds the other.
+   */
+  static boolean waitsForLock(Connection c, String waitEvent) {
+    try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM pg_stat_activity"
+        + " WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = ?")) {
+      ps.setString(1, waitEvent);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1) > 0;
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   @Override

@@ -6,7 +6,6 @@ import io.messagestore.server.postgres.PostgresMessageStore.ThreadClaim;
 import io.messagestore.server.testing.Poll;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.UUID;
@@ -62,22 +61,10 @@ class ThreadClaimTest {
         }
       });
       Poll.until(Duration.ofSeconds(10), "bob's claim to wait for alice's (or, unordered, to finish)",
-          () -> bob.isDone() || waitingForARowLock(alice));
+          () -> bob.isDone() || PrivateDatabase.waitsForLock(alice, "transactionid"));
       alice.commit();
 
       assertThat(bob.get(10, TimeUnit.SECONDS)).isEqualTo(new ThreadClaim("alice", false));
-    }
-  }
-
-  /** Asked on Alice's own connection: the pool has two, and Bob's claim holds the other. */
-  private static boolean waitingForARowLock(Connection c) {
-    try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM pg_stat_activity"
-        + " WHERE datname = current_database() AND wait_event_type = 'Lock'");
-        ResultSet rs = ps.executeQuery()) {
-      rs.next();
-      return rs.getLong(1) > 0;
-    } catch (SQLException e) {
-      throw new IllegalStateException(e);
     }
   }
 }

@@ -69,7 +69,7 @@ class ThreadErasuresTest {
         }
       });
       Poll.until(Duration.ofSeconds(10), "the insert to wait for the erasure (or, unordered, to finish)",
-          () -> insert.isDone() || waitingForAdvisoryLock(erasure));
+          () -> insert.isDone() || PrivateDatabase.waitsForLock(erasure, "advisory"));
       erasure.commit();
 
       assertThat(insert.get(10, TimeUnit.SECONDS)).isEmpty();
@@ -93,18 +93,6 @@ class ThreadErasuresTest {
     assertThat(erased.messageIds()).containsExactly(old.getMessageId());
     assertThat(store.insert(List.of(old, fresh), null)).containsExactly(fresh.getMessageId());
     assertThat(count("SELECT message_count FROM threads WHERE thread_id = ?", thread)).isEqualTo(1);
-  }
-
-  /** Asked on the erasure's own connection: the pool has two, and the insert holds the other. */
-  private static boolean waitingForAdvisoryLock(Connection c) {
-    try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM pg_stat_activity"
-        + " WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory'");
-        ResultSet rs = ps.executeQuery()) {
-      rs.next();
-      return rs.getLong(1) > 0;
-    } catch (SQLException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   private long count(String sql, String argument) throws SQLException {
