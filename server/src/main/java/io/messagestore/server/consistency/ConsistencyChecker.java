@@ -103,22 +103,26 @@ public final class ConsistencyChecker implements AutoCloseable {
     }
     try {
       return CompletableFuture.supplyAsync(() -> {
+        CheckResult result;
         try {
-          CheckResult result = run(scope, repair, expired, new CheckPacing(requestRate));
-          metrics.ended("completed");
-          metrics.checked(result, false);
-          logFindings("check of " + describe(scope), result);
-          return result;
-        } catch (StoreError.Cancelled e) {
-          metrics.ended("cancelled");
-          log.info("consistency check of {} stopped: {}", describe(scope), e.getMessage());
-          throw e;
-        } catch (RuntimeException e) {
-          metrics.ended("failed");
-          throw e;
-        } finally {
+          result = run(scope, repair, expired, new CheckPacing(requestRate));
+        } catch (RuntimeException | Error e) {
           running.release();
+          if (e instanceof StoreError.Cancelled) {
+            metrics.ended("cancelled");
+            log.info("consistency check of {} stopped: {}", describe(scope), e.getMessage());
+          } else {
+            metrics.ended("failed");
+          }
+          throw e;
         }
+        // The slot is free before the check is seen to have ended: whoever starts the next one
+        // on seeing that must not be refused.
+        running.release();
+        metrics.ended("completed");
+        metrics.checked(result, false);
+        logFindings("check of " + describe(scope), result);
+        return result;
       }, blocking);
     } catch (RuntimeException e) {
       running.release();
