@@ -15,6 +15,8 @@ import java.util.concurrent.Flow;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** The asynchronous watch (Flow.Publisher) against scripted streams: resume, order, demand, ends. */
 class WatchPublisherTest {
@@ -107,33 +109,21 @@ class WatchPublisherTest {
     assertThat(recorder.end).isNotDone();
   }
 
-  @Test
-  void permissionDeniedEndsTheWatchWithAnErrorAndNoResume() {
-    gateway.store.watchScripts.add(WatchScript.thenFail(Status.PERMISSION_DENIED.withDescription("not yours")));
-    Recorder recorder = new Recorder();
-
-    client.async().watch(THREAD, "").subscribe(recorder);
-    recorder.subscription.request(1);
-
-    assertThat(recorder.end).failsWithin(WAIT).withThrowableOfType(java.util.concurrent.ExecutionException.class)
-        .havingCause().isInstanceOfSatisfying(MessageStoreException.class, e -> {
-          assertThat(e.getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
-          assertThat(e.getRpc()).isEqualTo("WatchThread");
-        });
-    assertThat(gateway.store.watchRequests).hasSize(1);
-  }
-
-  @Test
-  void notFoundEndsTheWatchWithAnErrorAndNoResume() {
-    gateway.store.watchScripts.add(WatchScript.thenFail(Status.NOT_FOUND.withDescription("no such thread")));
+  /** The thread is not the caller's, or not there: resuming could only be refused again. */
+  @ParameterizedTest
+  @EnumSource(value = Status.Code.class, names = {"PERMISSION_DENIED", "NOT_FOUND"})
+  void aRefusalEndsTheWatchWithAnErrorAndNoResume(Status.Code code) {
+    gateway.store.watchScripts.add(WatchScript.thenFail(code.toStatus().withDescription("refused: " + code)));
     Recorder recorder = new Recorder();
 
     client.async().watch(THREAD, "01-z").subscribe(recorder);
     recorder.subscription.request(1);
 
     assertThat(recorder.end).failsWithin(WAIT).withThrowableOfType(java.util.concurrent.ExecutionException.class)
-        .havingCause().isInstanceOfSatisfying(MessageStoreException.class,
-            e -> assertThat(e.getCode()).isEqualTo(Status.Code.NOT_FOUND));
+        .havingCause().isInstanceOfSatisfying(MessageStoreException.class, e -> {
+          assertThat(e.getCode()).isEqualTo(code);
+          assertThat(e.getRpc()).isEqualTo("WatchThread");
+        });
     assertThat(gateway.store.watchRequests).hasSize(1);
   }
 
