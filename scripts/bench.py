@@ -49,7 +49,11 @@
                               #          only its own streams), the no-op and the chosen cases
                               #          interleaved for ROUNDS rounds (default 3); means
                               #          (BENCH_AB_CASES=get,list,threads,cache,durable,keyed picks the cases;
-                              #          BENCH_AB_SETTINGS_A / _B="KEY=VALUE ..." set one gateway's settings)
+                              #          BENCH_AB_SETTINGS_A / _B="KEY=VALUE ..." set one gateway's settings;
+                              #          BENCH_AB_EXTRA="--rps 1000" runs the measured rounds open loop)
+
+BENCH_SETTINGS="KEY=VALUE ..." sets gateway settings for every gateway a command starts (e.g.
+BENCH_SETTINGS=MESSAGESTORE_PERSISTER_LINGER=20ms scripts/bench.py tail).
 
 Every case runs back to back in one invocation against gateways started here, after a warm-up,
 so ratios against the Health/Check baseline of the same run hold on a noisy shared machine.
@@ -116,6 +120,8 @@ class Gateway:
         self.metrics_port = free_port()
         e = {k: v for k, v in os.environ.items() if not k.startswith("MESSAGESTORE_")}
         e.update(env)
+        # BENCH_SETTINGS="MESSAGESTORE_PERSISTER_LINGER=20ms ...": settings of every gateway of the run.
+        e.update(dict(kv.split("=", 1) for kv in os.environ.get("BENCH_SETTINGS", "").split()))
         e.update({"MESSAGESTORE_GRPC_PORT": str(self.port), "MESSAGESTORE_METRICS_PORT": str(self.metrics_port),
                   "MESSAGESTORE_JWT_SECRET": SECRET})
         e.update(extra or {})
@@ -1197,7 +1203,9 @@ def ab():
         for r in range(rounds):
             for k in ("A", "B") if r % 2 == 0 else ("B", "A"):
                 for name, call, data in cases[k]:
-                    results.setdefault((k, name), []).append(loadtest(gws[k], call, data))
+                    # BENCH_AB_EXTRA="--rps 1000": the measured rounds at a steady rate (open loop).
+                    results.setdefault((k, name), []).append(
+                        loadtest(gws[k], call, data, extra=os.environ.get("BENCH_AB_EXTRA", "")))
     finally:
         for gw in gws.values():
             gw.stop()
