@@ -16,27 +16,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class ArchiveRowsTest {
   private static final AtomicInteger SEQUENCE = new AtomicInteger();
 
-  private PrivateDatabase db;
-  private PostgresMessageStore store;
+  @RegisterExtension
+  final PrivateDatabaseExtension postgres = new PrivateDatabaseExtension();
   private final ArchiveRows rows = new ArchiveRows();
-
-  @BeforeEach
-  void database() throws SQLException {
-    db = new PrivateDatabase();
-    store = new PostgresMessageStore(db.tier, Duration.ofHours(24));
-  }
-
-  @AfterEach
-  void drop() throws SQLException {
-    db.close();
-  }
 
   static String idAt(Instant at) {
     long ms = at.toEpochMilli();
@@ -52,7 +40,7 @@ class ArchiveRowsTest {
   }
 
   private long column(String sql, String thread) throws SQLException {
-    try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(sql)) {
+    try (Connection c = postgres.db().connection(); PreparedStatement ps = c.prepareStatement(sql)) {
       ps.setString(1, thread);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
@@ -63,7 +51,7 @@ class ArchiveRowsTest {
 
   @Test
   void theLeaseHasOneHolderUntilItExpiresOrIsReleased() throws Exception {
-    try (Connection c = db.connection()) {
+    try (Connection c = postgres.db().connection()) {
       assertThat(rows.acquire(c, "gateway-a", Duration.ofMinutes(1))).isTrue();
       assertThat(rows.acquire(c, "gateway-b", Duration.ofMinutes(1))).isFalse();
       assertThat(rows.acquire(c, "gateway-a", Duration.ofMinutes(1))).as("renewal").isTrue();
@@ -100,10 +88,10 @@ class ArchiveRowsTest {
     Message recent = message(thread, now);
     List<Message> all = new ArrayList<>(old);
     all.add(recent);
-    store.insert(all, null);
+    postgres.store().insert(all, null);
     String cutoff = idAt(now.minus(Duration.ofHours(1)));
 
-    try (Connection c = db.connection()) {
+    try (Connection c = postgres.db().connection()) {
       assertThat(rows.backlog(c, cutoff)).isEqualTo(5);
       ArchiveRows.Batch batch = rows.nextBatch(c, cutoff, 3, List.of());
       assertThat(batch.messages()).containsExactlyElementsOf(old.subList(0, 3));
@@ -126,17 +114,17 @@ class ArchiveRowsTest {
     Message before = message(thread, now.minusSeconds(10));
     Message erasedBound = message(thread, now.minusSeconds(5));
     Message after = message(thread, now);
-    try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(
+    try (Connection c = postgres.db().connection(); PreparedStatement ps = c.prepareStatement(
         "INSERT INTO thread_erasures (thread_id, erased_through) VALUES (?, ?::uuid)")) {
       ps.setString(1, thread);
       ps.setString(2, erasedBound.getMessageId());
       ps.executeUpdate();
     }
 
-    assertThat(store.insert(List.of(before, erasedBound, after), null)).containsExactly(after.getMessageId());
+    assertThat(postgres.store().insert(List.of(before, erasedBound, after), null)).containsExactly(after.getMessageId());
 
     AnalyticsOutbox outbox = new AnalyticsOutbox();
-    try (Connection c = db.connection()) {
+    try (Connection c = postgres.db().connection()) {
       AnalyticsOutbox.Taken taken = outbox.take(c, 10);
       List<AnalyticsOutbox.Row> queued = taken.rows();
       assertThat(queued).extracting(AnalyticsOutbox.Row::messageId).containsExactly(after.getMessageId());

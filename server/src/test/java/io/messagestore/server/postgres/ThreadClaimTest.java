@@ -11,32 +11,20 @@ import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Who owns a new thread when two users claim it at once: PostgreSQL decides, and both learn whom it chose. */
 class ThreadClaimTest {
-  private PrivateDatabase db;
-  private PostgresMessageStore store;
-
-  @BeforeEach
-  void database() throws SQLException {
-    db = new PrivateDatabase();
-    store = new PostgresMessageStore(db.tier, Duration.ofHours(24));
-  }
-
-  @AfterEach
-  void drop() throws SQLException {
-    db.close();
-  }
+  @RegisterExtension
+  final PrivateDatabaseExtension postgres = new PrivateDatabaseExtension();
 
   @Test
   void aFreshThreadIsClaimedByItsFirstWriter() throws SQLException {
     String thread = "fresh-" + UUID.randomUUID();
 
-    assertThat(store.claimThread(thread, "alice")).isEqualTo(new ThreadClaim("alice", true));
-    assertThat(store.claimThread(thread, "bob")).isEqualTo(new ThreadClaim("alice", false));
+    assertThat(postgres.store().claimThread(thread, "alice")).isEqualTo(new ThreadClaim("alice", true));
+    assertThat(postgres.store().claimThread(thread, "bob")).isEqualTo(new ThreadClaim("alice", false));
   }
 
   /**
@@ -47,7 +35,7 @@ class ThreadClaimTest {
   @Test
   void aClaimThatWaitedForARacingClaimNamesItsWinner() throws Exception {
     String thread = "raced-" + UUID.randomUUID();
-    try (Connection alice = db.connection()) {
+    try (Connection alice = postgres.db().connection()) {
       alice.setAutoCommit(false);
       try (PreparedStatement ps = alice.prepareStatement("INSERT INTO threads (thread_id, user_id) VALUES (?, 'alice')")) {
         ps.setString(1, thread);
@@ -55,7 +43,7 @@ class ThreadClaimTest {
       }
       CompletableFuture<ThreadClaim> bob = CompletableFuture.supplyAsync(() -> {
         try {
-          return store.claimThread(thread, "bob");
+          return postgres.store().claimThread(thread, "bob");
         } catch (SQLException e) {
           throw new IllegalStateException(e);
         }

@@ -15,24 +15,12 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class ThreadErasuresTest {
-  private PrivateDatabase db;
-  private PostgresMessageStore store;
-
-  @BeforeEach
-  void database() throws SQLException {
-    db = new PrivateDatabase();
-    store = new PostgresMessageStore(db.tier, Duration.ofHours(24));
-  }
-
-  @AfterEach
-  void drop() throws SQLException {
-    db.close();
-  }
+  @RegisterExtension
+  final PrivateDatabaseExtension postgres = new PrivateDatabaseExtension();
 
   /**
    * A persister's insert of a message that an erasure is removing at that moment: whichever
@@ -43,7 +31,7 @@ class ThreadErasuresTest {
   void anInsertRacingAnErasureNeverBringsTheErasedMessageBack() throws Exception {
     String thread = "erased-" + UUID.randomUUID();
     Message late = ArchiveRowsTest.message(thread, Instant.now());
-    try (Connection erasure = db.connection()) {
+    try (Connection erasure = postgres.db().connection()) {
       // The erasure's transaction, as ThreadErasures.erase runs it, held open before its commit.
       erasure.setAutoCommit(false);
       try (PreparedStatement ps = erasure.prepareStatement(ThreadErasures.LOCK_THREAD_FOR_ERASURE)) {
@@ -63,7 +51,7 @@ class ThreadErasuresTest {
 
       CompletableFuture<Set<String>> insert = CompletableFuture.supplyAsync(() -> {
         try {
-          return store.insert(List.of(late), null);
+          return postgres.store().insert(List.of(late), null);
         } catch (SQLException e) {
           throw new IllegalStateException(e);
         }
@@ -74,7 +62,7 @@ class ThreadErasuresTest {
 
       assertThat(insert.get(10, TimeUnit.SECONDS)).isEmpty();
     }
-    assertThat(store.existing(List.of(late.getMessageId()))).isEmpty();
+    assertThat(postgres.store().existing(List.of(late.getMessageId()))).isEmpty();
     assertThat(count("SELECT count(*) FROM analytics_outbox_batches b, unnest(b.thread_ids) t WHERE t = ?", thread))
         .isZero();
     assertThat(count("SELECT count(*) FROM threads WHERE thread_id = ?", thread)).isZero();
@@ -84,19 +72,19 @@ class ThreadErasuresTest {
   void messagesOfANewIncarnationAreStoredAfterTheErasure() throws Exception {
     String thread = "reborn-" + UUID.randomUUID();
     Message old = ArchiveRowsTest.message(thread, Instant.now().minusSeconds(5));
-    store.insert(List.of(old), null);
+    postgres.store().insert(List.of(old), null);
 
-    ThreadErasures.Erased erased = new ThreadErasures(db.tier).erase(thread,
+    ThreadErasures.Erased erased = new ThreadErasures(postgres.db().tier).erase(thread,
         ArchiveRowsTest.idAt(Instant.now()), "alice", Set.of());
     Message fresh = ArchiveRowsTest.message(thread, Instant.now().plusSeconds(1));
 
     assertThat(erased.messageIds()).containsExactly(old.getMessageId());
-    assertThat(store.insert(List.of(old, fresh), null)).containsExactly(fresh.getMessageId());
+    assertThat(postgres.store().insert(List.of(old, fresh), null)).containsExactly(fresh.getMessageId());
     assertThat(count("SELECT message_count FROM threads WHERE thread_id = ?", thread)).isEqualTo(1);
   }
 
   private long count(String sql, String argument) throws SQLException {
-    try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(sql)) {
+    try (Connection c = postgres.db().connection(); PreparedStatement ps = c.prepareStatement(sql)) {
       ps.setString(1, argument);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
