@@ -1,53 +1,25 @@
 package io.messagestore.loadtest;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.Descriptors;
-import com.google.protobuf.DynamicMessage;
 import io.grpc.ManagedChannel;
 import io.messagestore.loadtest.call.Channels;
 import io.messagestore.loadtest.call.ConnectionOptions;
-import io.messagestore.loadtest.call.GenericCallLauncher;
 import io.messagestore.loadtest.call.MetadataSource;
 import io.messagestore.loadtest.call.MethodResolver;
-import io.messagestore.loadtest.call.RawMarshallers;
 import io.messagestore.loadtest.call.RequestSource;
-import io.messagestore.loadtest.call.ToolWarmup;
-import io.messagestore.loadtest.lag.PersistenceLagMeter;
 import io.messagestore.loadtest.report.Comparison;
-import io.messagestore.loadtest.report.CsvReportWriter;
-import io.messagestore.loadtest.report.HtmlReportWriter;
-import io.messagestore.loadtest.report.JsonReportWriter;
 import io.messagestore.loadtest.report.Report;
-import io.messagestore.loadtest.report.RunStats;
-import io.messagestore.loadtest.report.SummaryWriter;
-import io.messagestore.loadtest.run.CallLauncher;
 import io.messagestore.loadtest.run.LoadProfile;
-import io.messagestore.loadtest.run.LoadRunner;
-import io.messagestore.loadtest.run.RunOutcome;
-import io.messagestore.loadtest.scenario.Mix;
-import io.messagestore.loadtest.scenario.MixedScenario;
-import io.messagestore.loadtest.watch.MessageIds;
-import io.messagestore.loadtest.watch.WatchFleet;
-import io.messagestore.api.v1.MessageStoreGrpc;
-import io.messagestore.api.v1.SendMessageRequest;
-import io.messagestore.api.v1.WatchThreadRequest;
-import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStreamWriter;
 import java.io.PrintStream;
 import java.io.PrintWriter;
-import java.io.Writer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -58,14 +30,17 @@ import picocli.CommandLine.Spec;
 /**
  * A ghz-compatible load tester for the MessageStore gateway: ghz's flags, ghz's report fields
  * and units, plus comparisons, a mixed scenario and persistence-lag measurement.
+ *
+ * <p>This class is the command line: its options (checked together by {@link OptionChecks}),
+ * the channels, and which run the options ask for. The runs are {@link CallRuns} (a method, a
+ * comparison, the mixed scenario) and {@link WatchRuns} (streams held, or a watched send run);
+ * {@link ReportOutput} writes their report.
  */
 @Command(name = "messagestore-loadtest", mixinStandardHelpOptions = true, version = "messagestore-loadtest 0.1.0",
         sortOptions = false, usageHelpAutoWidth = true,
         description = "Load-tests a gRPC server the way ghz does (same flags, same report).%n"
                 + "Example: messagestore-loadtest --insecure --call grpc.health.v1.Health/Check -n 10000 -c 50 localhost:50051")
 public final class LoadTestCommand implements Callable<Integer> {
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     @Parameters(index = "0", arity = "0..1", paramLabel = "HOST", description = "Target, e.g. localhost:50051.")
     String host;
@@ -254,10 +229,6 @@ public final class LoadTestCommand implements Callable<Integer> {
 
     private final InputStream stdin;
     private final PrintStream stdout;
-    private final AtomicReference<LoadRunner> activeRunner = new AtomicReference<>();
-    /** Ends a --streams hold early (Ctrl-C). */
-    private final java.util.concurrent.CountDownLatch holdInterrupted = new java.util.concurrent.CountDownLatch(1);
-    private java.util.concurrent.ScheduledExecutorService dispatchLoop;
 
     public LoadTestCommand() {
         this(System.in, System.out);
@@ -310,18 +281,16 @@ public final class LoadTestCommand implements Callable<Integer> {
         MetadataSource headers = headers();
         String requestData = dataFile != null ? OptionText.read("-D", dataFile) : OptionText.resolve("-d", data, stdin);
         String baselineData = OptionText.resolve("--compare-data", compareData, stdin);
+        ReportOutput report = new ReportOutput(format, output, stdout);
 
         int eventLoops = cpus > 0 ? cpus : Math.min(connections, Runtime.getRuntime().availableProcessors());
         Channels.ChannelSet channelSet = Channels.open(connection, eventLoops);
         List<ManagedChannel> channels = channelSet.channels();
-        this.dispatchLoop = channelSet.eventLoops().next();
+        CallRuns runs = new CallRuns(this, channels, profile, headers, channelSet.eventLoops().next(), stdout);
+        WatchRuns watchRuns = new WatchRuns(this, runs, stdin);
         Thread onInterrupt = new Thread(() -> {
-            LoadRunner runner = activeRunner.get();
-            holdInterrupted.countDown();
-            if (runner != null || streams > 0) {
-                if (runner != null) {
-                    runner.cancel();
-                }
+            watchRuns.interruptHold();
+            if (runs.cancel() || streams > 0) {
                 try {
                     Thread.sleep(1500); // let the report be written
                 } catch (InterruptedException ignored) {
@@ -337,15 +306,14 @@ public final class LoadTestCommand implements Callable<Integer> {
             }
             if ("mixed".equals(scenario)) {
                 Channels.awaitReady(channels, connection, headers.headers(0, "c0w0"));
-                Report report = runScenario(channels, profile, headers);
-                writeReport(report);
+                report.write(runs.runScenario());
                 return 0;
             }
             // an unknown method of a known service fails here, before any connection is needed
             resolver.resolveLocally(call);
             Channels.awaitReady(channels, connection, headers.headers(0, "c0w0"));
             if (streams > 0) {
-                writeReport(runStreams(channels, profile, headers, requestData));
+                report.write(watchRuns.runStreams(requestData));
                 return 0;
             }
             Descriptors.MethodDescriptor target = resolver.resolve(call, channels.get(0),
@@ -355,15 +323,14 @@ public final class LoadTestCommand implements Callable<Integer> {
                         headers.headers(0, "c0w0"), connectTimeout);
                 // bad target data must fail before the baseline has run, not after
                 RequestSource.compile(requestData, target.getInputType(), false);
-                Report baselineReport = runCall(channels, profile, headers, baseline,
-                        baselineData != null ? baselineData : requestData, baselineData == null, compareCall, false);
-                Report targetReport = runCall(channels, profile, headers, target, requestData, false, call,
-                        measureLag);
-                writeComparison(new Comparison(baselineReport, targetReport));
+                Report baselineReport = runs.runCall(baseline, baselineData != null ? baselineData : requestData,
+                        baselineData == null, compareCall, false);
+                Report targetReport = runs.runCall(target, requestData, false, call, measureLag);
+                report.write(new Comparison(baselineReport, targetReport));
             } else if (watchStreams > 0) {
-                writeReport(runWatched(connection, eventLoops, channels, profile, headers, target, requestData));
+                report.write(watchRuns.runWatched(connection, eventLoops, target, requestData));
             } else {
-                writeReport(runCall(channels, profile, headers, target, requestData, false, call, measureLag));
+                report.write(runs.runCall(target, requestData, false, call, measureLag));
             }
             return 0;
         } finally {
@@ -388,305 +355,5 @@ public final class LoadTestCommand implements Callable<Integer> {
     /** ghz: -z 0 (its default) means no duration. */
     Duration runDuration() {
         return duration == null || duration.isZero() ? null : duration;
-    }
-
-    private Report runCall(List<ManagedChannel> channels, LoadProfile profile, MetadataSource headers,
-                           Descriptors.MethodDescriptor method, String requestData, boolean ignoreUnknownFields,
-                           String callName, boolean withLag) throws Exception {
-        return runCall(channels, profile, headers, method, requestData, ignoreUnknownFields, callName, withLag,
-                requests -> { });
-    }
-
-    /** As above; {@code beforeRun} gets the run's requests after the tool's warm-up, right before the run. */
-    private Report runCall(List<ManagedChannel> channels, LoadProfile profile, MetadataSource headers,
-                           Descriptors.MethodDescriptor method, String requestData, boolean ignoreUnknownFields,
-                           String callName, boolean withLag, BeforeRun beforeRun) throws Exception {
-        RequestSource requests = RequestSource.compile(requestData, method.getInputType(), ignoreUnknownFields);
-        PersistenceLagMeter lag = null;
-        GenericCallLauncher.ResponseObserver observer = null;
-        if (withLag) {
-            if (!method.getOutputType().getFullName().equals("messagestore.v1.SendMessageResponse")) {
-                throw new LoadTestException("--measure-persistence-lag needs --call messagestore.v1.MessageStore/SendMessage");
-            }
-            lag = newLagMeter(channels, headers);
-            PersistenceLagMeter meter = lag;
-            observer = (worker, response) -> meter.onSendResponse((DynamicMessage) response);
-        }
-        GenericCallLauncher launcher = new GenericCallLauncher(RawMarshallers.methodOf(method, withLag), requests,
-                headers, profile.callTimeout().toNanos(), observer);
-        ToolWarmup.run(toolWarmup, toolWarmupTime, profile.concurrency(), () -> new GenericCallLauncher(
-                RawMarshallers.methodOf(method, withLag), requests, headers, profile.callTimeout().toNanos(), null));
-        beforeRun.accept(requests);
-        Map<String, Object> options = reportOptions(profile, callName, requestData, headers);
-        Report report = execute(channels, profile, launcher, options, new RunStats(keepDetails(), seriesInterval(profile)));
-        if (lag != null) {
-            report = report.withPersistenceLag(lag.finish(lagWait));
-        }
-        return report;
-    }
-
-    @FunctionalInterface
-    private interface BeforeRun {
-        void accept(RequestSource requests) throws Exception;
-    }
-
-    /**
-     * --watch-streams: a SendMessage run with WatchThread streams on its threads, on this
-     * gateway or --watch-host. Each watched thread first gets one message (the run's first
-     * request, sent to that thread), and the streams resume from just before it: its replay is
-     * each stream's first event, which proves the stream is live before the clock starts, and
-     * it makes sure the thread exists (a watch of an unknown thread is NOT_FOUND).
-     */
-    private Report runWatched(ConnectionOptions connection, int eventLoops, List<ManagedChannel> channels,
-                              LoadProfile profile, MetadataSource headers, Descriptors.MethodDescriptor method,
-                              String requestData) throws Exception {
-        String watchRequests = OptionText.resolve("--watch-data", watchData, stdin);
-        RequestSource watches = RequestSource.compile(watchRequests != null ? watchRequests : requestData,
-                WatchThreadRequest.getDescriptor(), watchRequests == null);
-        boolean elsewhere = watchHost != null && !watchHost.equals(host);
-        Channels.ChannelSet watchChannels = elsewhere ? Channels.open(connection.withHost(watchHost), eventLoops) : null;
-        WatchFleet fleet = null;
-        try {
-            List<ManagedChannel> watchVia = watchChannels != null ? watchChannels.channels() : channels;
-            if (watchChannels != null) {
-                Channels.awaitReady(watchVia, connection.withHost(watchHost), headers.headers(0, "s0"));
-            }
-            WatchFleet opened = new WatchFleet(watchVia, headers, new RunStats(false, seriesInterval(profile)));
-            fleet = opened;
-            Report report = runCall(channels, profile, headers, method, requestData, false, call, measureLag,
-                    sends -> openWatchers(opened, watches, sends, channels.get(0), headers, profile));
-            opened.drain(watchDrain);
-            return report.withWatch(opened.finish().delivery());
-        } finally {
-            if (fleet != null) {
-                fleet.close();
-            }
-            if (watchChannels != null) {
-                watchChannels.close();
-            }
-        }
-    }
-
-    private void openWatchers(WatchFleet fleet, RequestSource watches, RequestSource sends, ManagedChannel sendVia,
-                              MetadataSource headers, LoadProfile profile) throws Exception {
-        String before = MessageIds.lowerBound(System.currentTimeMillis() - 1);
-        List<byte[]> requests = new java.util.ArrayList<>(watchStreams);
-        java.util.Set<String> threads = new java.util.LinkedHashSet<>();
-        for (int i = 0; i < watchStreams; i++) {
-            WatchThreadRequest request = WatchThreadRequest.parseFrom(watches.request(i, "s" + i));
-            threads.add(request.getThreadId());
-            requests.add(request.getAfterMessageId().isEmpty()
-                    ? request.toBuilder().setAfterMessageId(before).build().toByteArray() : request.toByteArray());
-        }
-        SendMessageRequest first = SendMessageRequest.parseFrom(sends.request(0, "seed"));
-        io.grpc.Channel seedVia = io.grpc.ClientInterceptors.intercept(sendVia,
-                io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(headers.headers(0, "seed")));
-        for (String thread : threads) {
-            try {
-                MessageStoreGrpc.newBlockingStub(seedVia).withDeadlineAfter(connectTimeout.toMillis(), TimeUnit.MILLISECONDS)
-                        .sendMessage(first.toBuilder().setThreadId(thread).clearIdempotencyKey().build());
-            } catch (io.grpc.StatusRuntimeException e) {
-                throw new LoadTestException("cannot start the watched thread '" + thread + "' with a SendMessage: "
-                        + e.getStatus().getCode() + " " + e.getStatus().getDescription());
-            }
-        }
-        fleet.open(requests, 0);
-        Duration wait = profile.callTimeout().isZero() ? Duration.ofSeconds(20) : profile.callTimeout();
-        long silent = fleet.awaitFirstEvents(wait);
-        if (silent > 0) {
-            System.err.printf("warning: %d of %d watch streams had no event within %d ms; the run starts anyway%n",
-                    silent, watchStreams, wait.toMillis());
-        }
-        fleet.measureFrom(fleet.epochNanos());
-    }
-
-    /** --streams: WatchThread streams held for -z, reported as calls plus their events and delivery delay. */
-    private Report runStreams(List<ManagedChannel> channels, LoadProfile profile, MetadataSource headers,
-                              String requestData) throws Exception {
-        RequestSource requests = RequestSource.compile(requestData, WatchThreadRequest.getDescriptor(), false);
-        List<byte[]> each = new java.util.ArrayList<>(streams);
-        for (int i = 0; i < streams; i++) {
-            each.add(requests.request(i, "s" + i));
-        }
-        java.time.Instant date = java.time.Instant.now();
-        long start = System.nanoTime();
-        try (WatchFleet fleet = new WatchFleet(channels, headers, new RunStats(keepDetails(), seriesInterval(profile)))) {
-            fleet.measureFrom(fleet.epochNanos());
-            fleet.open(each, profile.rps());
-            boolean interrupted = holdInterrupted.await(
-                    Math.max(0, profile.duration().toNanos() - (System.nanoTime() - start)), TimeUnit.NANOSECONDS);
-            WatchFleet.Finished finished = fleet.finish();
-            Map<String, Object> options = reportOptions(profile, call, requestData, headers);
-            options.put("streams", streams);
-            return Report.from(finished.streams(), name, interrupted ? "cancel" : "timeout", date, options,
-                    System.nanoTime() - start, OptionChecks.tags(tags, spec.commandLine()), null)
-                    .withWatch(finished.delivery());
-        }
-    }
-
-    private Report runScenario(List<ManagedChannel> channels, LoadProfile profile, MetadataSource headers)
-            throws Exception {
-        MixedScenario mixed = new MixedScenario(Mix.parse(mix), threads, contentSize, headers,
-                profile.callTimeout(), watchHold, keepDetails(), seriesInterval(profile));
-        PersistenceLagMeter lag = measureLag ? newLagMeter(channels, headers) : null;
-        if (lag != null) {
-            mixed.onAcknowledged(lag::onAcknowledged);
-        }
-        mixed.seed(channels.get(0));
-        Map<String, Object> options = reportOptions(profile, "scenario:mixed", null, headers);
-        options.put("mix", mix);
-        options.put("threads", threads);
-        Report report = execute(channels, profile, mixed, options, new RunStats(keepDetails(), seriesInterval(profile)),
-                mixed.operationStats().values());
-        Map<String, Report> byOperation = new LinkedHashMap<>();
-        for (Map.Entry<String, RunStats> op : mixed.operationStats().entrySet()) {
-            RunStats.Snapshot snapshot = op.getValue().finish(System.nanoTime());
-            byOperation.put(op.getKey(), Report.from(snapshot, op.getKey(), report.endReason(), report.date(),
-                    Map.of("operation", op.getKey()), report.totalNanos(), Map.of(), null));
-        }
-        report = report.withOperations(byOperation);
-        if (lag != null) {
-            report = report.withPersistenceLag(lag.finish(lagWait));
-        }
-        return report;
-    }
-
-    private PersistenceLagMeter newLagMeter(List<ManagedChannel> channels, MetadataSource headers) {
-        return PersistenceLagMeter.start(lagSource, postgresJdbcUrl, lagSampleEvery, channels.get(0),
-                headers.headers(0, "c0w0"));
-    }
-
-    private Report execute(List<ManagedChannel> channels, LoadProfile profile, CallLauncher launcher,
-                           Map<String, Object> options, RunStats stats) {
-        return execute(channels, profile, launcher, options, stats, List.of());
-    }
-
-    private Report execute(List<ManagedChannel> channels, LoadProfile profile, CallLauncher launcher,
-                           Map<String, Object> options, RunStats stats, java.util.Collection<RunStats> alsoSampled) {
-        ProgressLine progress = showProgress()
-                ? new ProgressLine(stdout, profile.total(), profile.duration()) : null;
-        LoadRunner runner = new LoadRunner(profile, channels, launcher, stats, progress, dispatchLoop)
-                .sampleAlso(alsoSampled);
-        activeRunner.set(runner);
-        RunOutcome outcome;
-        try {
-            outcome = runner.run();
-        } finally {
-            activeRunner.set(null);
-            if (progress != null) {
-                progress.clear();
-            }
-        }
-        return Report.from(outcome.stats(), name, outcome.endReason(), outcome.date(), options, outcome.totalNanos(),
-                OptionChecks.tags(tags, spec.commandLine()), outcome.cpuPerCallMicros());
-    }
-
-    private boolean showProgress() {
-        return switch (progressMode) {
-            case "always" -> true;
-            case "never" -> false;
-            // Java 17: console() is non-null only when stdin and stdout are both terminals
-            default -> stdout == System.out && System.console() != null;
-        };
-    }
-
-    private boolean keepDetails() {
-        return details || format.equals("csv");
-    }
-
-    /** About 300 points per chart for -z runs; 200 ms steps for -n runs (merged if they get long). */
-    private static long seriesInterval(LoadProfile profile) {
-        if (profile.duration() != null) {
-            return Math.max(TimeUnit.MILLISECONDS.toNanos(100), profile.duration().toNanos() / 300);
-        }
-        return TimeUnit.MILLISECONDS.toNanos(200);
-    }
-
-    private Map<String, Object> reportOptions(LoadProfile profile, String callName, String requestData,
-                                              MetadataSource headers) {
-        // ghz's option names, durations in nanoseconds
-        Map<String, Object> options = new LinkedHashMap<>();
-        options.put("call", callName);
-        options.put("host", host);
-        options.put("insecure", insecure);
-        if (skipTls) {
-            options.put("skipTLS", true);
-        }
-        if (cname != null) {
-            options.put("cname", cname);
-        }
-        if (profile.duration() == null) {
-            options.put("total", profile.total());
-        } else {
-            options.put("duration", profile.duration().toNanos());
-        }
-        options.put("concurrency", profile.concurrency());
-        options.put("connections", connections);
-        if (profile.rps() > 0) {
-            options.put("rps", profile.rps());
-        }
-        options.put("timeout", profile.callTimeout().toNanos());
-        if (profile.skipFirst() > 0) {
-            options.put("skipFirst", profile.skipFirst());
-        }
-        if (requestData != null) {
-            try {
-                options.put("data", JSON.readTree(requestData));
-            } catch (IOException templatedJson) {
-                options.put("data", requestData);
-            }
-        }
-        if (!headers.asGiven().isEmpty()) {
-            options.put("metadata", headers.forReport());
-        }
-        if (name != null) {
-            options.put("name", name);
-        }
-        options.put("CPUs", Runtime.getRuntime().availableProcessors());
-        return options;
-    }
-
-    private void writeReport(Report report) {
-        try (Writer out = openOutput()) {
-            switch (format) {
-                case "json" -> JsonReportWriter.write(report, out, false);
-                case "pretty" -> JsonReportWriter.write(report, out, true);
-                case "csv" -> CsvReportWriter.write(report, new PrintWriter(out));
-                case "html" -> HtmlReportWriter.write(report, out);
-                default -> SummaryWriter.write(report, new PrintWriter(out));
-            }
-        } catch (IOException e) {
-            throw LoadTestException.io("cannot write the report to " + (output != null ? output : "stdout"), e);
-        }
-    }
-
-    private void writeComparison(Comparison comparison) {
-        try (Writer out = openOutput()) {
-            switch (format) {
-                case "json" -> JsonReportWriter.write(comparison, out, false);
-                case "pretty" -> JsonReportWriter.write(comparison, out, true);
-                case "csv" -> CsvReportWriter.write(comparison.target(), new PrintWriter(out));
-                case "html" -> HtmlReportWriter.write(comparison, out);
-                default -> SummaryWriter.write(comparison, new PrintWriter(out));
-            }
-        } catch (IOException e) {
-            throw LoadTestException.io("cannot write the report to " + (output != null ? output : "stdout"), e);
-        }
-    }
-
-    private Writer openOutput() throws IOException {
-        if (output != null) {
-            if (output.getParent() != null) {
-                Files.createDirectories(output.getParent());
-            }
-            return Files.newBufferedWriter(output, StandardCharsets.UTF_8);
-        }
-        // do not close stdout with the writer
-        return new OutputStreamWriter(stdout, StandardCharsets.UTF_8) {
-            @Override
-            public void close() throws IOException {
-                flush();
-            }
-        };
     }
 }
