@@ -100,6 +100,31 @@ class HealthCheckedRoundRobinTest {
   }
 
   @Test
+  void aDnsTargetReachesTheGatewayAndHearsItsHealth() {
+    // gRPC's own DNS resolver, with the SDK's balancing and health checks (the service config
+    // lookup is off, so DNS cannot switch them off): localhost is one or two addresses
+    // (127.0.0.1, ::1), and the server listens on both.
+    try (MessageStoreClient client = MessageStoreClient.builder().target("dns:///localhost:" + a.getPort())
+        .plaintext().tokenSupplier(() -> "jwt").build()) {
+      assertThat(client.send("t", Role.ROLE_USER, "hi").getMessage().getMessageId()).isNotEmpty();
+      assertThat(storeA.sendRequests).hasSize(1);
+
+      healthA.setStatus("messagestore.v1.MessageStore", ServingStatus.NOT_SERVING);
+      Poll.until(Duration.ofSeconds(10), "the only gateway to be taken out", () -> {
+        try {
+          client.async().send("t", Role.ROLE_USER, "probe").get(10, TimeUnit.SECONDS);
+          return false;
+        } catch (Exception e) {
+          return true;
+        }
+      });
+      assertThatThrownBy(() -> client.send("t", Role.ROLE_USER, "refused"))
+          .isInstanceOf(MessageStoreException.class)
+          .hasMessageContaining("UNAVAILABLE");
+    }
+  }
+
+  @Test
   void aTargetListEntryWithoutPortFailsAtTheBuilderNamingIt() {
     assertThatThrownBy(() -> MessageStoreClient.builder().target("127.0.0.1:1,gw2"))
         .isInstanceOf(IllegalArgumentException.class)
