@@ -38,6 +38,9 @@
                               #          id, the gateway's own statements through pgjdbc on a blocking
                               #          pool and through r2dbc-postgresql with r2dbc-pool, two rounds
                               #          in opposite orders
+    scripts/bench.py memory   # Redis memory per thread, message, idempotency key and unpersisted
+                              #          stream entry (OPERATIONS.md's sizing), on a redis-server of
+                              #          its own (BENCH_MEMORY_THREADS, BENCH_MEMORY_MESSAGES)
     scripts/bench.py quick    # the hot cases on one gateway (no-op, GetMessage, ListMessages,
                               #          cache send): a few minutes, for checking a change
     scripts/bench.py profile [noop|get|list|send|durable ...]
@@ -1038,6 +1041,100 @@ def archive():
           f"{on_ratio / off_ratio:.2f} against the no-op next to each ({on_ratio:.3f} vs {off_ratio:.3f} x no-op)")
 
 
+MEMORY_THREADS = int(os.environ.get("BENCH_MEMORY_THREADS", "20000"))
+MEMORY_MESSAGES = int(os.environ.get("BENCH_MEMORY_MESSAGES", "100000"))
+
+
+def memory():
+    """Redis memory for sizing (OPERATIONS.md): what a thread, a message and an idempotency key
+    hold in Redis. A redis-server of its own (nothing else in it: used_memory moves only with
+    this gateway's keys), a gateway on it and on a PostgreSQL and ClickHouse database of its own;
+    used_memory after each step once the persisters have caught up (so the streams hold no
+    backlog), then MEMORY USAGE of sampled keys of each kind, and what an unpersisted stream
+    entry holds (entries of the same shape added to a stream of its own)."""
+    env = tier_env()
+    port = free_port()
+    redis = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                              "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    cli = f"redis-cli -p {port}"
+    deadline = time.time() + 20
+    while subprocess.run(f"{cli} ping", shell=True, capture_output=True).returncode != 0:
+        if time.time() > deadline:
+            raise SystemExit("private redis-server did not start")
+        time.sleep(0.1)
+    db = f"msmem_{RUN}"
+    sh(f"psql -h 127.0.0.1 -U postgres -At -d postgres -c 'CREATE DATABASE {db}'")
+    env["MESSAGESTORE_POSTGRES_URL"] = re.sub(r"/[^/?]+(\?.*)?$", "/" + db, env["MESSAGESTORE_POSTGRES_URL"])
+    env["MESSAGESTORE_CLICKHOUSE_DATABASE"] = db
+    env["MESSAGESTORE_REDIS_URI"] = f"redis://127.0.0.1:{port}"
+
+    def used():
+        return int(re.search(r"used_memory:(\d+)", sh(f"{cli} info memory")).group(1))
+
+    def sample(pattern, n=200):
+        keys = sh(f"{cli} --scan --pattern '{pattern}' | head -n {n}").split()
+        sizes = [int(sh(f"{cli} memory usage '{k}' samples 0").strip()) for k in keys]
+        return keys, sum(sizes) / max(1, len(sizes))
+
+    prefix = f"bench-m-{RUN}"
+    content = '"content":"{{randomString 512}}"'
+    try:
+        gw = Gateway("memory", env, {"MESSAGESTORE_HOT_RETENTION": "off"})
+        try:
+            def send(n, thread, extra=""):
+                data = '{"thread_id":"' + prefix + '-' + thread + '","role":"ROLE_USER",' + content + extra + '}'
+                run_tool(gw, SEND, data, ["-n", str(n)])
+                t0 = time.time()
+                while gw.metric_sum("messagestore_stream_backlog") > 0 and time.time() - t0 < 120:
+                    time.sleep(0.5)
+                time.sleep(1)  # the last round's acknowledgement and trims
+                return used()
+            m0 = used()
+            m1 = send(MEMORY_THREADS, "{{.RequestNumber}}")
+            m2 = send(MEMORY_MESSAGES, "{{randomInt 0 %d}}" % MEMORY_THREADS)
+            m3 = send(MEMORY_MESSAGES, "{{randomInt 0 %d}}" % MEMORY_THREADS, ',"idempotency_key":"{{newUUID}}"')
+            # Long threads: their recent index passes 128 members and becomes a skip list.
+            m4 = send(MEMORY_MESSAGES, "{{randomInt 0 %d}}" % (MEMORY_MESSAGES // 1000))
+            _, owner = sample("ms:*:owner")
+            _, message = sample("ms:*:m:*")
+            _, idem = sample("ms:*:idem:*")
+            recent_keys, recent = sample("ms:*:recent")
+            members = sum(int(sh(f"{cli} zcard '{k}'").strip()) for k in recent_keys) / max(1, len(recent_keys))
+            streams = sum(int(sh(f"{cli} memory usage 'ms:{{s{i}}}:stream' samples 0").strip() or 0) for i in range(4))
+            # An unpersisted entry: the same fields send.lua writes, with a message's bytes.
+            message_bytes = int(sh(f"{cli} strlen \"$({cli} --scan --pattern 'ms:*:m:*' | head -n 1)\"").strip())
+            payload = "x" * message_bytes
+            pipe = "".join(f"XADD mem:stream * m {payload}\n" for _ in range(10000))
+            s0 = used()
+            subprocess.run(f"{cli} > /dev/null", shell=True, input=pipe, text=True, check=True)
+            entry = (used() - s0) / 10000
+            keys = int(re.search(r"keys=(\d+)", sh(f"{cli} info keyspace")).group(1))
+        finally:
+            gw.stop()
+    finally:
+        redis.terminate()
+        redis.wait(30)
+        sh(f"psql -h 127.0.0.1 -U postgres -At -d postgres -c 'DROP DATABASE IF EXISTS {db} WITH (FORCE)'")
+        sh(f"curl -s --data-binary 'DROP DATABASE IF EXISTS {db}' '{env['MESSAGESTORE_CLICKHOUSE_URL']}/'")
+    per_message = (m2 - m1) / MEMORY_MESSAGES
+    per_thread = (m1 - m0) / MEMORY_THREADS - per_message
+    per_key = (m3 - m2) / MEMORY_MESSAGES - per_message
+    per_long = (m4 - m3) / MEMORY_MESSAGES
+    print(f"machine: {machine()}; redis-server {sh('redis-server --version').split()[2][2:]}, "
+          f"{MEMORY_THREADS} threads, then {MEMORY_MESSAGES} messages and {MEMORY_MESSAGES} keyed messages "
+          f"over them, then {MEMORY_MESSAGES} messages over {MEMORY_MESSAGES // 1000} of them (512-byte content, {message_bytes}-byte stored message); {keys} keys at the end\n")
+    print("| what | used_memory per item (bytes) | MEMORY USAGE of one key (bytes, mean of a sample) |")
+    print("|---|---|---|")
+    print(f"| a thread (owner key and recent index, without its messages) | {per_thread:.0f} | "
+          f"owner key {owner:.0f}; recent index {recent:.0f} with {members:.1f} members |")
+    print(f"| a message (message key, recent index member) | {per_message:.0f} | message key {message:.0f} |")
+    print(f"| a message of a long thread (its index a skip list of up to RECENT_WINDOW members) | {per_long:.0f} | |")
+    print(f"| an idempotency key (beside its message) | {per_key:.0f} | {idem:.0f} |")
+    print(f"| an unpersisted stream entry | {entry:.0f} | |")
+    print(f"\nused_memory: {m0} at start, {m1} after the threads, {m2} after the messages, {m3} after the keyed "
+          f"ones, {m4} after the long threads; the four shard streams, persisted and acknowledged: {streams} bytes")
+
+
 WATCH_RATE = 1000
 # Lower rates with 100 watchers: where delivery keeps up on this machine, when it does not at WATCH_RATE.
 WATCH_CEILING_RATES = [int(r) for r in os.environ.get("BENCH_WATCH_CEILING_RATES", "100,250,500").split(",") if r]
@@ -1355,6 +1452,6 @@ if __name__ == "__main__":
     try:
         {"writes": writes, "reads": reads, "quick": quick, "ab": ab, "archive": archive, "runstate": runstate,
          "watch": watch, "profile": profile, "consistency": consistency,
-         "tail": tail, "sdk": sdk, "drivers": drivers}[sys.argv[1] if len(sys.argv) > 1 else "writes"]()
+         "tail": tail, "sdk": sdk, "drivers": drivers, "memory": memory}[sys.argv[1] if len(sys.argv) > 1 else "writes"]()
     finally:
         remove_run_data()

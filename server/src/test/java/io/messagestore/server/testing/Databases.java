@@ -1,10 +1,13 @@
 package io.messagestore.server.testing;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
@@ -37,6 +40,21 @@ public final class Databases {
       }
     }
     return counts;
+  }
+
+  /**
+   * Waits (up to 30 s) until every one of {@code ids} is in {@code messages}, then checks that
+   * none is there twice: what "nothing acknowledged is lost, nothing stored twice" means.
+   */
+  public static void assertEachStoredOnce(Map<String, String> settings, Collection<String> ids) throws Exception {
+    Poll.until(Duration.ofSeconds(30), ids.size() + " messages in postgres", () -> {
+      try {
+        return rowCounts(settings, ids).size() == ids.size();
+      } catch (SQLException e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    assertThat(rowCounts(settings, ids).values()).allMatch(c -> c == 1);
   }
 
   /** The first column of the first row, as text; null when there is no row. */

@@ -62,15 +62,7 @@ class WriteOutageTest {
   }
 
   void assertExactlyOnceInPostgres(List<String> ids) throws Exception {
-    Poll.until(Duration.ofSeconds(30), ids.size() + " messages in postgres",
-        () -> {
-          try {
-            return Databases.rowCounts(settings(), ids).size() == ids.size();
-          } catch (Exception e) {
-            throw new RuntimeException(e);
-          }
-        });
-    assertThat(Databases.rowCounts(settings(), ids).values()).allMatch(c -> c == 1);
+    Databases.assertEachStoredOnce(settings(), ids);
   }
 
   @Test
