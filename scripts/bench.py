@@ -1109,6 +1109,14 @@ def memory():
             subprocess.run(f"{cli} > /dev/null", shell=True, input=pipe, text=True, check=True)
             entry = (used() - s0) / 10000
             keys = int(re.search(r"keys=(\d+)", sh(f"{cli} info keyspace")).group(1))
+            # And what the same messages take in PostgreSQL, table and indexes (after a VACUUM,
+            # so that the feed's deleted outbox rows do not count).
+            psql = f"psql -h 127.0.0.1 -U postgres -At -d {db} -c"
+            sh(f"{psql} 'VACUUM ANALYZE'")
+            pg = [int(x) for x in sh(f"{psql} \"SELECT pg_table_size('messages'), pg_indexes_size('messages'), "
+                                     f"count(*) FROM messages\"").strip().split("|")]
+            pg_threads = [int(x) for x in sh(f"{psql} \"SELECT pg_total_relation_size('threads'), count(*) "
+                                             f"FROM threads\"").strip().split("|")]
         finally:
             gw.stop()
     finally:
@@ -1131,6 +1139,8 @@ def memory():
     print(f"| a message of a long thread (its index a skip list of up to RECENT_WINDOW members) | {per_long:.0f} | |")
     print(f"| an idempotency key (beside its message) | {per_key:.0f} | {idem:.0f} |")
     print(f"| an unpersisted stream entry | {entry:.0f} | |")
+    print(f"\nPostgreSQL, {pg[2]} messages: table {pg[0] / pg[2]:.0f} bytes per message, indexes {pg[1] / pg[2]:.0f}; "
+          f"{pg_threads[1]} threads: {pg_threads[0] / pg_threads[1]:.0f} bytes per thread (table and indexes)")
     print(f"\nused_memory: {m0} at start, {m1} after the threads, {m2} after the messages, {m3} after the keyed "
           f"ones, {m4} after the long threads; the four shard streams, persisted and acknowledged: {streams} bytes")
 
