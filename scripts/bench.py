@@ -39,8 +39,9 @@
                               #          pool and through r2dbc-postgresql with r2dbc-pool, two rounds
                               #          in opposite orders
     scripts/bench.py memory   # Redis memory per thread, message, idempotency key and unpersisted
-                              #          stream entry (OPERATIONS.md's sizing), on a redis-server of
-                              #          its own (BENCH_MEMORY_THREADS, BENCH_MEMORY_MESSAGES)
+                              #          stream entry, PostgreSQL bytes per message and thread
+                              #          (OPERATIONS.md's sizing), on a redis-server of its own
+                              #          (BENCH_MEMORY_THREADS, BENCH_MEMORY_MESSAGES)
     scripts/bench.py quick    # the hot cases on one gateway (no-op, GetMessage, ListMessages,
                               #          cache send): a few minutes, for checking a change
     scripts/bench.py profile [noop|get|list|send|durable ...]
@@ -1046,8 +1047,8 @@ MEMORY_MESSAGES = int(os.environ.get("BENCH_MEMORY_MESSAGES", "100000"))
 
 
 def memory():
-    """Redis memory for sizing (OPERATIONS.md): what a thread, a message and an idempotency key
-    hold in Redis. A redis-server of its own (nothing else in it: used_memory moves only with
+    """Memory for sizing (OPERATIONS.md): what a thread, a message and an idempotency key hold in
+    Redis, and a message and a thread in PostgreSQL. A redis-server of its own (nothing else in it: used_memory moves only with
     this gateway's keys), a gateway on it and on a PostgreSQL and ClickHouse database of its own;
     used_memory after each step once the persisters have caught up (so the streams hold no
     backlog), then MEMORY USAGE of sampled keys of each kind, and what an unpersisted stream
@@ -1130,7 +1131,8 @@ def memory():
     per_long = (m4 - m3) / MEMORY_MESSAGES
     print(f"machine: {machine()}; redis-server {sh('redis-server --version').split()[2][2:]}, "
           f"{MEMORY_THREADS} threads, then {MEMORY_MESSAGES} messages and {MEMORY_MESSAGES} keyed messages "
-          f"over them, then {MEMORY_MESSAGES} messages over {MEMORY_MESSAGES // 1000} of them (512-byte content, {message_bytes}-byte stored message); {keys} keys at the end\n")
+          f"over them, then {MEMORY_MESSAGES} messages over {MEMORY_MESSAGES // 1000} of them "
+          f"(512-byte content, {message_bytes}-byte stored message); {keys} keys at the end\n")
     print("| what | used_memory per item (bytes) | MEMORY USAGE of one key (bytes, mean of a sample) |")
     print("|---|---|---|")
     print(f"| a thread (owner key and recent index, without its messages) | {per_thread:.0f} | "
