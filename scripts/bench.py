@@ -1461,9 +1461,14 @@ def remove_run_data():
 
 
 if __name__ == "__main__":
+    commands = {"writes": writes, "reads": reads, "quick": quick, "ab": ab, "archive": archive, "runstate": runstate,
+                "watch": watch, "profile": profile, "consistency": consistency, "tail": tail, "sdk": sdk,
+                "drivers": drivers, "memory": memory}
+    command = sys.argv[1] if len(sys.argv) > 1 else "writes"
+    if command not in commands:
+        print(__doc__)
+        sys.exit(0 if command in ("-h", "--help", "help") else f"unknown command '{command}'")
     try:
-        {"writes": writes, "reads": reads, "quick": quick, "ab": ab, "archive": archive, "runstate": runstate,
-         "watch": watch, "profile": profile, "consistency": consistency,
-         "tail": tail, "sdk": sdk, "drivers": drivers, "memory": memory}[sys.argv[1] if len(sys.argv) > 1 else "writes"]()
+        commands[command]()
     finally:
         remove_run_data()
