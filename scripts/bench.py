@@ -39,7 +39,8 @@
                               #          pool and through r2dbc-postgresql with r2dbc-pool, two rounds
                               #          in opposite orders
     scripts/bench.py memory   # Redis memory per thread, message, idempotency key and unpersisted
-                              #          stream entry, PostgreSQL bytes per message and thread
+                              #          stream entry, PostgreSQL bytes per message and thread,
+                              #          ClickHouse bytes per archived message
                               #          (OPERATIONS.md's sizing), on a redis-server of its own
                               #          (BENCH_MEMORY_THREADS, BENCH_MEMORY_MESSAGES)
     scripts/bench.py quick    # the hot cases on one gateway (no-op, GetMessage, ListMessages,
@@ -1048,7 +1049,7 @@ MEMORY_MESSAGES = int(os.environ.get("BENCH_MEMORY_MESSAGES", "100000"))
 
 def memory():
     """Memory for sizing (OPERATIONS.md): what a thread, a message and an idempotency key hold in
-    Redis, and a message and a thread in PostgreSQL. A redis-server of its own (nothing else in it: used_memory moves only with
+    Redis, a message and a thread in PostgreSQL, and a message archived in ClickHouse. A redis-server of its own (nothing else in it: used_memory moves only with
     this gateway's keys), a gateway on it and on a PostgreSQL and ClickHouse database of its own;
     used_memory after each step once the persisters have caught up (so the streams hold no
     backlog), then MEMORY USAGE of sampled keys of each kind, and what an unpersisted stream
@@ -1120,6 +1121,23 @@ def memory():
                                              f"FROM threads\"").strip().split("|")]
         finally:
             gw.stop()
+        # The same messages moved to ClickHouse: a gateway that archives everything older than
+        # a second, until PostgreSQL holds none; then the parts merged, as they end up.
+        archiving = Gateway("memory-archive", env, {"MESSAGESTORE_HOT_RETENTION": "1s",
+                                                    "MESSAGESTORE_ARCHIVE_INTERVAL": "1s"})
+        try:
+            t0 = time.time()
+            while int(sh(f"{psql} 'SELECT count(*) FROM messages'").strip()) > 0 and time.time() - t0 < 600:
+                time.sleep(1)
+        finally:
+            archiving.stop()
+        clickhouse = env["MESSAGESTORE_CLICKHOUSE_URL"]
+        archived = {}
+        for table in ("messages_archive", "message_facts"):
+            sh(f"curl -sf --data-binary 'OPTIMIZE TABLE {db}.{table} FINAL' '{clickhouse}/'")
+            row = sh(f"curl -sf --data-binary \"SELECT sum(bytes_on_disk), sum(rows) FROM system.parts "
+                     f"WHERE database = '{db}' AND table = '{table}' AND active\" '{clickhouse}/'").split()
+            archived[table] = (int(row[0]), int(row[1]))
     finally:
         redis.terminate()
         redis.wait(30)
@@ -1143,6 +1161,8 @@ def memory():
     print(f"| an unpersisted stream entry | {entry:.0f} | |")
     print(f"\nPostgreSQL, {pg[2]} messages: table {pg[0] / pg[2]:.0f} bytes per message, indexes {pg[1] / pg[2]:.0f}; "
           f"{pg_threads[1]} threads: {pg_threads[0] / pg_threads[1]:.0f} bytes per thread (table and indexes)")
+    print(f"ClickHouse, once archived (merged parts; random content compresses less than text): "
+          + "; ".join(f"{t} {b / max(1, r):.0f} bytes per message on disk ({r} rows)" for t, (b, r) in archived.items()))
     print(f"\nused_memory: {m0} at start, {m1} after the threads, {m2} after the messages, {m3} after the keyed "
           f"ones, {m4} after the long threads; the four shard streams, persisted and acknowledged: {streams} bytes")
 
