@@ -52,6 +52,8 @@ public final class TierHealthMonitor implements AutoCloseable {
   private volatile TierSnapshot postgresSnapshot = TierSnapshot.unknown();
   private volatile TierSnapshot clickhouseSnapshot = TierSnapshot.unknown();
   private volatile boolean closed;
+  /** The last probe's INFO memory, for the gauges; null while unknown. */
+  private volatile RedisMemory redisMemory;
 
   public TierHealthMonitor(RedisTier redis, PostgresTier postgres, ClickHouseTier clickhouse, StreamBacklog backlog,
       HealthStatusManager health, Duration interval, MeterRegistry meters) {
@@ -64,6 +66,15 @@ public final class TierHealthMonitor implements AutoCloseable {
     Gauge.builder("messagestore.tier.up", () -> redisSnapshot.reachable() ? 1 : 0).tag("tier", "redis").register(meters);
     Gauge.builder("messagestore.tier.up", () -> postgresSnapshot.reachable() ? 1 : 0).tag("tier", "postgres").register(meters);
     Gauge.builder("messagestore.tier.up", () -> clickhouseSnapshot.reachable() ? 1 : 0).tag("tier", "clickhouse").register(meters);
+    Gauge.builder("messagestore.redis.memory.used", () -> redisMemoryBytes(RedisMemory::usedBytes))
+        .baseUnit("bytes").description("Redis used_memory at the last probe").register(meters);
+    Gauge.builder("messagestore.redis.memory.max", () -> redisMemoryBytes(RedisMemory::maxBytes))
+        .baseUnit("bytes").description("Redis maxmemory at the last probe (0: no limit)").register(meters);
+  }
+
+  private double redisMemoryBytes(java.util.function.ToLongFunction<RedisMemory> field) {
+    RedisMemory m = redisMemory;
+    return m == null ? Double.NaN : field.applyAsLong(m);
   }
 
   /** Probes once synchronously (so start-up logs say what is reachable), then on the interval. */
@@ -127,13 +138,16 @@ public final class TierHealthMonitor implements AutoCloseable {
       long micros = (System.nanoTime() - start) / 1000;
       List<String> warnings = new ArrayList<>();
       String persistence = redisPersistence(cmd, warnings);
+      String memory = redisMemory(cmd, warnings);
       try {
         backlog.refresh();
       } catch (Exception e) {
         warnings.add("backlog unknown: " + e.getMessage());
       }
-      return new TierSnapshot(true, micros, redis.address() + " " + persistence, List.copyOf(warnings));
+      return new TierSnapshot(true, micros, redis.address() + " " + persistence + " " + memory,
+          List.copyOf(warnings));
     } catch (Exception e) {
+      redisMemory = null;
       return new TierSnapshot(false, 0, redis.address() + ": " + rootMessage(e), List.of());
     }
   }
@@ -160,6 +174,23 @@ public final class TierHealthMonitor implements AutoCloseable {
     } catch (Exception e) {
       warnings.add("persistence settings unknown (CONFIG GET refused): crash safety of TIER_REDIS acknowledgements unknown");
       return "persistence=unknown";
+    }
+  }
+
+  /**
+   * Reports how close Redis is to refusing writes and whether its eviction policy is safe; INFO
+   * is allowed on managed Redis services that refuse CONFIG, so this is known more often.
+   */
+  private String redisMemory(io.lettuce.core.api.async.RedisAsyncCommands<String, byte[]> cmd, List<String> warnings) {
+    try {
+      RedisMemory memory = RedisMemory.parse(cmd.info("memory").get(1, TimeUnit.SECONDS));
+      redisMemory = memory;
+      warnings.addAll(memory.warnings());
+      return memory.detail();
+    } catch (Exception e) {
+      redisMemory = null;
+      warnings.add("memory unknown (INFO memory failed: " + rootMessage(e) + ")");
+      return "memory=unknown";
     }
   }
 

@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.messagestore.api.v1.GetMessageRequest;
+import io.messagestore.api.v1.GetTierStatusRequest;
 import io.messagestore.api.v1.SendMessageResponse;
 import io.messagestore.api.v1.Tier;
+import io.messagestore.api.v1.TierStatus;
 import io.messagestore.server.testing.Databases;
 import io.messagestore.server.testing.Poll;
 import io.messagestore.server.testing.PrivateTiers;
@@ -23,9 +25,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Redis at its {@code maxmemory} with nothing it may evict (OPERATIONS.md, "How much memory
- * Redis needs"): it refuses the send script with an OOM error, and the sends fail over to
- * PostgreSQL as in an outage, on a private Redis whose limit the test sets for real.
+ * Redis near or at its {@code maxmemory} (OPERATIONS.md, "How much memory Redis needs"), on a
+ * private Redis whose limit and eviction policy the tests set for real: the operator is warned
+ * before it is full and of a policy that could evict unpersisted messages, and a full Redis
+ * refuses the send script with an OOM error, so the sends fail over to PostgreSQL.
  */
 class RedisFullTest {
   @RegisterExtension
@@ -47,11 +50,39 @@ class RedisFullTest {
   void stop() {
     try {
       redis.sync().configSet("maxmemory", "0");
+      redis.sync().configSet("maxmemory-policy", "noeviction");
     } finally {
       redis.close();
       admin.shutdown();
       gw.close();
     }
+  }
+
+  @Test
+  void tierStatusAndMetricsWarnOfARiskyEvictionPolicyAndOfARedisNearlyFull() {
+    redis.sync().configSet("maxmemory-policy", "allkeys-lru");
+    long used = Long.parseLong(redis.sync().info("memory").lines()
+        .filter(l -> l.startsWith("used_memory:")).findFirst().orElseThrow().substring("used_memory:".length()).trim());
+    // Room for what is there and a little more: nearly full, still taking writes.
+    long max = used + used / 20;
+    redis.sync().configSet("maxmemory", Long.toString(max));
+
+    Poll.until(Duration.ofSeconds(10), "the next probe to see the new settings", () -> gw.admin()
+        .getTierStatus(GetTierStatusRequest.getDefaultInstance()).getTiers(0).getDetail()
+        .contains("maxmemory-policy=allkeys-lru"));
+    TierStatus redisStatus = gw.admin().getTierStatus(GetTierStatusRequest.getDefaultInstance()).getTiers(0);
+    assertThat(redisStatus.getWarningsList())
+        .anySatisfy(w -> assertThat(w).startsWith("maxmemory-policy=allkeys-lru: when full, Redis may evict a "
+            + "persistence stream"))
+        .anySatisfy(w -> assertThat(w).matches("used_memory at (9\\d|1\\d\\d)% of maxmemory \\(.*"));
+    String scrape = gw.gateway().meters().scrape();
+    assertThat(gauge(scrape, "messagestore_redis_memory_max_bytes")).isEqualTo(max);
+    assertThat(gauge(scrape, "messagestore_redis_memory_used_bytes")).isGreaterThan(0.9 * max);
+  }
+
+  private static double gauge(String scrape, String name) {
+    return scrape.lines().filter(l -> l.startsWith(name + " ")).findFirst()
+        .map(l -> Double.parseDouble(l.substring(name.length() + 1))).orElseThrow();
   }
 
   @Test
