@@ -50,7 +50,7 @@ public final class Persisters implements AutoCloseable {
     this.persister = new StreamPersister(keys, recentWindow, consumerName,
         () -> redis.dedicatedConnection(Duration.ofSeconds(5)), postgresTier, postgres, deadLetters,
         new Commits(events, meters), clock, settings.batchSize(), settings.linger(), settings.pendingClaimTimeout(),
-        settings.maxDeliveries());
+        settings.maxDeliveries(), settings.forgetConsumersAfter());
   }
 
   public String consumerName() {

@@ -51,6 +51,9 @@ import org.slf4j.LoggerFactory;
  * reply looked at in the next round; it travels ahead of that round's read on the shard's
  * connection. A failed one is sent again with whatever else is unacknowledged; entries read
  * again meanwhile are not delivered again.
+ *
+ * <p>Now and then a shard's group loses the consumers stopped instances left in it
+ * ({@link LeftoverConsumers}).
  */
 final class ShardStreams implements PumpSource<StreamEntry> {
   private static final Logger log = LoggerFactory.getLogger(ShardStreams.class);
@@ -65,10 +68,11 @@ final class ShardStreams implements PumpSource<StreamEntry> {
   private final Clock clock;
   private final int batchSize;
   private final Duration claimTimeout;
+  private final LeftoverConsumers leftovers;
 
   ShardStreams(RedisKeys keys, int recentWindow, String consumer,
       Supplier<StatefulRedisConnection<String, byte[]>> connect, DeadLetters deadLetters, Clock clock, int batchSize,
-      Duration claimTimeout) {
+      Duration claimTimeout, Duration forgetConsumersAfter) {
     for (int s = 0; s < keys.shards(); s++) {
       shards.add(new StreamShard(s, keys.stream(s), new Acknowledgement(keys, recentWindow), REPLY_WAIT));
     }
@@ -78,6 +82,7 @@ final class ShardStreams implements PumpSource<StreamEntry> {
     this.clock = clock;
     this.batchSize = batchSize;
     this.claimTimeout = claimTimeout;
+    this.leftovers = new LeftoverConsumers(forgetConsumersAfter, consumer, REPLY_WAIT);
   }
 
   @Override
@@ -124,6 +129,7 @@ final class ShardStreams implements PumpSource<StreamEntry> {
         }
         RedisFuture<List<StreamMessage<String, byte[]>>> done = s.blocking;
         s.blocking = null;
+        forgetLeftoversIfDue(s);
         int before = round.size();
         failed |= !collect(s, done, Read.NEW, round);
         if (round.size() > before) {
@@ -133,6 +139,9 @@ final class ShardStreams implements PumpSource<StreamEntry> {
           claimIfDue(s, round);
         }
         continue;
+      }
+      if (!topUp) {
+        forgetLeftoversIfDue(s);
       }
       if (!topUp && claimIfDue(s, round)) {
         continue;
@@ -221,6 +230,13 @@ final class ShardStreams implements PumpSource<StreamEntry> {
       Thread.currentThread().interrupt();
     } catch (ExecutionException | TimeoutException e) {
       // The next round collects it and sees the failure.
+    }
+  }
+
+  /** On a shard with no blocking read out (the script would wait behind it). */
+  private void forgetLeftoversIfDue(StreamShard s) {
+    if (s.forgetDue(clock.millis(), leftovers.periodMillis())) {
+      leftovers.forget(s.connection, s.stream);
     }
   }
 

@@ -55,9 +55,10 @@ public final class StreamPersister implements Runnable {
   StreamPersister(RedisKeys keys, int recentWindow, String consumer,
       Supplier<StatefulRedisConnection<String, byte[]>> connect, PostgresTier postgresTier, PostgresMessageStore postgres,
       DeadLetters deadLetters, PumpListener<StreamEntry> listener, Clock clock, int batchSize, Duration linger,
-      Duration claimTimeout, int maxDeliveries) {
+      Duration claimTimeout, int maxDeliveries, Duration forgetConsumersAfter) {
     this.pump = new BatchPump<>("persister",
-        new ShardStreams(keys, recentWindow, consumer, connect, deadLetters, clock, batchSize, claimTimeout),
+        new ShardStreams(keys, recentWindow, consumer, connect, deadLetters, clock, batchSize, claimTimeout,
+            forgetConsumersAfter),
         new PostgresDestination(postgresTier, postgres), listener, clock, batchSize, linger, maxDeliveries);
   }
 

@@ -31,6 +31,7 @@ final class StreamShard {
   boolean rereadOwnPending;
   String ownPendingCursor = "0";
   private long nextClaimAt;
+  private long nextForgetAt;
   /** The blocking read an idle round left out, until the round that collects it. */
   RedisFuture<List<StreamMessage<String, byte[]>>> blocking;
   /** Committed (or dead-lettered) entries whose XACK + XDEL has not been confirmed yet. */
@@ -53,6 +54,15 @@ final class StreamShard {
       return false;
     }
     nextClaimAt = now + Math.max(100, claimTimeout.toMillis() / 2);
+    return true;
+  }
+
+  /** Whether the group's leftover consumers are to be looked at now (at the first read, then every period). */
+  boolean forgetDue(long now, long periodMillis) {
+    if (now < nextForgetAt) {
+      return false;
+    }
+    nextForgetAt = now + periodMillis;
     return true;
   }
 

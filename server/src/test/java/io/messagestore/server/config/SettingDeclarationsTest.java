@@ -79,7 +79,8 @@ class SettingDeclarationsTest {
 
   @Test
   void aRecordBuiltInCodeIsCheckedLikeALoadedOne() {
-    assertThatThrownBy(() -> new PersistenceSettings(0, 1, 500, Duration.ZERO, Duration.ofSeconds(30), 5))
+    assertThatThrownBy(() -> new PersistenceSettings(0, 1, 500, Duration.ZERO, Duration.ofSeconds(30), 5,
+        Duration.ofHours(1)))
         .isInstanceOf(ConfigException.class).hasMessage("MESSAGESTORE_STREAM_SHARDS=0: must be 1-1024");
     assertThatThrownBy(() -> new RedisSettings(URI.create("http://127.0.0.1:6379"), Duration.ofMillis(100)))
         .isInstanceOf(ConfigException.class)
