@@ -188,6 +188,14 @@ class Gateway:
                 total += float(line.rsplit(" ", 1)[1])
         return total
 
+    def await_drained(self, within, poll=0.5, since=None):
+        """Waits until the persisters have committed everything in the shard streams (the backlog
+        gauge at 0), at most `within` seconds from `since` (default now); the seconds waited."""
+        start = time.time() if since is None else since
+        while self.metric_sum("messagestore_stream_backlog") > 0 and time.time() - start < within:
+            time.sleep(poll)
+        return time.time() - start
+
     def stop(self):
         self.proc.terminate()
         try:
@@ -441,10 +449,7 @@ def writes():
         lag_before = buckets(gw, "messagestore_persistence_lag_seconds")
         cache = loadtest(gw, SEND, SEND_DATA % "")
         lag_p99 = histogram_quantile(gw, "messagestore_persistence_lag_seconds", 0.99, lag_before)
-        t0 = time.time()
-        while gw.metric_sum("messagestore_stream_backlog") > 0 and time.time() - t0 < 60:
-            time.sleep(0.1)
-        drain = time.time() - t0
+        drain = gw.await_drained(60, poll=0.1)
         # Flat out, the lag is queueing: a round holds what arrived while the one before committed,
         # on cores that every process shares. Also at a steady half the rate just measured (open
         # loop, BENCH_LAG_SHARE): the lag when the callers do not saturate the machine by themselves.
@@ -452,9 +457,7 @@ def writes():
         lag_before = buckets(gw, "messagestore_persistence_lag_seconds")
         steady = loadtest(gw, SEND, SEND_DATA % "", extra=f"--rps {steady_rps}")
         steady_lag_p99 = histogram_quantile(gw, "messagestore_persistence_lag_seconds", 0.99, lag_before)
-        t1 = time.time()
-        while gw.metric_sum("messagestore_stream_backlog") > 0 and time.time() - t1 < 60:
-            time.sleep(0.1)
+        gw.await_drained(60, poll=0.1)
         if not only_failover:
             durable = loadtest(gw, SEND, SEND_DATA % ',"durability":"DURABILITY_DURABLE"')
             keyed = loadtest(gw, SEND, KEYED_SEND_DATA)
@@ -553,9 +556,7 @@ def reads():
     try:
         populate(gw, f"bench-r-{RUN}", threads, per_thread)
         populate(gw, f"bench-s-{RUN}", threads, SHORT_THREAD)
-        t0 = time.time()
-        while gw.metric_sum("messagestore_stream_backlog") > 0 and time.time() - t0 < 60:
-            time.sleep(0.2)
+        gw.await_drained(60, poll=0.2)
         ids = sh("psql -h 127.0.0.1 -U postgres -At -d messagestore -c "
                  f"\"SELECT thread_id || ' ' || message_id FROM messages WHERE thread_id LIKE 'bench-r-{RUN}-%' "
                  "AND user_id = 'bench' ORDER BY random() LIMIT 2000\"").split()
@@ -791,10 +792,7 @@ def consistency():
                         "-n", str(CONSISTENCY_MESSAGES // 500), "--progress", "never", f"127.0.0.1:{gw.port}"],
                        cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         end = time.time()
-        t0 = time.time()
-        t1 = time.time()
-        while gw.metric_sum("messagestore_stream_backlog") > 0 and time.time() - t1 < 60:
-            time.sleep(0.5)
+        gw.await_drained(60)
         stamp = lambda t: time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t % 1 * 1000):03d}Z"
         by_thread = json.dumps({"thread_id": thread})
         by_window = json.dumps({"window_start": stamp(start - 0.001), "window_end": stamp(end + 0.001)})
@@ -988,8 +986,7 @@ def archive():
         try:
             t0 = time.time()
             populate(off, f"bench-a-{RUN}", threads, 500)
-            while off.metric_sum("messagestore_stream_backlog") > 0 and time.time() - t0 < 600:
-                time.sleep(0.5)
+            off.await_drained(600, since=t0)
             for _ in range(WARMUP_ROUNDS):
                 for call, data in [(HEALTH, "{}"), (SEND, SEND_DATA % "")]:
                     loadtest(off, call, data, duration=WARMUP)
@@ -1086,9 +1083,7 @@ def memory():
             def send(n, thread, extra=""):
                 data = '{"thread_id":"' + prefix + '-' + thread + '","role":"ROLE_USER",' + content + extra + '}'
                 run_tool(gw, SEND, data, ["-n", str(n)])
-                t0 = time.time()
-                while gw.metric_sum("messagestore_stream_backlog") > 0 and time.time() - t0 < 120:
-                    time.sleep(0.5)
+                gw.await_drained(120)
                 time.sleep(1)  # the last round's acknowledgement and trims
                 return used()
             m0 = used()
@@ -1269,9 +1264,7 @@ def weigh_idle_watchers(b):
     prefix = f"bench-v-{RUN}-idle"
     populate(b, prefix, IDLE_THREADS, 1)
     # Quiet first: the persisters' backlog and what they hold for it would go between the two weighings.
-    t0 = time.time()
-    while b.metric_sum("messagestore_stream_backlog") > 0 and time.time() - t0 < 60:
-        time.sleep(0.5)
+    b.await_drained(60)
     time.sleep(5)
     live_heap(b)
     heap0, rss0 = live_heap(b), rss_bytes(b)
