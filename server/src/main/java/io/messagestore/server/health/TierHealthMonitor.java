@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.ToLongFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -72,7 +73,7 @@ public final class TierHealthMonitor implements AutoCloseable {
         .baseUnit("bytes").description("Redis maxmemory at the last probe (0: no limit)").register(meters);
   }
 
-  private double redisMemoryBytes(java.util.function.ToLongFunction<RedisMemory> field) {
+  private double redisMemoryBytes(ToLongFunction<RedisMemory> field) {
     RedisMemory m = redisMemory;
     return m == null ? Double.NaN : field.applyAsLong(m);
   }

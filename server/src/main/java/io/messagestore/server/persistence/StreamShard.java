@@ -30,8 +30,8 @@ final class StreamShard {
   /** After an error a read reply may have been lost: its entries are pending under this consumer. */
   boolean rereadOwnPending;
   String ownPendingCursor = "0";
-  private long nextClaimAt;
-  private long nextForgetAt;
+  private final Turns claims = new Turns();
+  private final Turns forgetting = new Turns();
   /** The blocking read an idle round left out, until the round that collects it. */
   RedisFuture<List<StreamMessage<String, byte[]>>> blocking;
   /** Committed (or dead-lettered) entries whose XACK + XDEL has not been confirmed yet. */
@@ -50,20 +50,25 @@ final class StreamShard {
 
   /** Whether abandoned entries are to be claimed now; if so, the next claim is due a period later. */
   boolean claimDue(long now, Duration claimTimeout) {
-    if (now < nextClaimAt) {
-      return false;
-    }
-    nextClaimAt = now + Math.max(100, claimTimeout.toMillis() / 2);
-    return true;
+    return claims.due(now, Math.max(100, claimTimeout.toMillis() / 2));
   }
 
   /** Whether the group's leftover consumers are to be looked at now (at the first read, then every period). */
   boolean forgetDue(long now, long periodMillis) {
-    if (now < nextForgetAt) {
-      return false;
+    return forgetting.due(now, periodMillis);
+  }
+
+  /** A chore done every period on the shard, the first time at once. */
+  private static final class Turns {
+    private long nextAt;
+
+    boolean due(long now, long periodMillis) {
+      if (now < nextAt) {
+        return false;
+      }
+      nextAt = now + periodMillis;
+      return true;
     }
-    nextForgetAt = now + periodMillis;
-    return true;
   }
 
   /** From the start of the pending list: what was lost may lie before a scan under way. */

@@ -117,7 +117,6 @@ class LeftoverConsumersTest {
   }
 
   /** The persisters group's consumers of one shard and how many entries each has pending. */
-  @SuppressWarnings("unchecked")
   private static Map<String, Long> consumers(RedisCommands<String, String> redis, int shard) {
     return consumers(redis, KEYS.stream(shard));
   }
